@@ -1,0 +1,59 @@
+// The interfaces through which the pure SQL engine reads data. Storage implements them (the
+// SQLite buffer today, buffer + Parquet segments later); the engine never does I/O itself.
+
+import type { TableName, TableType } from "./ast.ts";
+import type { ColumnSchema, Row, Value } from "./values.ts";
+
+/** A table as the executor sees it: columns in order, user columns first, then `_seq`, `_deleted`. */
+export interface TableSchema {
+  readonly namespace: string;
+  readonly name: string;
+  readonly tableType: TableType | "SYSTEM";
+  readonly version: number;
+  readonly columns: readonly ColumnSchema[];
+  /** Index of the primary-key column in `columns`, or -1 for system tables without one. */
+  readonly pkIndex: number;
+}
+
+export interface ScanOptions {
+  /**
+   * Primary-key values to seek instead of scanning (from `pk = v` or `pk IN (…)` in WHERE).
+   * Absent means a full scan of the caller's visible rows.
+   */
+  readonly keys?: readonly Value[];
+  /** Include soft-deleted rows (the query filters on `_deleted`). */
+  readonly includeDeleted?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A readable table, already bound to the caller's visibility (USER/STREAM: the effective user's
+ * partition; STREAM: TTL applied). Rows are full rows in `schema.columns` order, yielded in
+ * primary-key order, in batches.
+ */
+export interface TableSource {
+  readonly schema: TableSchema;
+  scan(options: ScanOptions): AsyncIterable<Row[]>;
+}
+
+/** Resolves qualified table names for the executor; throws DbError (TABLE_NOT_FOUND, …). */
+export interface Catalog {
+  table(name: TableName): TableSource;
+}
+
+/** Per-statement inputs to expression evaluation. */
+export interface EvalContext {
+  /** `$1` is params[0]. */
+  readonly params: readonly Value[];
+  /** The effective user, for CURRENT_USER(). */
+  readonly user: string;
+  /** Statement time (ns), fixed for the statement, for NOW() / CURRENT_TIMESTAMP. */
+  readonly now: bigint;
+  /** Fresh id for SNOWFLAKE_ID() defaults. */
+  nextId(): bigint;
+}
+
+export interface ExecContext extends EvalContext {
+  readonly catalog: Catalog;
+  readonly signal?: AbortSignal;
+}

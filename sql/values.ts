@@ -1,0 +1,387 @@
+// Runtime values and column types: how each SQL type is held in memory, coerced on write,
+// compared, and rendered. One representation per type, chosen so that comparisons are cheap and
+// nothing loses precision:
+//   BOOLEAN → boolean   SMALLINT/INT/REAL/DOUBLE → number   BIGINT → bigint
+//   DECIMAL → canonical decimal string   TEXT/UUID/JSON → string (JSON as its canonical text)
+//   DATE → "YYYY-MM-DD"   TIMESTAMP → bigint nanoseconds since the epoch   BYTES → Uint8Array
+
+import type { BaseType, TypeName } from "./ast.ts";
+import { DbError } from "../errors.ts";
+
+export type Value = null | boolean | number | bigint | string | Uint8Array;
+export type Row = Value[];
+
+/** A column as executors and storage see it. `id` is stable across renames. */
+export interface ColumnSchema {
+  readonly id: number;
+  readonly name: string;
+  readonly type: TypeName;
+  readonly nullable: boolean;
+  readonly primaryKey: boolean;
+  /** SQL text of the DEFAULT expression, re-parsed when needed. */
+  readonly default?: string;
+  /** `_seq` and `_deleted`. */
+  readonly system?: boolean;
+}
+
+/** Name and type of one result column, as sent to clients. */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Printable name of a type: `BIGINT`, `DECIMAL(10,2)`, `VARCHAR(20)` stays `TEXT`. */
+export function typeToString(t: TypeName): string {
+  if (t.base === "DECIMAL" && t.precision !== undefined) {
+    return `DECIMAL(${t.precision},${t.scale ?? 0})`;
+  }
+  return t.base;
+}
+
+const TYPE_ALIASES: Record<string, BaseType> = {
+  BOOLEAN: "BOOLEAN",
+  BOOL: "BOOLEAN",
+  SMALLINT: "SMALLINT",
+  INT2: "SMALLINT",
+  INT: "INT",
+  INTEGER: "INT",
+  INT4: "INT",
+  BIGINT: "BIGINT",
+  INT8: "BIGINT",
+  BIGSERIAL: "BIGINT",
+  REAL: "REAL",
+  FLOAT: "REAL",
+  FLOAT4: "REAL",
+  DOUBLE: "DOUBLE",
+  FLOAT8: "DOUBLE",
+  DECIMAL: "DECIMAL",
+  NUMERIC: "DECIMAL",
+  TEXT: "TEXT",
+  VARCHAR: "TEXT",
+  STRING: "TEXT",
+  CHAR: "TEXT",
+  BYTES: "BYTES",
+  BLOB: "BYTES",
+  BYTEA: "BYTES",
+  JSON: "JSON",
+  JSONB: "JSON",
+  UUID: "UUID",
+  DATE: "DATE",
+  TIMESTAMP: "TIMESTAMP",
+  TIMESTAMPTZ: "TIMESTAMP",
+  DATETIME: "TIMESTAMP",
+};
+
+/** Resolves a type keyword (any case) to its base type, or undefined when unknown. */
+export function baseTypeOf(word: string): BaseType | undefined {
+  return TYPE_ALIASES[word.toUpperCase()];
+}
+
+// ---------------------------------------------------------------- timestamps and dates
+
+const NS_PER_MS = 1_000_000n;
+const TS_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Parses an ISO-8601 / RFC 3339 date-time to nanoseconds since the epoch (UTC default). */
+export function parseTimestamp(text: string): bigint | undefined {
+  const m = TS_RE.exec(text.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
+  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  if (Number.isNaN(ms)) return undefined;
+  // Reject dates that Date.UTC silently rolled over (2026-02-31).
+  const check = new Date(ms);
+  if (check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1) return undefined;
+  let ns = BigInt(ms) * NS_PER_MS + BigInt(frac.padEnd(9, "0") || "0");
+  if (zone && zone.toUpperCase() !== "Z") {
+    const sign = zone[0] === "-" ? -1n : 1n;
+    const digits = zone.slice(1).replace(":", "");
+    const offsetMin = BigInt(+digits.slice(0, 2) * 60 + +digits.slice(2, 4));
+    ns -= sign * offsetMin * 60_000_000_000n;
+  }
+  return ns;
+}
+
+/** RFC 3339 UTC with 9 fractional digits: `2026-11-25T20:15:01.123456789Z`. */
+export function formatTimestamp(ns: bigint): string {
+  let ms = ns / NS_PER_MS;
+  let sub = ns % 1_000_000_000n;
+  if (sub < 0n) sub += 1_000_000_000n;
+  if (ns < 0n && ns % NS_PER_MS !== 0n) ms -= 1n;
+  const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return `${iso.slice(0, 19)}.${sub.toString().padStart(9, "0")}Z`;
+}
+
+/** Validates `YYYY-MM-DD` (a timestamp's date part is accepted too). */
+export function parseDate(text: string): string | undefined {
+  const ns = parseTimestamp(text);
+  if (ns === undefined) return undefined;
+  return formatTimestamp(ns).slice(0, 10);
+}
+
+let lastNowNs = 0n;
+/** The current time in nanoseconds, microsecond resolution, strictly increasing per process. */
+export function nowNs(): bigint {
+  const ns = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+  lastNowNs = ns > lastNowNs ? ns : lastNowNs + 1n;
+  return lastNowNs;
+}
+
+// ---------------------------------------------------------------- decimals
+
+const DECIMAL_RE = /^([+-])?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
+
+/** Canonical decimal text: no exponent, no leading zeros, scale digits when given. */
+export function normalizeDecimal(text: string, scale?: number): string | undefined {
+  const m = DECIMAL_RE.exec(text.trim());
+  if (!m || (m[2] === "" && (m[3] ?? "") === "")) return undefined;
+  const neg = m[1] === "-";
+  let intPart = m[2] || "0";
+  let frac = m[3] ?? "";
+  const exp = m[4] ? parseInt(m[4], 10) : 0;
+  if (exp > 0) {
+    frac = frac.padEnd(exp, "0");
+    intPart += frac.slice(0, exp);
+    frac = frac.slice(exp);
+  } else if (exp < 0) {
+    intPart = intPart.padStart(-exp + 1, "0");
+    frac = intPart.slice(intPart.length + exp) + frac;
+    intPart = intPart.slice(0, intPart.length + exp);
+  }
+  if (scale !== undefined) {
+    if (frac.length > scale) {
+      // Round half away from zero at `scale` digits.
+      const digits = BigInt(intPart + frac.slice(0, scale));
+      const up = frac.charCodeAt(scale) >= 53; /* '5' */
+      const total = (digits + (up ? 1n : 0n)).toString().padStart(scale + 1, "0");
+      intPart = total.slice(0, total.length - scale);
+      frac = total.slice(total.length - scale);
+    } else frac = frac.padEnd(scale, "0");
+  } else frac = frac.replace(/0+$/, "");
+  intPart = intPart.replace(/^0+(?=\d)/, "");
+  const body = frac ? `${intPart}.${frac}` : intPart;
+  return neg && /[1-9]/.test(body) ? `-${body}` : body;
+}
+
+// ---------------------------------------------------------------- coercion on write
+
+function mismatch(value: Value, t: TypeName, column?: string): DbError {
+  const shown = typeof value === "string" ? `'${value.slice(0, 40)}'` : String(value);
+  const where = column ? ` for column "${column}"` : "";
+  return new DbError("TYPE_MISMATCH", `Cannot store ${shown} as ${typeToString(t)}${where}`);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INT_RANGES: Partial<Record<BaseType, [number, number]>> = {
+  SMALLINT: [-32768, 32767],
+  INT: [-2147483648, 2147483647],
+};
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/**
+ * Converts a value to the representation of column type `t`, or throws TYPE_MISMATCH.
+ * Strings convert to numbers/timestamps when they parse exactly (as PostgreSQL does for
+ * literals); numbers never silently become text.
+ */
+export function coerceValue(value: Value, t: TypeName, column?: string): Value {
+  if (value === null) return null;
+  switch (t.base) {
+    case "BOOLEAN":
+      if (typeof value === "boolean") return value;
+      if (typeof value === "number" && (value === 0 || value === 1)) return value === 1;
+      if (typeof value === "string") {
+        const s = value.trim().toLowerCase();
+        if (s === "true" || s === "t" || s === "1") return true;
+        if (s === "false" || s === "f" || s === "0") return false;
+      }
+      throw mismatch(value, t, column);
+    case "SMALLINT":
+    case "INT": {
+      let n: number | undefined;
+      if (typeof value === "number" && Number.isInteger(value)) n = value;
+      else if (typeof value === "bigint") n = Number(value);
+      else if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) n = Number(value);
+      const [lo, hi] = INT_RANGES[t.base]!;
+      if (n === undefined || n < lo || n > hi) throw mismatch(value, t, column);
+      return n;
+    }
+    case "BIGINT": {
+      let n: bigint | undefined;
+      if (typeof value === "bigint") n = value;
+      else if (typeof value === "number" && Number.isInteger(value)) n = BigInt(value);
+      else if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) n = BigInt(value);
+      if (n === undefined || n < BIGINT_MIN || n > BIGINT_MAX) throw mismatch(value, t, column);
+      return n;
+    }
+    case "REAL":
+    case "DOUBLE": {
+      if (typeof value === "number") return t.base === "REAL" ? Math.fround(value) : value;
+      if (typeof value === "bigint") return Number(value);
+      if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) {
+        return Number(value);
+      }
+      throw mismatch(value, t, column);
+    }
+    case "DECIMAL": {
+      if (typeof value === "boolean" || value instanceof Uint8Array) throw mismatch(value, t, column);
+      const d = normalizeDecimal(String(value), t.scale);
+      if (d === undefined) throw mismatch(value, t, column);
+      if (t.precision !== undefined) {
+        const digits = d.replace(/^-/, "").replace(".", "").replace(/^0+/, "").length;
+        if (digits > t.precision) throw mismatch(value, t, column);
+      }
+      return d;
+    }
+    case "TEXT":
+      if (typeof value === "string") {
+        if (t.precision !== undefined && [...value].length > t.precision) {
+          throw mismatch(value, t, column);
+        }
+        return value;
+      }
+      if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+        return String(value);
+      }
+      throw mismatch(value, t, column);
+    case "BYTES":
+      if (value instanceof Uint8Array) return value;
+      if (typeof value === "string") return new TextEncoder().encode(value);
+      throw mismatch(value, t, column);
+    case "JSON":
+      if (typeof value === "string") {
+        try {
+          return JSON.stringify(JSON.parse(value));
+        } catch {
+          throw mismatch(value, t, column);
+        }
+      }
+      if (typeof value === "number" || typeof value === "boolean") return JSON.stringify(value);
+      if (typeof value === "bigint") return value.toString();
+      throw mismatch(value, t, column);
+    case "UUID":
+      if (typeof value === "string" && UUID_RE.test(value)) return value.toLowerCase();
+      throw mismatch(value, t, column);
+    case "DATE": {
+      if (typeof value === "string") {
+        const d = parseDate(value);
+        if (d !== undefined) return d;
+      }
+      if (typeof value === "bigint") return formatTimestamp(value).slice(0, 10);
+      throw mismatch(value, t, column);
+    }
+    case "TIMESTAMP": {
+      if (typeof value === "bigint") return value;
+      if (typeof value === "string") {
+        const ns = parseTimestamp(value);
+        if (ns !== undefined) return ns;
+      }
+      if (typeof value === "number" && Number.isInteger(value)) {
+        return BigInt(value) * NS_PER_MS; // epoch milliseconds, as JavaScript clients send
+      }
+      throw mismatch(value, t, column);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- comparison
+
+function typeRank(v: Exclude<Value, null>): number {
+  switch (typeof v) {
+    case "boolean":
+      return 0;
+    case "number":
+    case "bigint":
+      return 1;
+    case "string":
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+/** Numeric value of a decimal string, for comparisons across representations. */
+function decimalCompare(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (x !== y) return x < y ? -1 : 1;
+  // Same double: compare exactly on scaled integers.
+  const [ai, af = ""] = a.split(".");
+  const [bi, bf = ""] = b.split(".");
+  const scale = Math.max(af.length, bf.length);
+  const X = BigInt(ai + af.padEnd(scale, "0"));
+  const Y = BigInt(bi + bf.padEnd(scale, "0"));
+  return X < Y ? -1 : X > Y ? 1 : 0;
+}
+
+/**
+ * Total order over non-null values of the same SQL type. `decimal` says both sides are
+ * DECIMAL strings (compared numerically, not as text). Nulls are handled by callers.
+ */
+export function compareValues(a: Exclude<Value, null>, b: Exclude<Value, null>, decimal = false): number {
+  if (decimal && typeof a === "string" && typeof b === "string") return decimalCompare(a, b);
+  if (typeof a === typeof b || (typeof a === "number" && typeof b === "bigint") ||
+    (typeof a === "bigint" && typeof b === "number")) {
+    if (a instanceof Uint8Array && b instanceof Uint8Array) {
+      const n = Math.min(a.length, b.length);
+      for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+      return a.length - b.length;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  return typeRank(a) - typeRank(b);
+}
+
+/** SQL equality for non-null values (used by hashing joins, DISTINCT, GROUP BY keys). */
+export function valueKey(v: Value): string {
+  if (v === null) return "n";
+  switch (typeof v) {
+    case "boolean":
+      return v ? "t" : "f";
+    case "number":
+      return Number.isInteger(v) ? `i${v}` : `d${v}`;
+    case "bigint":
+      return `i${v}`;
+    case "string":
+      return `s${v}`;
+    default:
+      return `b${btoa(String.fromCharCode(...v))}`;
+  }
+}
+
+// ---------------------------------------------------------------- rendering
+
+/** The JSON form of a value for the HTTP API (SPEC §4). */
+export function toJsonValue(v: Value, t: TypeName): unknown {
+  if (v === null) return null;
+  switch (t.base) {
+    case "BIGINT":
+    case "DECIMAL":
+      return String(v);
+    case "TIMESTAMP":
+      return typeof v === "bigint" ? formatTimestamp(v) : v;
+    case "BYTES":
+      return v instanceof Uint8Array ? encodeBase64(v) : v;
+    case "JSON":
+      return typeof v === "string" ? JSON.parse(v) : v;
+    default:
+      return typeof v === "bigint" ? String(v) : v;
+  }
+}
+
+/** Text for CLI tables and CSV. */
+export function displayValue(v: Value, t?: TypeName): string {
+  if (v === null) return "NULL";
+  if (t?.base === "TIMESTAMP" && typeof v === "bigint") return formatTimestamp(v);
+  if (v instanceof Uint8Array) return `\\x${[...v].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return String(v);
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}

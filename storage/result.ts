@@ -1,0 +1,43 @@
+// What executing a batch returns: one result per statement, and the error that stopped it.
+// The server, the CLI and the tests all render from these shapes.
+
+import type { TypeName } from "../sql/ast.ts";
+import type { DbError } from "../errors.ts";
+import type { ResultColumn, Row } from "../sql/values.ts";
+
+/** The result of one statement. Rows are present for statements that return a table. */
+export interface StatementResult {
+  /** 1-based index in the batch. */
+  readonly statement: number;
+  /** Result columns (name + printable type) when the statement returns rows. */
+  readonly schema?: readonly ResultColumn[];
+  /** Column types parallel to `schema`, for rendering values (TIMESTAMP, BIGINT, BYTES…). */
+  readonly types?: readonly TypeName[];
+  readonly rows?: readonly Row[];
+  /** Rows returned, or rows affected for DML without RETURNING. */
+  readonly rowCount: number;
+  /** `Inserted 2 row(s)`, `Namespace app created`, … */
+  readonly message?: string;
+  /** Server time for this statement in ms (> 0). */
+  readonly tookMs: number;
+}
+
+export interface BatchResult {
+  readonly results: StatementResult[];
+  /** The first failing statement's error (statement/line/column set); later statements did not run. */
+  readonly error?: DbError;
+  /** The effective user of the last statement (EXECUTE AS changes it). */
+  readonly asUser: string;
+  /** Whole batch, ms. */
+  readonly tookMs: number;
+}
+
+export interface ExecuteOptions {
+  /** Authenticated identity; embedded mode uses `root`. */
+  readonly user?: string;
+  /** `$1…` values; only allowed with a single statement. */
+  readonly params?: readonly unknown[];
+  readonly signal?: AbortSignal;
+  /** Keep running after a failing statement (CLI --continue-on-error). */
+  readonly continueOnError?: boolean;
+}
