@@ -87,6 +87,8 @@ export interface LiteralExpr {
   readonly value: null | boolean | string | number | bigint;
   /** For numbers: "int" (fits bigint) or "decimal" (has a point or exponent). */
   readonly numeric?: "int" | "decimal";
+  /** Decimal literals: the source digits (`0.10`, `1e-3`) so DECIMAL values stay exact. */
+  readonly text?: string;
   readonly span: Span;
 }
 

@@ -225,7 +225,9 @@ export function coerceValue(value: Value, t: TypeName, column?: string): Value {
       throw mismatch(value, t, column);
     }
     case "DECIMAL": {
-      if (typeof value === "boolean" || value instanceof Uint8Array) throw mismatch(value, t, column);
+      if (typeof value === "boolean" || value instanceof Uint8Array) {
+        throw mismatch(value, t, column);
+      }
       const d = normalizeDecimal(String(value), t.scale);
       if (d === undefined) throw mismatch(value, t, column);
       if (t.precision !== undefined) {
@@ -319,10 +321,16 @@ function decimalCompare(a: string, b: string): number {
  * Total order over non-null values of the same SQL type. `decimal` says both sides are
  * DECIMAL strings (compared numerically, not as text). Nulls are handled by callers.
  */
-export function compareValues(a: Exclude<Value, null>, b: Exclude<Value, null>, decimal = false): number {
+export function compareValues(
+  a: Exclude<Value, null>,
+  b: Exclude<Value, null>,
+  decimal = false,
+): number {
   if (decimal && typeof a === "string" && typeof b === "string") return decimalCompare(a, b);
-  if (typeof a === typeof b || (typeof a === "number" && typeof b === "bigint") ||
-    (typeof a === "bigint" && typeof b === "number")) {
+  if (
+    typeof a === typeof b || (typeof a === "number" && typeof b === "bigint") ||
+    (typeof a === "bigint" && typeof b === "number")
+  ) {
     if (a instanceof Uint8Array && b instanceof Uint8Array) {
       const n = Math.min(a.length, b.length);
       for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
@@ -374,7 +382,9 @@ export function toJsonValue(v: Value, t: TypeName): unknown {
 export function displayValue(v: Value, t?: TypeName): string {
   if (v === null) return "NULL";
   if (t?.base === "TIMESTAMP" && typeof v === "bigint") return formatTimestamp(v);
-  if (v instanceof Uint8Array) return `\\x${[...v].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  if (v instanceof Uint8Array) {
+    return `\\x${[...v].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  }
   return String(v);
 }
 

@@ -1,23 +1,280 @@
-// The Database facade: owns the SQLite store of one data directory and executes statements.
-// (Work in progress: the real implementation replaces this stub.)
+// The Database facade: owns one data directory (lock, SQLite store, catalog, buffer, id
+// generator, group commit) and executes SQL batches. Statements run in order and stop at the
+// first error; each statement is atomic. Parsed batches are cached by text, so a repeated
+// parameterised statement costs no parsing.
 
-import type { BatchResult, ExecuteOptions } from "./result.ts";
+import type { ParsedStatement, Role, Statement } from "../sql/ast.ts";
+import { parseSql } from "../sql/mod.ts";
+import { nowNs, type Value } from "../sql/values.ts";
+import { DbError, toDbError } from "../errors.ts";
+import {
+  alterStorage,
+  alterUser,
+  createStorage,
+  createUser,
+  describe,
+  dropStorage,
+  dropUser,
+  notYet,
+  show,
+} from "./admin.ts";
+import { Buffer } from "./buffer.ts";
+import { Catalog } from "./catalog.ts";
+import { alterTable, createNamespace, createTable, dropNamespace, dropTable } from "./ddl.ts";
+import { deleteRows, insert, select, update } from "./dml.ts";
+import type { Engine, Handler, Outcome, Session, StatementContext } from "./engine.ts";
+import { GroupCommit } from "./group_commit.ts";
+import { lockDataDir } from "./lock.ts";
+import type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
+import { Snowflake } from "./snowflake.ts";
+import { type Durability, SqliteStore } from "./sqlite.ts";
 
 export interface DatabaseOptions {
   /** Data directory; created when missing. */
   readonly dataDir: string;
   /** Snowflake node id, 0–1023. */
   readonly nodeId?: number;
+  /** `full` (default) fsyncs every group commit; `normal` survives process crashes only. */
+  readonly durability?: Durability;
 }
 
+type Handlers = { [K in Statement["kind"]]: Handler<K> };
+
+const HANDLERS: Omit<Handlers, "execute_as"> = {
+  select,
+  insert,
+  update,
+  delete: deleteRows,
+  create_namespace: createNamespace,
+  drop_namespace: dropNamespace,
+  create_table: createTable,
+  drop_table: dropTable,
+  alter_table: alterTable,
+  create_storage: createStorage,
+  alter_storage: alterStorage,
+  drop_storage: dropStorage,
+  create_user: createUser,
+  alter_user: alterUser,
+  drop_user: dropUser,
+  show,
+  describe,
+  flush: notYet,
+  compact: notYet,
+  kill: notYet,
+  export_user_data: notYet,
+  subscribe: notYet,
+};
+
+const PARSE_CACHE_SIZE = 512;
+
+/**
+ * One open data directory.
+ *
+ * @example
+ * const db = await Database.open({ dataDir: "./data" });
+ * const { results } = await db.execute("SELECT * FROM system.namespaces");
+ * await db.close();
+ */
 export class Database {
-  static open(_options: DatabaseOptions): Promise<Database> {
-    throw new Error("not implemented yet");
+  readonly dataDir: string;
+  #engine: Engine;
+  #unlock: () => void;
+  #parsed = new Map<string, { statements: ParsedStatement[]; error?: DbError }>();
+  #closed = false;
+
+  private constructor(dataDir: string, engine: Engine, unlock: () => void) {
+    this.dataDir = dataDir;
+    this.#engine = engine;
+    this.#unlock = unlock;
   }
-  execute(_sql: string, _options: ExecuteOptions = {}): Promise<BatchResult> {
-    throw new Error("not implemented yet");
+
+  /** Opens (creating when needed) a data directory; throws STORAGE_ERROR when another process owns it. */
+  static open(options: DatabaseOptions): Promise<Database> {
+    const dir = options.dataDir;
+    Deno.mkdirSync(dir, { recursive: true });
+    const unlock = lockDataDir(dir);
+    try {
+      const store = new SqliteStore(`${dir}/kalamdb.sqlite`, options.durability ?? "full");
+      const catalog = new Catalog(store);
+      const buffer = new Buffer(store);
+      const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
+      const group = new GroupCommit(store.writer, () => catalog.reload());
+      const engine: Engine = { dataDir: dir, store, catalog, buffer, ids, group };
+      bootstrap(engine);
+      return Promise.resolve(new Database(dir, engine, unlock));
+    } catch (err) {
+      unlock();
+      throw err instanceof DbError ? err : new DbError(
+        "STORAGE_ERROR",
+        `Cannot open data directory ${dir}: ${(err as Error).message}`,
+      );
+    }
   }
+
+  /** Internals for other storage-side subsystems (server, live queries, jobs). */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** Runs a batch of statements as `options.user` (default root). */
+  async execute(sql: string, options: ExecuteOptions = {}): Promise<BatchResult> {
+    const started = performance.now();
+    const results: StatementResult[] = [];
+    let session: Session = { user: options.user ?? "root", role: "user" };
+    let error: DbError | undefined;
+    const errors: DbError[] = [];
+    const finish = (): BatchResult => ({
+      results,
+      error,
+      errors: error && errors.length === 0 ? [error] : errors,
+      asUser: session.user,
+      tookMs: elapsed(started),
+    });
+    if (this.#closed) {
+      error = new DbError("STORAGE_ERROR", "The database is closed");
+      return finish();
+    }
+    try {
+      session = this.#session(session.user);
+    } catch (err) {
+      error = toDbError(err);
+      return finish();
+    }
+    const { statements, error: parseError } = this.#parse(sql);
+    if (statements.length === 0 && !parseError) {
+      error = new DbError("EMPTY_SQL", "No SQL statement given");
+      return finish();
+    }
+    const params = (options.params ?? []) as Value[];
+    if (params.length && statements.length + (parseError ? 1 : 0) > 1) {
+      error = new DbError(
+        "INVALID_PARAMETER",
+        "Parameters are only allowed with a single statement",
+      );
+      return finish();
+    }
+    for (let i = 0; i < statements.length; i++) {
+      const parsed = statements[i];
+      const t0 = performance.now();
+      try {
+        const { outcome, user } = await this.#run(
+          parsed.statement,
+          session,
+          params,
+          options.signal,
+        );
+        session = this.#session(user, session);
+        results.push({ statement: i + 1, ...outcome, tookMs: elapsed(t0) });
+      } catch (err) {
+        const e = toDbError(err);
+        if (!(err instanceof DbError)) console.error("internal error:", err);
+        e.statement = i + 1;
+        if (e.line === undefined) {
+          e.line = parsed.span.line;
+          e.column = parsed.span.column;
+        }
+        error ??= e;
+        errors.push(e);
+        if (!options.continueOnError) return finish();
+      }
+    }
+    if (parseError) {
+      error ??= parseError;
+      errors.push(parseError);
+    }
+    return finish();
+  }
+
+  #session(user: string, current?: Session): Session {
+    if (current?.user === user) return current;
+    const u = this.#engine.catalog.user(user);
+    if (!u) throw new DbError("NOT_FOUND", `User "${user}" does not exist`);
+    return { user, role: u.role as Role };
+  }
+
+  #parse(sql: string): { statements: ParsedStatement[]; error?: DbError } {
+    const hit = this.#parsed.get(sql);
+    if (hit) return hit;
+    const { statements, diagnostics } = parseSql(sql);
+    let result: { statements: ParsedStatement[]; error?: DbError } = { statements };
+    if (diagnostics.length) {
+      const d = diagnostics[0];
+      result = {
+        // Statements before the first bad one still run, as psql does.
+        statements: statements.filter((_, i) => i + 1 < d.statement),
+        error: new DbError(d.code, d.message, d),
+      };
+    }
+    if (this.#parsed.size >= PARSE_CACHE_SIZE) this.#parsed.clear();
+    if (!result.error) this.#parsed.set(sql, result);
+    return result;
+  }
+
+  async #run(
+    stmt: Statement,
+    session: Session,
+    params: readonly Value[],
+    signal: AbortSignal | undefined,
+  ): Promise<{ outcome: Outcome; user: string }> {
+    if (stmt.kind === "execute_as") {
+      const target = this.#engine.catalog.user(stmt.user);
+      if (!target) throw new DbError("NOT_FOUND", `User "${stmt.user}" does not exist`);
+      const inner = await this.#run(
+        stmt.statement,
+        { user: target.name, role: target.role as Role },
+        params,
+        signal,
+      );
+      return { outcome: inner.outcome, user: target.name };
+    }
+    const ctx: StatementContext = { engine: this.#engine, session, params, signal, now: nowNs() };
+    const handler = HANDLERS[stmt.kind] as Handler<typeof stmt.kind>;
+    return { outcome: await handler(stmt as never, ctx), user: session.user };
+  }
+
+  /** Commits what is pending, closes SQLite and releases the data-directory lock. */
   close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    try {
+      this.#engine.group.flush();
+      this.#engine.store.close();
+    } finally {
+      this.#unlock();
+    }
     return Promise.resolve();
+  }
+}
+
+/** Milliseconds since `t0`, rounded to µs and never 0. */
+function elapsed(t0: number): number {
+  return Math.max(0.001, Math.round((performance.now() - t0) * 1000) / 1000);
+}
+
+/** First-start state: the `local` storage and `root` (role system, empty password). */
+function bootstrap(e: Engine): void {
+  const now = Date.now();
+  if (!e.catalog.storage("local")) {
+    e.catalog.putStorage({
+      id: "local",
+      type: "filesystem",
+      config: {
+        PATH: `${e.dataDir}/storage`,
+        SHARED_TABLES_TEMPLATE: "{namespace}/{table}",
+        USER_TABLES_TEMPLATE: "{namespace}/{table}/{user_id}",
+      },
+      createdAt: now,
+      updatedAt: now,
+    }, null);
+  }
+  if (!e.catalog.user("root")) {
+    e.catalog.putUser({
+      name: "root",
+      role: "system",
+      passwordHash: null,
+      email: null,
+      createdAt: now,
+      updatedAt: now,
+    });
   }
 }

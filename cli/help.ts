@@ -1,0 +1,49 @@
+// `--help` texts, generated from the flag tables in args.ts so that no flag goes unlisted.
+
+import { type CommandName, FLAGS, type FlagSpec } from "./args.ts";
+
+const SUMMARY: Record<CommandName | "kalamdb", { usage: string; about: string }> = {
+  kalamdb: {
+    usage: "kalamdb [command] [flags]",
+    about: "KalamDB: a SQL-first realtime database. Without a command, runs the server\n" +
+      "(or, with --file, runs a SQL file as a batch and exits).\n\n" +
+      "Commands:\n" +
+      "  serve     run the server (the default)\n" +
+      "  sql       run SQL from -f FILE or -c SQL as one batch, then exit\n" +
+      "  shell     interactive SQL shell (not available yet in this build)\n" +
+      "  export    export one user's data as a zip (not available yet in this build)\n" +
+      "  login     store a token for a server (not available yet in this build)\n\n" +
+      "Run 'kalamdb <command> --help' for a command's flags.",
+  },
+  serve: {
+    usage: "kalamdb serve [flags]",
+    about: "Runs the server. Settings: flags, then KALAMDB_* environment variables, then\n" +
+      "the --config file, then defaults. Secrets (KALAMDB_JWT_SECRET, KALAMDB_ROOT_PASSWORD)\n" +
+      "come from the environment or the config file only, never from flags.",
+  },
+  sql: {
+    usage: "kalamdb sql (-f FILE | -c SQL) [flags]",
+    about: "Runs SQL as one batch against the data directory (embedded mode) and exits:\n" +
+      "status 0 on success, 1 when a statement failed, 2 on a usage error.",
+  },
+  shell: { usage: "kalamdb shell [flags]", about: "Interactive SQL shell (not available yet)." },
+  export: {
+    usage: "kalamdb export [flags]",
+    about: "Exports one user's data (not available yet).",
+  },
+  login: { usage: "kalamdb login [flags]", about: "Stores a server token (not available yet)." },
+};
+
+/** The help text of `kalamdb --help` or `kalamdb <command> --help`. */
+export function helpText(topic: CommandName | "kalamdb"): string {
+  const { usage, about } = SUMMARY[topic];
+  const rows = FLAGS[topic].map(flagLabel);
+  const width = Math.max(...rows.map((r) => r.label.length));
+  const lines = rows.map((r) => `  ${r.label.padEnd(width)}  ${r.help}`);
+  return `Usage: ${usage}\n\n${about}\n\nFlags:\n${lines.join("\n")}\n`;
+}
+
+function flagLabel(f: FlagSpec): { label: string; help: string } {
+  const long = `--${f.name}${f.type === "string" ? ` ${f.arg ?? "VALUE"}` : ""}`;
+  return { label: f.short ? `-${f.short}, ${long}` : `    ${long}`, help: f.help };
+}

@@ -1,0 +1,92 @@
+// `deno task compile`: stamps the commit and build date into cli/_build_info.ts, runs
+// `deno compile -A --output kalamdb main.ts`, and restores the unstamped file whatever happens,
+// so the working tree stays clean. Extra arguments go to `deno compile` (e.g. `--target …`).
+// `deno compile` needs a `denort` runtime: it downloads one unless DENORT_BIN names a local
+// binary, which it honours (the environment is passed through unchanged).
+// SOURCE_DATE_EPOCH (seconds), when set, fixes the build date for reproducible builds.
+
+const root = new URL("../", import.meta.url);
+const stampFile = new URL("cli/_build_info.ts", root);
+
+/** Runs a command in the repository root; returns its trimmed stdout, or undefined on failure. */
+async function capture(cmd: string, args: string[]): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command(cmd, { args, cwd: root, stdout: "piped", stderr: "null" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The short commit, with `-dirty` when tracked files differ from it; "dev" without git. */
+async function commitStamp(): Promise<string> {
+  const commit = await capture("git", ["rev-parse", "--short", "HEAD"]);
+  if (!commit) return "dev";
+  const changes = await capture("git", ["status", "--porcelain", "--untracked-files=no"]);
+  return changes ? `${commit}-dirty` : commit;
+}
+
+/** UTC build date without milliseconds: `2026-11-25T20:00:00Z`. */
+function buildDate(): string {
+  const epoch = Deno.env.get("SOURCE_DATE_EPOCH");
+  const date = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function stampSource(commit: string, date: string): string {
+  return `// Build stamp. Left empty in the repository; \`deno task compile\` (scripts/compile.ts) writes the
+// commit and build date here just before \`deno compile\` and restores this file afterwards.
+
+/** Commit and UTC build date stamped at compile time; empty strings when not stamped. */
+export const BUILD_INFO = { commit: ${JSON.stringify(commit)}, buildDate: ${JSON.stringify(date)} };
+`;
+}
+
+async function main(): Promise<number> {
+  const commit = await commitStamp();
+  const date = buildDate();
+  const original = await Deno.readTextFile(stampFile);
+  const denort = Deno.env.get("DENORT_BIN");
+  console.error(`Stamping commit ${commit}, built ${date}`);
+  if (denort) console.error(`Using DENORT_BIN=${denort}`);
+  await Deno.writeTextFile(stampFile, stampSource(commit, date));
+  let status: Deno.CommandStatus;
+  try {
+    status = await new Deno.Command(Deno.execPath(), {
+      args: ["compile", "-A", "--output", "kalamdb", ...Deno.args, "main.ts"],
+      cwd: root,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+  } finally {
+    await Deno.writeTextFile(stampFile, original);
+  }
+  if (!status.success) {
+    console.error(
+      `\ncompile failed: \`deno compile\` exited with status ${status.code}.\n` +
+        "It needs the denort runtime for the target: without network access, set DENORT_BIN to a\n" +
+        "local denort binary of the same Deno version (" + Deno.version.deno + ") and run again.",
+    );
+    return status.code || 1;
+  }
+  // Smoke test (skipped when cross-compiling): a wrong DENORT_BIN (e.g. the full `deno` binary)
+  // yields an executable that runs as plain deno instead of kalamdb.
+  if (!Deno.args.includes("--target")) {
+    const line = await capture(new URL("kalamdb", root).pathname, ["--version"]);
+    if (!line?.startsWith(`kalamdb `)) {
+      console.error(
+        "\ncompile produced ./kalamdb, but it does not run as kalamdb " +
+          `(\`--version\` printed ${JSON.stringify(line?.split("\n")[0] ?? "nothing")}).\n` +
+          "Is DENORT_BIN a denort binary (not the full deno executable)? Removed ./kalamdb.",
+      );
+      await Deno.remove(new URL("kalamdb", root)).catch(() => {});
+      return 1;
+    }
+    console.error(line);
+  }
+  console.error("Built ./kalamdb");
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,30 @@
+// GET /v1/api/healthcheck (SPEC §4): liveness plus what build is running. Needs no auth and
+// touches no storage, so it answers even while the database is busy.
+
+/** Build facts reported by the healthcheck. */
+export interface HealthInfo {
+  readonly version: string;
+  readonly commit: string;
+  readonly buildDate: string;
+}
+
+/**
+ * The healthcheck body; `startedAt` is a `performance.now()` reading taken at server start.
+ *
+ * @example
+ * healthBody(info, started); // {status:"ok", version:"0.1.0", commit:"1a2b3c4", build_date:"…", uptime_s:12.5}
+ */
+export function healthBody(info: HealthInfo, startedAt: number, now = performance.now()) {
+  return {
+    status: "ok",
+    version: info.version,
+    commit: info.commit,
+    build_date: info.buildDate,
+    uptime_s: Math.round(now - startedAt) / 1000,
+  };
+}
+
+/** The healthcheck response. */
+export function healthResponse(info: HealthInfo, startedAt: number): Response {
+  return Response.json(healthBody(info, startedAt));
+}

@@ -1,0 +1,291 @@
+// The SQL scanner: turns a whole batch into tokens over char codes, tracking 1-based line and
+// column for every token. It never throws: a malformed piece of input (unterminated string,
+// stray character) becomes an `error` token carrying its message, which the parser reports when
+// it reaches it — so diagnostics land in the right statement of a batch.
+
+/** What a token is; keywords are plain identifiers, recognised by the parser where they matter. */
+export type TokenKind = "ident" | "string" | "number" | "param" | "op" | "error" | "eof";
+
+/** One token with its absolute position in the scanned text. */
+export interface Token {
+  readonly kind: TokenKind;
+  /**
+   * ident: the name (lower-cased unless quoted); string: the unescaped text; number: the source
+   * digits; param: the digits after `$`; op: the operator; error: the message.
+   */
+  readonly value: string;
+  /** Upper-cased word for unquoted identifiers (keyword tests), "" otherwise. */
+  readonly upper: string;
+  readonly quoted: boolean;
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * Words that cannot be used as bare column names or aliases because they would be ambiguous
+ * where an expression or table reference may end. Quote them ("from") to use them as names.
+ */
+export const RESERVED: ReadonlySet<string> = new Set([
+  "ALL",
+  "AND",
+  "AS",
+  "ASC",
+  "BETWEEN",
+  "BY",
+  "CASE",
+  "CAST",
+  "CROSS",
+  "CURRENT_TIMESTAMP",
+  "CURRENT_USER",
+  "DESC",
+  "DISTINCT",
+  "ELSE",
+  "END",
+  "EXISTS",
+  "FALSE",
+  "FROM",
+  "FULL",
+  "GROUP",
+  "HAVING",
+  "ILIKE",
+  "IN",
+  "INNER",
+  "INTO",
+  "IS",
+  "JOIN",
+  "LEFT",
+  "LIKE",
+  "LIMIT",
+  "NOT",
+  "NULL",
+  "OFFSET",
+  "ON",
+  "OR",
+  "ORDER",
+  "OUTER",
+  "RETURNING",
+  "RIGHT",
+  "SELECT",
+  "THEN",
+  "TRUE",
+  "UNION",
+  "USING",
+  "VALUES",
+  "WHEN",
+  "WHERE",
+]); // deno-fmt-ignore
+
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const BANG = 33; // !
+const DQUOTE = 34; // "
+const DOLLAR = 36; // $
+const PERCENT = 37; // %
+const QUOTE = 39; // '
+const LPAREN = 40;
+const RPAREN = 41;
+const STAR = 42;
+const PLUS = 43;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
+const SLASH = 47;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const COLON = 58;
+const SEMICOLON = 59;
+const LT = 60;
+const EQ = 61;
+const GT = 62;
+const UPPER_A = 65;
+const UPPER_E = 69;
+const UPPER_Z = 90;
+const UNDERSCORE = 95;
+const LOWER_A = 97;
+const LOWER_E = 101;
+const LOWER_Z = 122;
+const PIPE = 124;
+const FIRST_NON_ASCII = 128;
+
+function isDigit(c: number): boolean {
+  return c >= DIGIT_0 && c <= DIGIT_9;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= LOWER_A && c <= LOWER_Z) || (c >= UPPER_A && c <= UPPER_Z) || c === UNDERSCORE ||
+    c >= FIRST_NON_ASCII;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || isDigit(c) || c === DOLLAR;
+}
+
+function isSpace(c: number): boolean {
+  return c === SPACE || c === TAB || c === LF || c === CR || c === 11 || c === 12;
+}
+
+/** Single-character operators and punctuation. */
+const SINGLE_OPS = new Map<number, string>([
+  [LPAREN, "("],
+  [RPAREN, ")"],
+  [COMMA, ","],
+  [DOT, "."],
+  [SEMICOLON, ";"],
+  [PLUS, "+"],
+  [MINUS, "-"],
+  [STAR, "*"],
+  [SLASH, "/"],
+  [PERCENT, "%"],
+  [EQ, "="],
+  [LT, "<"],
+  [GT, ">"],
+]);
+
+/** Multi-character operators, longest first. */
+const MULTI_OPS = ["->>", "->", "<>", "!=", "<=", ">=", "||", "::"];
+
+/**
+ * Scans `text` into tokens; the last token is always `eof`. Comments and whitespace are skipped.
+ *
+ * @example
+ * tokenize("SELECT 1").map((t) => t.kind); // ["ident", "number", "eof"]
+ */
+export function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let pos = 0;
+  let line = 1;
+  let lineStart = 0;
+  const n = text.length;
+
+  /** Advances over `text[from, to)` updating the line counters. */
+  function advanceLines(from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (text.charCodeAt(i) === LF) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+  }
+
+  while (true) {
+    // Whitespace and comments.
+    while (pos < n) {
+      const c = text.charCodeAt(pos);
+      if (isSpace(c)) {
+        if (c === LF) {
+          line++;
+          lineStart = pos + 1;
+        }
+        pos++;
+      } else if (c === MINUS && text.charCodeAt(pos + 1) === MINUS) {
+        while (pos < n && text.charCodeAt(pos) !== LF) pos++;
+      } else if (c === SLASH && text.charCodeAt(pos + 1) === STAR) {
+        const close = text.indexOf("*/", pos + 2);
+        if (close < 0) break; // reported below as an error token
+        advanceLines(pos, close + 2);
+        pos = close + 2;
+      } else break;
+    }
+    const start = pos;
+    const tokLine = line;
+    const column = pos - lineStart + 1;
+    const push = (kind: TokenKind, value: string, quoted = false, upper = ""): void => {
+      tokens.push({ kind, value, upper, quoted, start, end: pos, line: tokLine, column });
+    };
+    if (pos >= n) {
+      push("eof", "");
+      return tokens;
+    }
+    const c = text.charCodeAt(pos);
+    const c1 = text.charCodeAt(pos + 1);
+    if (c === SLASH && c1 === STAR) {
+      pos = n;
+      advanceLines(start, n);
+      push("error", "Unterminated block comment");
+      continue;
+    }
+    if (isIdentStart(c)) {
+      while (pos < n && isIdentPart(text.charCodeAt(pos))) pos++;
+      const word = text.slice(start, pos);
+      push("ident", word.toLowerCase(), false, word.toUpperCase());
+    } else if (c === DQUOTE || c === QUOTE) {
+      const [value, closed] = scanQuoted(c);
+      const what = c === QUOTE ? "string literal" : "quoted identifier";
+      if (!closed) push("error", `Unterminated ${what}`);
+      else if (c === DQUOTE && value === "") push("error", "Empty quoted identifier");
+      else push(c === QUOTE ? "string" : "ident", value, c === DQUOTE);
+    } else if (isDigit(c) || (c === DOT && isDigit(c1))) {
+      scanNumber();
+      push("number", text.slice(start, pos));
+    } else if (c === DOLLAR && isDigit(c1)) {
+      pos++;
+      while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+      push("param", text.slice(start + 1, pos));
+    } else {
+      const multi = MULTI_OPS.find((op) => text.startsWith(op, pos));
+      if (multi) {
+        pos += multi.length;
+        push("op", multi === "!=" ? "<>" : multi);
+      } else if (SINGLE_OPS.has(c)) {
+        pos++;
+        push("op", SINGLE_OPS.get(c)!);
+      } else {
+        const ch = String.fromCodePoint(text.codePointAt(pos)!);
+        pos += ch.length;
+        const shown = c === BANG || c === COLON || c === PIPE
+          ? ch
+          : JSON.stringify(ch).slice(1, -1);
+        push("error", `Unexpected character '${shown}'`);
+      }
+    }
+  }
+
+  /** Scans '…' or "…" with doubled-quote escapes; returns [value, closed]. */
+  function scanQuoted(quote: number): [string, boolean] {
+    let value = "";
+    let chunk = ++pos;
+    while (pos < n) {
+      const c = text.charCodeAt(pos);
+      if (c === quote) {
+        value += text.slice(chunk, pos);
+        if (text.charCodeAt(pos + 1) === quote) {
+          value += text[pos];
+          pos += 2;
+          chunk = pos;
+          continue;
+        }
+        pos++;
+        return [value, true];
+      }
+      if (c === LF) {
+        line++;
+        lineStart = pos + 1;
+      }
+      pos++;
+    }
+    return [value, false];
+  }
+
+  /** Scans digits, an optional fraction and an optional exponent. */
+  function scanNumber(): void {
+    while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+    if (text.charCodeAt(pos) === DOT) {
+      pos++;
+      while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+    }
+    const e = text.charCodeAt(pos);
+    if (e === LOWER_E || e === UPPER_E) {
+      let p = pos + 1;
+      const sign = text.charCodeAt(p);
+      if (sign === PLUS || sign === MINUS) p++;
+      if (isDigit(text.charCodeAt(p))) {
+        pos = p;
+        while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+      }
+    }
+  }
+}

@@ -1,0 +1,259 @@
+// SELECT, INSERT, UPDATE and DELETE. SELECT runs the pure executor over the reader connection
+// (committed data only). Writes evaluate their values first, then run as one group-commit
+// statement on the writer: checks (primary-key uniqueness, NOT NULL, types) and writes commit
+// together or not at all, and the caller is answered after the commit.
+
+import type { Expr, SelectItem, TableName } from "../sql/ast.ts";
+import type { Catalog as SqlCatalog, EvalContext, ExecContext } from "../sql/source.ts";
+import {
+  compileExpr,
+  executeSelect,
+  extractKeys,
+  parseExpression,
+  predicate,
+  projectReturning,
+  tableScope,
+} from "../sql/mod.ts";
+import { coerceValue, type Row, type Value, valueKey } from "../sql/values.ts";
+import { DbError } from "../errors.ts";
+import type { TableInfo } from "./catalog.ts";
+import type { Handler, Outcome, StatementContext } from "./engine.ts";
+import { systemTable } from "./system_tables.ts";
+
+/** The partition a session's rows of `t` live in: the user for USER/STREAM, "" for SHARED. */
+export function scopeOf(t: TableInfo, user: string): string {
+  return t.tableType === "SHARED" ? "" : user;
+}
+
+function evalContext(ctx: StatementContext): EvalContext {
+  const ids = ctx.engine.ids;
+  return { params: ctx.params, user: ctx.session.user, now: ctx.now, nextId: () => ids.next() };
+}
+
+/** The executor's view of tables for this session; `writer` reads inside the write transaction. */
+export function sqlCatalog(ctx: StatementContext, writer = false): SqlCatalog {
+  const { catalog, buffer } = ctx.engine;
+  return {
+    table(name: TableName) {
+      if (name.namespace === "system") return systemTable(ctx.engine, name.name);
+      const t = catalog.table(name.namespace, name.name);
+      return buffer.source(t, scopeOf(t, ctx.session.user), writer);
+    },
+  };
+}
+
+function execContext(ctx: StatementContext, writer = false): ExecContext {
+  return { ...evalContext(ctx), catalog: sqlCatalog(ctx, writer), signal: ctx.signal };
+}
+
+/** Evaluates an expression that references no columns (defaults, VALUES). */
+export function evalConstant(expr: Expr, ctx: StatementContext): Value {
+  return compileExpr(expr, { columns: [] }).eval([], evalContext(ctx));
+}
+
+function writable(ctx: StatementContext, name: TableName): TableInfo {
+  if (name.namespace === "system") {
+    throw new DbError("PERMISSION_DENIED", "System tables are read-only");
+  }
+  return ctx.engine.catalog.table(name.namespace, name.name);
+}
+
+function returning(
+  t: TableInfo,
+  items: readonly SelectItem[] | undefined,
+  rows: Row[],
+  verb: string,
+  ctx: StatementContext,
+): Outcome {
+  if (!items) return { rowCount: rows.length, message: `${verb} ${rows.length} row(s)` };
+  const p = projectReturning(items, t.schema, execContext(ctx));
+  return {
+    schema: p.columns,
+    types: p.types,
+    rows: rows.map((r) => p.project(r)),
+    rowCount: rows.length,
+  };
+}
+
+function checkNotNull(t: TableInfo, values: readonly Value[]): void {
+  t.columns.forEach((c, i) => {
+    if (values[i] === null && !c.nullable) {
+      throw new DbError(
+        "NOT_NULL_VIOLATION",
+        `Column "${c.name}" of ${t.namespace}.${t.name} cannot be NULL`,
+      );
+    }
+  });
+}
+
+// ------------------------------------------------------------------ SELECT
+
+export const select: Handler<"select"> = async (stmt, ctx) => {
+  const r = await executeSelect(stmt, execContext(ctx));
+  return { schema: r.columns, types: r.types, rows: r.rows, rowCount: r.rows.length };
+};
+
+// ------------------------------------------------------------------ INSERT
+
+/** Compiled default expressions per table version (defaults are re-parsed from stored text). */
+const defaultsCache = new WeakMap<TableInfo, ((ctx: EvalContext) => Value)[]>();
+
+function defaultsOf(t: TableInfo): ((ctx: EvalContext) => Value)[] {
+  let d = defaultsCache.get(t);
+  if (!d) {
+    d = t.columns.map((c) => {
+      if (!c.default) return () => null;
+      const compiled = compileExpr(parseExpression(c.default), { columns: [] });
+      return (ctx: EvalContext) => compiled.eval([], ctx);
+    });
+    defaultsCache.set(t, d);
+  }
+  return d;
+}
+
+export const insert: Handler<"insert"> = (stmt, ctx) => {
+  const { catalog, buffer, group, ids } = ctx.engine;
+  const t0 = writable(ctx, stmt.table);
+  const scope = scopeOf(t0, ctx.session.user);
+  const targets = stmt.columns.length ? stmt.columns : t0.columns.map((c) => c.name);
+  const index = targets.map((name) => {
+    const i = t0.columns.findIndex((c) => c.name === name);
+    if (i < 0) {
+      if (name.startsWith("_")) {
+        throw new DbError("INVALID_SQL", `System column "${name}" cannot be written`);
+      }
+      throw new DbError(
+        "COLUMN_NOT_FOUND",
+        `Column "${name}" does not exist in ${t0.namespace}.${t0.name}`,
+      );
+    }
+    return i;
+  });
+  if (new Set(index).size !== index.length) {
+    throw new DbError("INVALID_SQL", "A column is listed twice in INSERT");
+  }
+  const ectx = evalContext(ctx);
+  const defaults = defaultsOf(t0);
+  const empty = { columns: [] };
+  const rows = stmt.rows.map((exprs) => {
+    if (exprs.length !== index.length) {
+      throw new DbError(
+        "INVALID_SQL",
+        `INSERT has ${exprs.length} value(s) for ${index.length} column(s)`,
+      );
+    }
+    const values = new Array<Value>(t0.columns.length).fill(undefined as unknown as Value);
+    exprs.forEach((e, k) => {
+      const col = t0.columns[index[k]];
+      values[index[k]] = coerceValue(compileExpr(e, empty).eval([], ectx), col.type, col.name);
+    });
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === undefined) {
+        const col = t0.columns[i];
+        values[i] = coerceValue(defaults[i](ectx), col.type, col.name);
+      }
+    }
+    checkNotNull(t0, values);
+    return values;
+  });
+  return group.run(() => {
+    const t = catalog.table(t0.namespace, t0.name);
+    if (t !== t0) throw new DbError("INVALID_SQL", "Table changed during INSERT; retry");
+    const pk = t.schema.pkIndex;
+    const seen = new Set<string>();
+    const written: Row[] = [];
+    for (const values of rows) {
+      const key = values[pk];
+      const k = valueKey(key);
+      const existing = buffer.get(t, scope, key);
+      if (seen.has(k) || (existing && existing[existing.length - 1] !== true)) {
+        throw new DbError(
+          "UNIQUE_VIOLATION",
+          `Duplicate primary key ${t.columns[pk].name} = ${
+            String(key)
+          } in ${t.namespace}.${t.name}`,
+        );
+      }
+      seen.add(k);
+      const seq = ids.next();
+      buffer.put(t, scope, "insert", seq, values, undefined);
+      written.push([...values, seq, false]);
+    }
+    return returning(t, stmt.returning, written, "Inserted", ctx);
+  });
+};
+
+// ------------------------------------------------------------------ UPDATE / DELETE
+
+/** Reads the rows a WHERE matches, inside the write transaction (pk seek when possible). */
+async function matching(
+  t: TableInfo,
+  where: Expr | undefined,
+  ctx: StatementContext,
+): Promise<Row[]> {
+  const ectx = execContext(ctx, true);
+  const scope = tableScope(t.schema);
+  const test = where ? predicate(where, scope) : () => true;
+  const keys = extractKeys(where, t.schema, undefined, ectx);
+  const source = ctx.engine.buffer.source(t, scopeOf(t, ctx.session.user), true);
+  const out: Row[] = [];
+  for await (const batch of source.scan({ keys, signal: ctx.signal })) {
+    for (const row of batch) if (test(row, ectx)) out.push(row);
+  }
+  return out;
+}
+
+export const update: Handler<"update"> = (stmt, ctx) => {
+  const { catalog, buffer, group, ids } = ctx.engine;
+  const t0 = writable(ctx, stmt.table);
+  const scope = tableScope(t0.schema);
+  const sets = stmt.set.map((s) => {
+    const i = t0.columns.findIndex((c) => c.name === s.column);
+    if (i < 0) {
+      if (s.column.startsWith("_")) {
+        throw new DbError("INVALID_SQL", `System column "${s.column}" cannot be written`);
+      }
+      throw new DbError("COLUMN_NOT_FOUND", `Column "${s.column}" does not exist`);
+    }
+    if (t0.columns[i].primaryKey) {
+      throw new DbError(
+        "UNSUPPORTED",
+        `The primary key "${s.column}" cannot be updated: delete and insert the row instead`,
+      );
+    }
+    return { i, col: t0.columns[i], value: compileExpr(s.value, scope) };
+  });
+  return group.run(async () => {
+    const t = catalog.table(t0.namespace, t0.name);
+    if (t !== t0) throw new DbError("INVALID_SQL", "Table changed during UPDATE; retry");
+    const ectx = evalContext(ctx);
+    const rows = await matching(t, stmt.where, ctx);
+    const written: Row[] = [];
+    const n = t.columns.length;
+    const user = scopeOf(t, ctx.session.user);
+    for (const old of rows) {
+      const values = old.slice(0, n);
+      for (const s of sets) {
+        values[s.i] = coerceValue(s.value.eval(old, ectx), s.col.type, s.col.name);
+      }
+      checkNotNull(t, values);
+      const seq = ids.next();
+      buffer.put(t, user, "update", seq, values, old);
+      written.push([...values, seq, false]);
+    }
+    return returning(t, stmt.returning, written, "Updated", ctx);
+  });
+};
+
+export const deleteRows: Handler<"delete"> = (stmt, ctx) => {
+  const { catalog, buffer, group, ids } = ctx.engine;
+  const t0 = writable(ctx, stmt.table);
+  return group.run(async () => {
+    const t = catalog.table(t0.namespace, t0.name);
+    const rows = await matching(t, stmt.where, ctx);
+    const n = t.columns.length;
+    const user = scopeOf(t, ctx.session.user);
+    for (const old of rows) buffer.put(t, user, "delete", ids.next(), old.slice(0, n), old);
+    return returning(t, stmt.returning, rows, "Deleted", ctx);
+  });
+};

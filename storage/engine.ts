@@ -1,0 +1,77 @@
+// What statement handlers share: the open store's parts, the caller's session and the
+// statement's inputs. Handlers are plain functions of (statement, context) → outcome.
+
+import type { Role, Statement } from "../sql/ast.ts";
+import type { TypeName } from "../sql/ast.ts";
+import type { ResultColumn, Row, Value } from "../sql/values.ts";
+import type { Buffer } from "./buffer.ts";
+import type { Catalog } from "./catalog.ts";
+import type { GroupCommit } from "./group_commit.ts";
+import type { Snowflake } from "./snowflake.ts";
+import type { SqliteStore } from "./sqlite.ts";
+
+export interface Engine {
+  readonly dataDir: string;
+  readonly store: SqliteStore;
+  readonly catalog: Catalog;
+  readonly buffer: Buffer;
+  readonly ids: Snowflake;
+  readonly group: GroupCommit;
+}
+
+/** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role. */
+export interface Session {
+  readonly user: string;
+  readonly role: Role;
+}
+
+export interface StatementContext {
+  readonly engine: Engine;
+  readonly session: Session;
+  readonly params: readonly Value[];
+  readonly signal?: AbortSignal;
+  /** Statement time, ns. */
+  readonly now: bigint;
+}
+
+/** What a handler returns; the facade adds timing and the statement index. */
+export interface Outcome {
+  readonly schema?: readonly ResultColumn[];
+  readonly types?: readonly TypeName[];
+  readonly rows?: readonly Row[];
+  readonly rowCount: number;
+  readonly message?: string;
+}
+
+export type Handler<K extends Statement["kind"]> = (
+  stmt: Extract<Statement, { kind: K }>,
+  ctx: StatementContext,
+) => Promise<Outcome>;
+
+/** Builds a row-returning outcome from column (name, type) pairs. */
+export function table(
+  columns: readonly (readonly [string, TypeName])[],
+  rows: readonly Row[],
+): Outcome {
+  return {
+    schema: columns.map(([name, t]) => ({ name, type: t.base })),
+    types: columns.map(([, t]) => t),
+    rows,
+    rowCount: rows.length,
+  };
+}
+
+export const T = {
+  text: { base: "TEXT" },
+  int: { base: "INT" },
+  bigint: { base: "BIGINT" },
+  bool: { base: "BOOLEAN" },
+  double: { base: "DOUBLE" },
+  ts: { base: "TIMESTAMP" },
+  json: { base: "JSON" },
+} as const satisfies Record<string, TypeName>;
+
+/** Milliseconds (catalog timestamps) → the ns TIMESTAMP representation. */
+export function msToNs(ms: number | null): bigint | null {
+  return ms === null ? null : BigInt(Math.round(ms)) * 1_000_000n;
+}

@@ -1,0 +1,124 @@
+// Group commit: write statements run one at a time on the writer connection, each inside its
+// own SAVEPOINT (so a failing statement changes nothing), and statements that queue up while
+// another runs share one transaction. Every statement's promise resolves only after the COMMIT
+// that made it durable — acknowledged means committed — and after-commit hooks (live queries)
+// run in commit order.
+
+import type { DatabaseSync } from "node:sqlite";
+import { DbError } from "../errors.ts";
+
+/** A group never holds more statements than this, so acknowledgement latency stays bounded. */
+const MAX_GROUP = 512;
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit {
+  #db: DatabaseSync;
+  #onRollback: () => void;
+  #locked = false;
+  #queue: (() => void)[] = [];
+  #open = false;
+  #waiters: Waiter[] = [];
+  #hooks: (() => void)[] = [];
+
+  /** `onRollback` runs when a statement or a commit is rolled back (to resync caches). */
+  constructor(db: DatabaseSync, onRollback: () => void) {
+    this.#db = db;
+    this.#onRollback = onRollback;
+  }
+
+  /**
+   * Runs `fn` as one atomic statement of the current group and resolves with its result once the
+   * group has committed. `fn` may register after-commit hooks with `afterCommit`.
+   */
+  async run<T>(fn: () => T | Promise<T>): Promise<T> {
+    await this.#acquire();
+    let result: T;
+    let failed = true;
+    try {
+      if (this.#open && this.#waiters.length >= MAX_GROUP) this.#commit();
+      if (!this.#open) {
+        this.#db.exec("BEGIN IMMEDIATE");
+        this.#open = true;
+      }
+      this.#db.exec("SAVEPOINT stmt");
+      const hooks = this.#hooks.length;
+      try {
+        result = await fn();
+        this.#db.exec("RELEASE stmt");
+        failed = false;
+      } catch (err) {
+        this.#db.exec("ROLLBACK TO stmt");
+        this.#db.exec("RELEASE stmt");
+        this.#hooks.length = hooks;
+        this.#onRollback();
+        throw err;
+      }
+    } finally {
+      this.#release();
+      // A failed statement still ends the group when nobody else is queued behind it.
+      if (failed && !this.#locked && this.#open) this.#commit();
+    }
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (!this.#locked && this.#open) this.#commit();
+    await done;
+    return result;
+  }
+
+  /** Runs `hook` after the current statement's group commits (dropped if it rolls back). */
+  afterCommit(hook: () => void): void {
+    this.#hooks.push(hook);
+  }
+
+  /** Commits whatever is open (at close). */
+  flush(): void {
+    if (this.#open) this.#commit();
+  }
+
+  #commit(): void {
+    const waiters = this.#waiters;
+    const hooks = this.#hooks;
+    this.#waiters = [];
+    this.#hooks = [];
+    this.#open = false;
+    try {
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch { /* already rolled back */ }
+      this.#onRollback();
+      const failure = new DbError(
+        "STORAGE_ERROR",
+        `Commit failed: ${(err as Error).message}`,
+      );
+      for (const w of waiters) w.reject(failure);
+      return;
+    }
+    for (const h of hooks) {
+      try {
+        h();
+      } catch (err) {
+        console.error("after-commit hook failed:", err);
+      }
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  #acquire(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#queue.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#queue.shift();
+    if (next) next(); // hand over: stays locked, the group stays open
+    else this.#locked = false;
+  }
+}
