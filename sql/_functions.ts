@@ -3,7 +3,7 @@
 // already-evaluated values (no AST), so eval.ts compiles once and calls these per row.
 
 import type { TypeName } from "./ast.ts";
-import { DbError } from "../errors.ts";
+import { assertNever, DbError } from "../errors.ts";
 import type { EvalContext } from "./source.ts";
 import {
   coerceValue,
@@ -92,8 +92,11 @@ function formatDec(v: bigint, scale: number): string {
   return neg && /[1-9]/.test(body) ? `-${body}` : body;
 }
 
+const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /** Canonical decimal text of any numeric-looking value, or TYPE_MISMATCH. */
 export function toDecimal(v: Exclude<Value, null>): string {
+  if (typeof v === "string" && PLAIN_DECIMAL.test(v)) return v; // keeps its scale: 10.50
   const d = typeof v === "boolean" || v instanceof Uint8Array ? undefined : normalizeDecimal(
     String(v),
   );
@@ -168,6 +171,8 @@ export function castValue(v: Value, from: TypeName | null, to: TypeName): Value 
       case "DATE":
       case "TIMESTAMP":
         return coerceValue(v, to);
+      default:
+        return assertNever(to.base, "type");
     }
   } catch (err) {
     if (err instanceof DbError && err.code === "TYPE_MISMATCH") {
@@ -262,8 +267,10 @@ export function comparePlan(ta: TypeName | null, tb: TypeName | null): ComparePl
   if (a === "DATE" && b === "TIMESTAMP") return { left: converterTo("TIMESTAMP"), decimal: false };
   if (a === "TIMESTAMP" && b === "DATE") return { right: converterTo("TIMESTAMP"), decimal: false };
   if (a && b && NUMERIC.has(a) && NUMERIC.has(b)) return { decimal: false };
-  if (a === undefined || a === "TEXT") return { left: converterTo(b!), decimal: false };
-  if (b === undefined || b === "TEXT") return { right: converterTo(a), decimal: false };
+  if (a === undefined) return { left: converterTo(b!), decimal: false };
+  if (b === undefined) return { right: converterTo(a), decimal: false };
+  if (a === "TEXT") return { left: converterTo(b), decimal: false };
+  if (b === "TEXT") return { right: converterTo(a), decimal: false };
   return { decimal: false };
 }
 
@@ -327,6 +334,8 @@ export function converterTo(base: TypeName["base"]): Conversion {
       };
     case "BYTES":
       return (v) => typeof v === "string" ? new TextEncoder().encode(v) : v;
+    default:
+      return assertNever(base, "type");
   }
 }
 
@@ -442,7 +451,11 @@ let lastJsonText: string | undefined;
 let lastJson: unknown;
 
 /** `a->>b` (text of the member) and `a->b` (JSON text of the member); missing → NULL. */
-export function jsonAccess(a: Exclude<Value, null>, key: Exclude<Value, null>, asText: boolean): Value {
+export function jsonAccess(
+  a: Exclude<Value, null>,
+  key: Exclude<Value, null>,
+  asText: boolean,
+): Value {
   if (typeof a !== "string") throw badInput(a, "JSON");
   let doc: unknown;
   if (a === lastJsonText) doc = lastJson;
@@ -465,7 +478,9 @@ export function jsonAccess(a: Exclude<Value, null>, key: Exclude<Value, null>, a
     member = Object.hasOwn(doc, k) ? (doc as Record<string, unknown>)[k] : undefined;
   }
   if (member === undefined) return null;
-  if (asText) return member === null ? null : typeof member === "string" ? member : JSON.stringify(member);
+  if (asText) {
+    return member === null ? null : typeof member === "string" ? member : JSON.stringify(member);
+  }
   return JSON.stringify(member);
 }
 
@@ -552,8 +567,18 @@ const BUILTINS = {
     volatile: true,
     call: (_a, c) => ulid(Number(c.now / 1_000_000n)),
   },
-  LOWER: { arity: [1, 1], type: T("TEXT"), strict: true, call: (a, _c, t) => str(a[0], t[0]).toLowerCase() },
-  UPPER: { arity: [1, 1], type: T("TEXT"), strict: true, call: (a, _c, t) => str(a[0], t[0]).toUpperCase() },
+  LOWER: {
+    arity: [1, 1],
+    type: T("TEXT"),
+    strict: true,
+    call: (a, _c, t) => str(a[0], t[0]).toLowerCase(),
+  },
+  UPPER: {
+    arity: [1, 1],
+    type: T("TEXT"),
+    strict: true,
+    call: (a, _c, t) => str(a[0], t[0]).toUpperCase(),
+  },
   LENGTH: {
     arity: [1, 1],
     type: T("INT"),

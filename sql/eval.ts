@@ -497,10 +497,12 @@ function inList(x: Compiled, items: Compiled[], negated: boolean): Compiled {
   if (items.length > 0 && items.every((i) => i.constant)) {
     // Constant list: a hash set built once per context.
     const [keyX, keyItem] = hashKeys(x.type, items.find((i) => i.type)?.type ?? null);
+    const none: Row = [];
     return setMembership(
       x,
       keyX,
-      (_row, ctx) => items.map((i) => i.eval([], ctx)),
+      (ctx) => ctx,
+      (ctx) => items.map((i) => i.eval(none, ctx)),
       keyItem,
       negated,
     );
@@ -522,35 +524,36 @@ function inSubquery(x: Compiled, handle: SubqueryHandle, negated: boolean): Comp
   return setMembership(
     x,
     keyX,
-    (_row, ctx) => handle.rows(ctx).map((r) => r[0]),
+    (ctx) => handle.rows(ctx),
+    (ctx) => handle.rows(ctx).map((r) => r[0]),
     keyItem,
     negated,
-    false,
   );
 }
 
+/** IN over a value set that is rebuilt only when `token` changes (new context / new rows). */
 function setMembership(
   x: Compiled,
   keyX: (v: Value) => string,
-  values: (row: Row, ctx: EvalContext) => Value[],
+  token: (ctx: EvalContext) => object,
+  values: (ctx: EvalContext) => Value[],
   keyItem: (v: Value) => string,
   negated: boolean,
-  cacheable = true,
 ): Compiled {
-  let lastCtx: EvalContext | undefined;
+  let lastToken: object | undefined;
   let set = new Set<string>();
   let hasNull = false;
   const f = x.eval;
   return {
     type: BOOL,
     eval: (row, ctx) => {
-      if (ctx !== lastCtx || !cacheable) {
-        const vs = values(row, ctx);
+      const t = token(ctx);
+      if (t !== lastToken) {
+        const vs = values(ctx);
         set = new Set();
         hasNull = false;
         for (const v of vs) v === null ? (hasNull = true) : set.add(keyItem(v));
-        lastCtx = ctx;
-        cacheable = true; // subquery rows are fixed for the context once computed
+        lastToken = t;
       }
       const v = f(row, ctx);
       if (v === null) return set.size === 0 && !hasNull ? negated : null;
@@ -594,7 +597,10 @@ export function isAggregateCall(e: Expr): e is FuncExpr {
 function compileCall(expr: FuncExpr, env: Env): Compiled {
   const name = expr.name.toUpperCase();
   if (AGGREGATES.has(name)) {
-    throw new DbError("INVALID_SQL", `Aggregate function ${name.toLowerCase()}() is not allowed here`);
+    throw new DbError(
+      "INVALID_SQL",
+      `Aggregate function ${name.toLowerCase()}() is not allowed here`,
+    );
   }
   const args = expr.args.map((a) => compile(a, env));
   if (name === "COALESCE") {

@@ -218,7 +218,6 @@ export function systemTable(engine: Engine, name: string): TableSource {
       columns: columnsOf(def.columns),
       pkIndex: -1,
     },
-    // deno-lint-ignore require-await
     async *scan() {
       const rows = def.rows(engine);
       if (rows.length) yield rows;

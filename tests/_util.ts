@@ -42,7 +42,9 @@ export function assertStringIncludes(actual: string, expected: string, message?:
 
 export function assertMatch(actual: string, re: RegExp, message?: string): void {
   if (!re.test(actual)) {
-    throw new AssertionError(`${message ? message + "\n" : ""}expected ${show(actual)} to match ${re}`);
+    throw new AssertionError(
+      `${message ? message + "\n" : ""}expected ${show(actual)} to match ${re}`,
+    );
   }
 }
 

@@ -101,7 +101,11 @@ Deno.test("batch: the first error stops it and carries statement, line and colum
     assert((res.error.column ?? 0) >= 1, `column must be set, got ${res.error.column}`);
     assertEquals(res.results.length, 1, "results of the statements before the error");
     const after = await exec(db, "SELECT id FROM app.notes;");
-    assertEquals(displayRows(after.results[0]), [["1"]], "the statement after the error did not run");
+    assertEquals(
+      displayRows(after.results[0]),
+      [["1"]],
+      "the statement after the error did not run",
+    );
   });
 });
 

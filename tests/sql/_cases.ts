@@ -107,6 +107,15 @@ export function parseCaseFile(name: string, text: string): CaseFile {
   const closeBlock = (i: number) => {
     if (!block || !blockSpec || !last) return;
     if (!block.header) fail(i, "expect block without a header line");
+    for (const row of block.rows) {
+      if (row.length !== block.header!.length) {
+        fail(
+          i,
+          `row [${row.join(" | ")}] has ${row.length} cells, header ${block.header!.length}` +
+            " (separate a comment from an expect block with a blank line)",
+        );
+      }
+    }
     last.expects.push({
       kind: "rows",
       header: block.header!,

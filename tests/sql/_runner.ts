@@ -67,7 +67,9 @@ export async function runCaseFile(
         }
         const problem = await runStep(db, step);
         if (problem) {
-          failures.push(`${file.name}:${step.line} [as ${step.user}] ${oneLine(step.sql)}\n${problem}`);
+          failures.push(
+            `${file.name}:${step.line} [as ${step.user}] ${oneLine(step.sql)}\n${problem}`,
+          );
           if (step.setup) break; // later statements would only report the setup's fallout
         }
       }
@@ -103,10 +105,14 @@ async function runStep(db: Database, step: CaseStep): Promise<string | undefined
   const errorExp = step.expects.find((e) => e.kind === "error");
   if (errorExp && errorExp.kind === "error") {
     if (!res.error) {
-      return errorExp.orOk ? undefined : `  expected error ${errorExp.codes.join(" | ")}, got success`;
+      return errorExp.orOk
+        ? undefined
+        : `  expected error ${errorExp.codes.join(" | ")}, got success`;
     }
     if (!errorExp.codes.includes(res.error.code)) {
-      return `  expected error ${errorExp.codes.join(" | ")}, got ${res.error.code}: ${res.error.message}`;
+      return `  expected error ${
+        errorExp.codes.join(" | ")
+      }, got ${res.error.code}: ${res.error.message}`;
     }
     return undefined;
   }

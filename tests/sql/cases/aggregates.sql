@@ -52,6 +52,7 @@ SELECT SUM(amount * 2) AS doubled FROM app.sales WHERE region = 'south';
 -- expect:
 -- doubled
 -- 140
+
 -- Aggregates over no rows: COUNT is 0, the others NULL.
 SELECT COUNT(*) AS n, SUM(amount) AS s, MAX(amount) AS m, AVG(amount) AS a FROM app.sales WHERE id > 100;
 -- expect:
@@ -88,6 +89,7 @@ SELECT region, rep, COUNT(*) AS n FROM app.sales GROUP BY region, rep;
 -- south  | ann | 1
 -- south  | cid | 1
 -- east   | ann | 1
+
 -- A non-aggregated column outside GROUP BY is an error.
 SELECT region, rep FROM app.sales GROUP BY region;
 -- error: INVALID_SQL

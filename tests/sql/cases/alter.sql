@@ -85,9 +85,10 @@ ALTER TABLE app.a RENAME COLUMN title TO score;
 -- error: ALREADY_EXISTS
 ALTER TABLE app.nope ADD COLUMN c TEXT;
 -- error: TABLE_NOT_FOUND
--- Existing rows cannot satisfy NOT NULL without a DEFAULT.
+-- SPEC §3's grammar is `ADD COLUMN c type [NOT NULL DEFAULT …]`: NOT NULL comes with a DEFAULT
+-- for the existing rows (of every user partition), so NOT NULL alone is refused as INVALID_SQL.
 ALTER TABLE app.a ADD COLUMN required INT NOT NULL;
--- error: NOT_NULL_VIOLATION
+-- error: INVALID_SQL
 -- as: alice
 SELECT id, title, score, note FROM app.a WHERE id = 2;
 -- expect:

@@ -35,6 +35,7 @@ SELECT access_level FROM system.tables WHERE namespace = 'app' AND table_name = 
 -- expect:
 -- access_level
 -- PUBLIC
+
 -- PRIVATE is the default access level of a shared table.
 SELECT access_level FROM system.tables WHERE namespace = 'app' AND table_name = 'plain';
 -- expect:

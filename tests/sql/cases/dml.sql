@@ -109,6 +109,7 @@ SELECT COUNT(*) AS n FROM app.todos WHERE _deleted = TRUE OR _deleted = FALSE;
 -- expect:
 -- n
 -- 6
+
 -- Updating a deleted row does nothing.
 UPDATE app.todos SET title = 'zombie' WHERE id = 3;
 -- rowcount: 0

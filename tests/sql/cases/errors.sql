@@ -41,8 +41,10 @@ SELEC id FROM app.t;
 -- error: INVALID_SQL
 SELECT id FROM app.t WHERE;
 -- error: INVALID_SQL
-SELECT 'unterminated FROM app.t;
--- error: INVALID_SQL
+-- A LIMIT that is not a non-negative integer (it may also come from a $n parameter, hence
+-- INVALID_PARAMETER is accepted besides the syntax-level INVALID_SQL).
+SELECT id FROM app.t LIMIT 'x';
+-- error: INVALID_SQL | INVALID_PARAMETER
 
 DROP TABLE app.nope;
 -- error: TABLE_NOT_FOUND

@@ -93,6 +93,7 @@ SELECT c.name, k.color FROM app.cats c LEFT JOIN app.colors k ON k.cat_id = c.id
 -- home | red
 -- work | blue
 -- misc | NULL
+
 -- Root joining a USER table sees only its own (empty) partition.
 SELECT c.name, t.title FROM app.cats c LEFT JOIN app.todos t ON t.cat_id = c.id ORDER BY c.id;
 -- expect:
@@ -108,6 +109,7 @@ SELECT t.title, c.name, k.color FROM app.todos t JOIN app.cats c ON t.cat_id = c
 -- title  | name | color
 -- dishes | home | red
 -- report | work | blue
+
 -- Join with an aggregate.
 SELECT c.name, COUNT(t.id) AS n FROM app.cats c LEFT JOIN app.todos t ON t.cat_id = c.id GROUP BY c.name ORDER BY c.name;
 -- expect:
@@ -145,6 +147,7 @@ SELECT title FROM app.todos WHERE id NOT IN (SELECT todo_id FROM app.tags);
 -- expect:
 -- title
 -- nap
+
 -- The subquery reads the caller's partition too: bob's tag rows do not count for alice.
 SELECT COUNT(*) AS n FROM app.todos WHERE id IN (SELECT todo_id FROM app.tags WHERE tag = 'orphan');
 -- expect:

@@ -62,6 +62,7 @@ SELECT id FROM app.items WHERE qty = 0 OR tag = 'bakery';
 -- id
 -- 2
 -- 5
+
 -- NOT of NULL is NULL: the row with a NULL tag is in neither result.
 SELECT id FROM app.items WHERE NOT (tag = 'fruit');
 -- expect:
@@ -73,6 +74,7 @@ SELECT id FROM app.items WHERE NOT tag = 'bakery';
 -- 1
 -- 2
 -- 4
+
 -- AND binds tighter than OR.
 SELECT id FROM app.items WHERE qty > 6 OR qty = 0 AND tag = 'none';
 -- expect:
@@ -187,6 +189,7 @@ SELECT id, (qty + 3) * 2 AS grouped, qty + 3 * 2 AS precedence, qty % 5 AS modul
 -- expect:
 -- id | grouped | precedence | modulo
 -- 3  | 30      | 18         | 2
+
 -- Integer division truncates, as in PostgreSQL.
 SELECT qty / 5 AS q FROM app.items WHERE id = 3;
 -- expect:

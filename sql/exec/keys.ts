@@ -1,0 +1,176 @@
+// Table scopes, primary-key seeks and RETURNING projections — the pieces storage reuses for DML.
+// Design decision: key extraction only looks at AND-conjuncts / ORs of `pk = const` and
+// `pk IN (consts)`; the full WHERE is still applied to the rows a seek returns, so extraction
+// may be conservative but never changes results.
+
+import type { Expr, SelectItem, TypeName } from "../ast.ts";
+import { DbError } from "../../errors.ts";
+import { compileExpr, resolveColumn } from "../eval.ts";
+import type { Compiled, Scope } from "../eval.ts";
+import type { EvalContext, TableSchema } from "../source.ts";
+import { coerceValue, typeToString, valueKey } from "../values.ts";
+import type { ResultColumn, Row, Value } from "../values.ts";
+
+/** The scope of a table's full rows; columns are qualified by `alias` (default: table name). */
+export function tableScope(schema: TableSchema, alias?: string): Scope {
+  const table = alias ?? schema.name;
+  return { columns: schema.columns.map((c) => ({ table, name: c.name, type: c.type })) };
+}
+
+const EMPTY: Scope = { columns: [] };
+const NUMERIC = new Set(["SMALLINT", "INT", "BIGINT", "REAL", "DOUBLE", "DECIMAL"]);
+
+function constantOf(e: Expr): Compiled | undefined {
+  try {
+    const c = compileExpr(e, EMPTY);
+    return c.constant ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPk(e: Expr, schema: TableSchema, alias: string): boolean {
+  if (e.kind !== "column" || schema.pkIndex < 0) return false;
+  if (e.table !== undefined && e.table.toLowerCase() !== alias.toLowerCase()) return false;
+  return e.name.toLowerCase() === schema.columns[schema.pkIndex].name.toLowerCase();
+}
+
+function keyExprs(e: Expr, schema: TableSchema, alias: string): Compiled[] | undefined {
+  if (e.kind === "binary") {
+    if (e.op === "=") {
+      const [col, other] = isPk(e.left, schema, alias) ? [e.left, e.right] : [e.right, e.left];
+      if (!isPk(col, schema, alias)) return undefined;
+      const c = constantOf(other);
+      return c ? [c] : undefined;
+    }
+    if (e.op === "AND") {
+      return keyExprs(e.left, schema, alias) ?? keyExprs(e.right, schema, alias);
+    }
+    if (e.op === "OR") {
+      const a = keyExprs(e.left, schema, alias);
+      const b = a && keyExprs(e.right, schema, alias);
+      return a && b ? [...a, ...b] : undefined;
+    }
+    return undefined;
+  }
+  if (e.kind === "in_list" && !e.negated && isPk(e.operand, schema, alias)) {
+    const items = e.list.map(constantOf);
+    return items.every((i) => i) ? items as Compiled[] : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Compiles the primary-key seek implied by a WHERE clause, or undefined when it needs a scan.
+ * The returned function evaluates the keys for one execution (params), coerced to the key type,
+ * deduplicated, NULLs dropped.
+ */
+export function keyExtractor(
+  where: Expr | undefined,
+  schema: TableSchema,
+  alias?: string,
+): ((ctx: EvalContext) => Value[]) | undefined {
+  if (!where || schema.pkIndex < 0) return undefined;
+  const exprs = keyExprs(where, schema, alias ?? schema.name);
+  if (!exprs) return undefined;
+  const pk = schema.columns[schema.pkIndex];
+  const fns = exprs.map((c) => c.eval);
+  const numeric = exprs.map((c) =>
+    typeof c.type?.base === "string" && NUMERIC.has(c.type.base) && NUMERIC.has(pk.type.base)
+  );
+  const none: Row = [];
+  return (ctx) => {
+    const out: Value[] = [];
+    let seen: Set<string> | undefined;
+    for (let i = 0; i < fns.length; i++) {
+      const raw = fns[i](none, ctx);
+      if (raw === null) continue;
+      let v: Value;
+      try {
+        v = coerceValue(raw, pk.type, pk.name);
+      } catch (err) {
+        // A number that cannot be a key (1.5 for a BIGINT key) matches no row.
+        if (
+          err instanceof DbError &&
+          (numeric[i] || typeof raw === "number" || typeof raw === "bigint")
+        ) {
+          continue;
+        }
+        throw err;
+      }
+      if (fns.length > 1) {
+        seen ??= new Set();
+        const k = valueKey(v);
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      out.push(v);
+    }
+    return out;
+  };
+}
+
+/**
+ * Primary-key values a WHERE clause pins down (`pk = v`, `pk IN (…)`, AND/OR of those), coerced
+ * to the key's type; undefined when the statement must scan.
+ *
+ * @example
+ * extractKeys(parseExpression("id = $1"), schema, "t", ctx); // [42n]
+ */
+export function extractKeys(
+  where: Expr | undefined,
+  schema: TableSchema,
+  scopeAlias: string | undefined,
+  ctx: EvalContext,
+): Value[] | undefined {
+  return keyExtractor(where, schema, scopeAlias)?.(ctx);
+}
+
+/** Output name of a select item: alias, column name, function name, else `?column?`. */
+export function itemName(item: SelectItem): string {
+  if (item.alias) return item.alias;
+  let e = item.expr;
+  while (e.kind === "cast") e = e.operand;
+  if (e.kind === "column") return e.name;
+  if (e.kind === "func") return e.name.toLowerCase();
+  return "?column?";
+}
+
+/**
+ * Compiles a RETURNING list against a table's full rows (for INSERT/UPDATE/DELETE).
+ *
+ * @example
+ * const r = projectReturning(stmt.returning!, schema, ctx);
+ * const out = rows.map(r.project);
+ */
+export function projectReturning(
+  items: readonly SelectItem[],
+  schema: TableSchema,
+  ctx: EvalContext,
+): { columns: ResultColumn[]; types: TypeName[]; project(row: Row): Row } {
+  const scope = tableScope(schema);
+  const names: string[] = [];
+  const compiled: Compiled[] = [];
+  for (const item of items) {
+    if (item.expr.kind === "star") {
+      if (item.expr.table && item.expr.table.toLowerCase() !== schema.name.toLowerCase()) {
+        throw new DbError("INVALID_SQL", `Table "${item.expr.table}" is not in the statement`);
+      }
+      scope.columns.forEach((c, i) => {
+        names.push(c.name);
+        compiled.push({ type: c.type, eval: (row) => row[i] });
+      });
+      continue;
+    }
+    if (item.expr.kind === "column") resolveColumn(scope, item.expr.name, item.expr.table);
+    names.push(itemName(item));
+    compiled.push(compileExpr(item.expr, scope));
+  }
+  const types = compiled.map((c) => c.type ?? { base: "TEXT" as const });
+  const fns = compiled.map((c) => c.eval);
+  return {
+    columns: names.map((name, i) => ({ name, type: typeToString(types[i]) })),
+    types,
+    project: (row) => fns.map((f) => f(row, ctx)),
+  };
+}

@@ -1,0 +1,6 @@
+// The SELECT executor's door: planning, execution, and the helpers storage reuses for DML
+// (key seeks, table scopes, RETURNING). Operators themselves stay internal.
+
+export { executeSelect, planSelect } from "./select.ts";
+export type { Plan, SelectResult } from "./select.ts";
+export { extractKeys, keyExtractor, projectReturning, tableScope } from "./keys.ts";

@@ -1,0 +1,29 @@
+// The sql folder's door: AST types, values, the source interfaces, the parser and printer, the
+// expression compiler and the SELECT executor. The engine is pure: it reads data only through
+// TableSource / Catalog, which storage implements.
+
+export type * from "./ast.ts";
+export * from "./values.ts";
+export type * from "./source.ts";
+export { parseBatch, parseExpression, parseSql, printExpr, printStatement } from "./parse/mod.ts";
+export type { Diagnostic } from "./parse/mod.ts";
+export {
+  AGGREGATES,
+  compileExpr,
+  conjuncts,
+  isAggregateCall,
+  isTruthy,
+  predicate,
+  resolveColumn,
+  visitExpr,
+} from "./eval.ts";
+export type { Compiled, CompileOptions, Scope, ScopeColumn, SubqueryHandle } from "./eval.ts";
+export {
+  executeSelect,
+  extractKeys,
+  keyExtractor,
+  planSelect,
+  projectReturning,
+  tableScope,
+} from "./exec/mod.ts";
+export type { Plan, SelectResult } from "./exec/mod.ts";
