@@ -158,7 +158,9 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
   });
   return group.run(() => {
     const t = catalog.table(t0.namespace, t0.name);
-    if (t !== t0) throw new DbError("INVALID_SQL", "Table changed during INSERT; retry");
+    if (t.id !== t0.id || t.version !== t0.version) {
+      throw new DbError("INVALID_SQL", "Table changed during INSERT; retry");
+    }
     const pk = t.schema.pkIndex;
     const seen = new Set<string>();
     const written: Row[] = [];
@@ -225,7 +227,9 @@ export const update: Handler<"update"> = (stmt, ctx) => {
   });
   return group.run(async () => {
     const t = catalog.table(t0.namespace, t0.name);
-    if (t !== t0) throw new DbError("INVALID_SQL", "Table changed during UPDATE; retry");
+    if (t.id !== t0.id || t.version !== t0.version) {
+      throw new DbError("INVALID_SQL", "Table changed during UPDATE; retry");
+    }
     const ectx = evalContext(ctx);
     const rows = await matching(t, stmt.where, ctx);
     const written: Row[] = [];

@@ -27,7 +27,7 @@ export interface BatchResult {
   /** The first failing statement's error (statement/line/column set); later statements did not run. */
   readonly error?: DbError;
   /** Every failing statement's error, in order (more than one only with continueOnError). */
-  readonly errors: DbError[];
+  readonly errors?: DbError[];
   /** The effective user of the last statement (EXECUTE AS changes it). */
   readonly asUser: string;
   /** Whole batch, ms. */
