@@ -1,44 +1,14 @@
 // Tiny assert helpers and process fixtures for the CLI tests (JSR's @std/assert is unreachable
 // here). Equality compares Deno.inspect renderings, which covers bigint and nested objects.
 
-export class AssertionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AssertionError";
-  }
-}
-
-function show(v: unknown): string {
-  return Deno.inspect(v, { depth: 8, colors: false, strAbbreviateSize: 2000 });
-}
-
-/** Fails with `message` unless `cond` is truthy. */
-export function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new AssertionError(message);
-}
-
-/** Deep equality by rendering. */
-export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  const a = show(actual);
-  const e = show(expected);
-  if (a !== e) throw new AssertionError(`${message ?? ""}\nexpected: ${e}\n  actual: ${a}`);
-}
-
-/** `actual` contains `part`. */
-export function assertIncludes(actual: string, part: string, message?: string): void {
-  if (!actual.includes(part)) {
-    throw new AssertionError(
-      `${message ?? ""}\nexpected ${show(actual)}\nto include ${show(part)}`,
-    );
-  }
-}
-
-/** `actual` matches `re`. */
-export function assertMatch(actual: string, re: RegExp, message?: string): void {
-  if (!re.test(actual)) {
-    throw new AssertionError(`${message ?? ""}\nexpected ${show(actual)}\nto match ${re}`);
-  }
-}
+export {
+  assert,
+  assertEquals,
+  AssertionError,
+  assertMatch,
+  assertStringIncludes as assertIncludes,
+} from "../tests/_util.ts";
+import { AssertionError } from "../tests/_util.ts";
 
 /** Runs `fn`, returns what it threw; fails when it did not throw. */
 export function assertThrows(fn: () => unknown): unknown {

@@ -7,7 +7,11 @@ import { parseBatch, printStatement } from "./parse/mod.ts";
 
 /** Stable JSON-ish rendering that also shows bigints and undefined-free objects. */
 export function show(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => typeof x === "bigint" ? `${x}n` : x, 1);
+  return JSON.stringify(
+    v,
+    (_k, x) => typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? `bytes:${[...x]}` : x,
+    1,
+  );
 }
 
 /** Deep-copies `v` without any `span` fields. */

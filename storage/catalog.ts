@@ -77,14 +77,26 @@ export class Catalog {
   #tables = new Map<string, TableInfo>();
   #users = new Map<string, UserInfo>();
   #storages = new Map<string, StorageInfo>();
+  /** Set by every mutation; a rolled-back statement reloads only when something changed. */
+  #dirty = false;
 
   constructor(store: SqliteStore) {
     this.#store = store;
     this.reload();
   }
 
+  /**
+   * Resyncs with disk after a rollback: a whole rolled-back group always reloads; a single
+   * rolled-back statement reloads only if the catalog was mutated since the last reload (a failed
+   * INSERT does not pay for it).
+   */
+  resync(whole: boolean): void {
+    if (whole || this.#dirty) this.reload();
+  }
+
   /** Re-reads everything from disk (after open, and after a rolled-back transaction). */
   reload(): void {
+    this.#dirty = false;
     const s = this.#store;
     this.#namespaces.clear();
     for (const r of s.w("SELECT name, created_at FROM namespaces").all() as Rec[]) {
@@ -170,11 +182,13 @@ export class Catalog {
   }
 
   createNamespace(name: string, now: number): void {
+    this.#dirty = true;
     this.#store.w("INSERT INTO namespaces (name, created_at) VALUES (?, ?)").run(name, now);
     this.#namespaces.set(name, now);
   }
 
   dropNamespace(name: string): void {
+    this.#dirty = true;
     this.#store.w("DELETE FROM namespaces WHERE name = ?").run(name);
     this.#namespaces.delete(name);
   }
@@ -205,6 +219,7 @@ export class Catalog {
     t: Omit<TableInfo, "id" | "version" | "schema" | "decoders" | "columns">,
     columns: readonly StoredColumn[],
   ): TableInfo {
+    this.#dirty = true;
     const res = this.#store.w(
       `INSERT INTO tables (namespace, name, table_type, storage_id, access_level, flush_policy,
         ttl_seconds, schema_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)`,
@@ -227,6 +242,7 @@ export class Catalog {
 
   /** Stores a new schema version with `columns` as the current columns. */
   alterColumns(table: TableInfo, columns: readonly StoredColumn[], now: number): TableInfo {
+    this.#dirty = true;
     const version = table.version + 1;
     this.#store.w(
       "INSERT INTO table_schemas (table_id, version, columns, created_at) VALUES (?, ?, ?, ?)",
@@ -240,6 +256,7 @@ export class Catalog {
     table: TableInfo,
     change: Partial<Pick<TableInfo, "ttlSeconds" | "accessLevel" | "flushPolicy" | "storageId">>,
   ): TableInfo {
+    this.#dirty = true;
     const next = { ...table, ...change };
     this.#store.w(
       `UPDATE tables SET ttl_seconds = ?, access_level = ?, flush_policy = ?, storage_id = ?
@@ -249,6 +266,7 @@ export class Catalog {
   }
 
   dropTable(table: TableInfo): void {
+    this.#dirty = true;
     const s = this.#store;
     s.w("DELETE FROM tables WHERE table_id = ?").run(table.id);
     s.w("DELETE FROM table_schemas WHERE table_id = ?").run(table.id);
@@ -273,6 +291,7 @@ export class Catalog {
   }
 
   putUser(u: UserInfo): void {
+    this.#dirty = true;
     this.#store.w(
       `INSERT INTO users (name, role, password_hash, email, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET role = excluded.role,
@@ -283,6 +302,7 @@ export class Catalog {
   }
 
   dropUser(name: string): void {
+    this.#dirty = true;
     this.#store.w("DELETE FROM users WHERE name = ?").run(name);
     this.#users.delete(name);
   }
@@ -301,6 +321,7 @@ export class Catalog {
     s: Omit<StorageInfo, "hasCredentials">,
     credentials: string | null | undefined,
   ): void {
+    this.#dirty = true;
     this.#store.w(
       `INSERT INTO storages (storage_id, storage_type, config, credentials, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (storage_id) DO UPDATE SET
@@ -313,6 +334,7 @@ export class Catalog {
   }
 
   dropStorage(id: string): void {
+    this.#dirty = true;
     this.#store.w("DELETE FROM storages WHERE storage_id = ?").run(id);
     this.#storages.delete(id);
   }

@@ -98,7 +98,7 @@ export class Database {
       const catalog = new Catalog(store);
       const buffer = new Buffer(store);
       const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
-      const group = new GroupCommit(store.writer, () => catalog.reload());
+      const group = new GroupCommit(store.writer, (whole) => catalog.resync(whole));
       const engine: Engine = { dataDir: dir, store, catalog, buffer, ids, group };
       bootstrap(engine);
       return Promise.resolve(new Database(dir, engine, unlock));

@@ -17,15 +17,18 @@ interface Waiter {
 
 export class GroupCommit {
   #db: DatabaseSync;
-  #onRollback: () => void;
+  #onRollback: (whole: boolean) => void;
   #locked = false;
   #queue: (() => void)[] = [];
   #open = false;
   #waiters: Waiter[] = [];
   #hooks: (() => void)[] = [];
 
-  /** `onRollback` runs when a statement or a commit is rolled back (to resync caches). */
-  constructor(db: DatabaseSync, onRollback: () => void) {
+  /**
+   * `onRollback` runs when a statement (`whole` false) or a whole group (`whole` true) is rolled
+   * back, so caches can resync.
+   */
+  constructor(db: DatabaseSync, onRollback: (whole: boolean) => void) {
     this.#db = db;
     this.#onRollback = onRollback;
   }
@@ -54,7 +57,7 @@ export class GroupCommit {
         this.#db.exec("ROLLBACK TO stmt");
         this.#db.exec("RELEASE stmt");
         this.#hooks.length = hooks;
-        this.#onRollback();
+        this.#onRollback(false);
         throw err;
       }
     } finally {
@@ -90,7 +93,7 @@ export class GroupCommit {
       try {
         this.#db.exec("ROLLBACK");
       } catch { /* already rolled back */ }
-      this.#onRollback();
+      this.#onRollback(true);
       const failure = new DbError(
         "STORAGE_ERROR",
         `Commit failed: ${(err as Error).message}`,

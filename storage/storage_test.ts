@@ -6,15 +6,7 @@ import { Database } from "./mod.ts";
 import { Snowflake, SNOWFLAKE_EPOCH_MS, snowflakeMs } from "./snowflake.ts";
 import { encodeRow, makeDecoder, type StoredColumn, tagValue } from "./codec.ts";
 import type { DbError } from "../errors.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-function assertEquals(actual: unknown, expected: unknown, msg = "") {
-  const a = JSON.stringify(actual, (_, v) => typeof v === "bigint" ? `${v}n` : v);
-  const e = JSON.stringify(expected, (_, v) => typeof v === "bigint" ? `${v}n` : v);
-  if (a !== e) throw new Error(`${msg}\nexpected ${e}\nactual   ${a}`);
-}
+import { assert, assertEquals } from "../sql/_test_util.ts";
 
 async function withDb(fn: (db: Database, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "kalamdb-storage-" });

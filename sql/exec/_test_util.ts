@@ -5,25 +5,7 @@ import { DbError } from "../../errors.ts";
 import type { Catalog, ExecContext } from "../source.ts";
 import type { Value } from "../values.ts";
 
-/** Stable rendering that shows bigints (`5n`) and byte arrays. */
-export function show(v: unknown): string {
-  return JSON.stringify(
-    v,
-    (_k, x) => typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? `bytes:${[...x]}` : x,
-  );
-}
-
-/** Throws unless `cond`. */
-export function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
-
-/** Deep equality by stable rendering (bigint 1n differs from number 1). */
-export function assertEquals(actual: unknown, expected: unknown, message = ""): void {
-  const a = show(actual);
-  const e = show(expected);
-  if (a !== e) throw new Error(`${message}\nexpected: ${e}\nactual:   ${a}`);
-}
+export { assert, assertEquals, show } from "../_test_util.ts";
 
 /** Awaits `fn`, expecting a DbError with `code` (and a message matching `message`). */
 export async function assertRejects(
