@@ -121,13 +121,15 @@ export class Database {
     const started = performance.now();
     const results: StatementResult[] = [];
     let session: Session = { user: options.user ?? "root", role: "user" };
+    // EXECUTE AS changes the effective user of its one statement only; `asUser` reports it.
+    let asUser = session.user;
     let error: DbError | undefined;
     const errors: DbError[] = [];
     const finish = (): BatchResult => ({
       results,
       error,
       errors: error && errors.length === 0 ? [error] : errors,
-      asUser: session.user,
+      asUser,
       tookMs: elapsed(started),
     });
     if (this.#closed) {
@@ -136,6 +138,7 @@ export class Database {
     }
     try {
       session = this.#session(session.user);
+      asUser = session.user;
     } catch (err) {
       error = toDbError(err);
       return finish();
@@ -163,7 +166,7 @@ export class Database {
           params,
           options.signal,
         );
-        session = this.#session(user, session);
+        asUser = user;
         results.push({ statement: i + 1, ...outcome, tookMs: elapsed(t0) });
       } catch (err) {
         const e = toDbError(err);
@@ -185,8 +188,7 @@ export class Database {
     return finish();
   }
 
-  #session(user: string, current?: Session): Session {
-    if (current?.user === user) return current;
+  #session(user: string): Session {
     const u = this.#engine.catalog.user(user);
     if (!u) throw new DbError("NOT_FOUND", `User "${user}" does not exist`);
     return { user, role: u.role as Role };

@@ -132,3 +132,17 @@ Deno.test("restart keeps rows, schemas and increasing _seq", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("EXECUTE AS changes the user of its one statement only, not the rest of the batch", async () => {
+  await withDb(async (db) => {
+    await ok(db, "CREATE NAMESPACE app; CREATE USER TABLE app.m (id INT PRIMARY KEY, v TEXT)");
+    await ok(db, "CREATE USER alice WITH PASSWORD 'pw' ROLE user");
+    const r = await db.execute(`EXECUTE AS USER 'alice' (INSERT INTO app.m (id, v) VALUES (1, 'a'));
+      INSERT INTO app.m (id, v) VALUES (2, 'root'); SELECT id, v FROM app.m`);
+    assertEquals(r.error, undefined);
+    assertEquals(r.results[2].rows, [[2, "root"]], "root sees only its own row");
+    assertEquals(r.asUser, "root");
+    const [alice] = await ok(db, "SELECT id, v FROM app.m", "alice");
+    assertEquals(alice.rows, [[1, "a"]]);
+  });
+});
