@@ -14,6 +14,9 @@ if (import.meta.main) {
         dataDir: config.dataDir,
         nodeId: config.nodeId,
         build,
+        limits: config.server,
+        jwtSecret: config.jwtSecret,
+        rootPassword: config.rootPassword,
       }),
   });
   Deno.exit(status);

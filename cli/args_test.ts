@@ -2,7 +2,7 @@
 // bad values, help listing every flag.
 
 import { FLAGS, parseInvocation, UsageError } from "./args.ts";
-import { DEFAULTS, loadConfig, parseConfigFile, resolveConfig } from "./config.ts";
+import { DEFAULTS, loadConfig, parseConfigFile, resolveConfig, SERVER_DEFAULTS } from "./config.ts";
 import { helpText } from "./help.ts";
 import { assert, assertEquals, assertIncludes, assertThrows, withTempDir } from "./_test_util.ts";
 
@@ -73,6 +73,7 @@ Deno.test("config precedence: flag > env > toml > default", () => {
     nodeId: 3,
     jwtSecret: undefined,
     rootPassword: undefined,
+    server: SERVER_DEFAULTS,
   });
   assertEquals(resolveConfig({}, env, file).port, 4000);
   assertEquals(resolveConfig({}, {}, file).port, 3000);
@@ -88,6 +89,15 @@ Deno.test("config precedence: flag > env > toml > default", () => {
   // Secrets come from env or file only.
   const s = resolveConfig({}, { KALAMDB_JWT_SECRET: "e" }, { jwt_secret: "f", root_password: "p" });
   assertEquals([s.jwtSecret, s.rootPassword], ["e", "p"]);
+  // Server limits: env over file over default; proxies as a list or a comma string.
+  const limits = resolveConfig({}, {
+    KALAMDB_RATE_LIMIT: "5",
+    KALAMDB_TRUSTED_PROXIES: "10.0.0.1, 10.0.0.2",
+  }, { rate_limit: 7, query_timeout_ms: 250, trusted_proxies: ["x"] }).server;
+  assertEquals(
+    [limits.rateLimit, limits.queryTimeoutMs, limits.trustedProxies, limits.maxBodyBytes],
+    [5, 250, ["10.0.0.1", "10.0.0.2"], 10 * 1024 * 1024],
+  );
 });
 
 Deno.test("config: bad values are usage errors", () => {

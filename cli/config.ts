@@ -15,7 +15,46 @@ export interface Config {
   readonly nodeId: number;
   readonly jwtSecret?: string;
   readonly rootPassword?: string;
+  /** Server limits and security settings (SPEC §4–§5); defaults in `SERVER_DEFAULTS`. */
+  readonly server: ServerSettings;
 }
+
+/** What the server enforces; every field has an env variable and a kalamdb.toml key. */
+export interface ServerSettings {
+  /** Peers whose X-Forwarded-For is believed (KALAMDB_TRUSTED_PROXIES, comma-separated). */
+  readonly trustedProxies: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly maxSqlBytes: number;
+  readonly queryTimeoutMs: number;
+  /** Requests per second per identity (burst twice that); 0 turns the limit off. */
+  readonly rateLimit: number;
+  /** Failed authentications per client address per minute before it is locked out. */
+  readonly loginFailureLimit: number;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+}
+
+export const SERVER_DEFAULTS: ServerSettings = {
+  trustedProxies: [],
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxSqlBytes: 1024 * 1024,
+  queryTimeoutMs: 30_000,
+  rateLimit: 1000,
+  loginFailureLimit: 10,
+  accessTokenTtlS: 3600,
+  refreshTokenTtlS: 7 * 24 * 3600,
+};
+
+/** (field, env variable, file key, min, max) of the numeric server settings. */
+const SERVER_NUMBERS = [
+  ["maxBodyBytes", "KALAMDB_MAX_BODY_BYTES", "max_body_bytes", 1, 2 ** 31],
+  ["maxSqlBytes", "KALAMDB_MAX_SQL_BYTES", "max_sql_bytes", 1, 2 ** 31],
+  ["queryTimeoutMs", "KALAMDB_QUERY_TIMEOUT_MS", "query_timeout_ms", 1, 24 * 3600_000],
+  ["rateLimit", "KALAMDB_RATE_LIMIT", "rate_limit", 0, 1e9],
+  ["loginFailureLimit", "KALAMDB_LOGIN_FAILURE_LIMIT", "login_failure_limit", 0, 1e9],
+  ["accessTokenTtlS", "KALAMDB_ACCESS_TOKEN_TTL", "access_token_ttl", 1, 365 * 86400],
+  ["refreshTokenTtlS", "KALAMDB_REFRESH_TOKEN_TTL", "refresh_token_ttl", 1, 3650 * 86400],
+] as const;
 
 /** Settings as read from a TOML file, before validation. */
 export type FileSettings = Readonly<Record<string, unknown>>;
@@ -23,7 +62,16 @@ export type FileSettings = Readonly<Record<string, unknown>>;
 /** Defaults when no flag, variable or file gives a value. */
 export const DEFAULTS = { dataDir: "./data", host: "127.0.0.1", port: 2900, nodeId: 0 } as const;
 
-const FILE_KEYS = ["data_dir", "host", "port", "node_id", "jwt_secret", "root_password"];
+const FILE_KEYS = [
+  "data_dir",
+  "host",
+  "port",
+  "node_id",
+  "jwt_secret",
+  "root_password",
+  "trusted_proxies",
+  ...SERVER_NUMBERS.map((n) => n[2]),
+];
 
 /**
  * Resolves settings from the four sources in precedence order and validates them.
@@ -52,6 +100,12 @@ export function resolveConfig(
     pick(undefined, "KALAMDB_ROOT_PASSWORD", "root_password"),
     "root_password",
   );
+  const server: Record<string, unknown> = { ...SERVER_DEFAULTS };
+  for (const [field, envName, key, min, max] of SERVER_NUMBERS) {
+    server[field] = integer(pick(undefined, envName, key), key, min, max) ?? server[field];
+  }
+  const proxies = pick(undefined, "KALAMDB_TRUSTED_PROXIES", "trusted_proxies");
+  if (proxies !== undefined) server.trustedProxies = addressList(proxies);
   return {
     dataDir: dataDir ?? DEFAULTS.dataDir,
     host: host ?? DEFAULTS.host,
@@ -59,7 +113,16 @@ export function resolveConfig(
     nodeId: nodeId ?? DEFAULTS.nodeId,
     jwtSecret,
     rootPassword,
+    server: server as unknown as ServerSettings,
   };
+}
+
+function addressList(v: unknown): string[] {
+  const items = typeof v === "string" ? v.split(",") : Array.isArray(v) ? v : undefined;
+  if (!items || items.some((x) => typeof x !== "string")) {
+    throw new UsageError("trusted_proxies must be a comma-separated string or a list of strings");
+  }
+  return items.map((x: string) => x.trim()).filter((x: string) => x !== "");
 }
 
 /**

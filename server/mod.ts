@@ -1,21 +1,39 @@
-// The HTTP server's door. For now it serves only the healthcheck; it opens the Database of the
-// data directory first, so the directory's lock is held for as long as the server runs and a
-// second process gets the lock error. `runServer` stops gracefully on SIGINT/SIGTERM: it stops
-// accepting, lets in-flight requests finish, then closes the database.
+// The HTTP server's door (SPEC §4–§5). It opens the Database of the data directory first, so the
+// directory's lock is held for as long as the server runs and a second process gets the lock
+// error. Routes: healthcheck, SQL, login, refresh; CORS for browser apps (credentials travel in
+// the Authorization header, never cookies, so any origin may call). `runServer` stops gracefully
+// on SIGINT/SIGTERM: it stops accepting, lets in-flight requests finish, then closes the database.
 
 import { Database } from "../storage/mod.ts";
-import { DbError, type ErrorCode } from "../errors.ts";
+import { Tokens, verifyPassword } from "../auth/mod.ts";
+import { Api, type ApiLimits } from "./api.ts";
+import { Authenticator } from "./authenticate.ts";
 import { type HealthInfo, healthResponse } from "./health.ts";
+import { fail } from "./respond.ts";
+import { jwtSecret } from "./secret.ts";
 
 export { healthBody, type HealthInfo, healthResponse } from "./health.ts";
 
-/** Where to listen and which data directory to own. */
+/** Limits and security settings; see cli/config.ts for their variables and defaults. */
+export interface ServerLimits extends ApiLimits {
+  readonly trustedProxies: readonly string[];
+  readonly loginFailureLimit: number;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+}
+
+/** Where to listen, which data directory to own, and the security settings. */
 export interface ServerOptions {
   readonly hostname: string;
   readonly port: number;
   readonly dataDir: string;
   readonly nodeId: number;
   readonly build: HealthInfo;
+  readonly limits: ServerLimits;
+  /** Signing secret; generated and kept in the data directory when absent. */
+  readonly jwtSecret?: string;
+  /** Sets root's password at start (KALAMDB_ROOT_PASSWORD). */
+  readonly rootPassword?: string;
   /** Called once listening (default: prints the address to stdout). */
   readonly onListen?: (addr: Deno.NetAddr) => void;
 }
@@ -30,9 +48,20 @@ export interface RunningServer {
 /** Opens the database, then listens. Throws the Database's DbError (e.g. the lock) unchanged. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const db = await Database.open({ dataDir: options.dataDir, nodeId: options.nodeId });
-  const startedAt = performance.now();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
+    if (options.rootPassword !== undefined) await setRootPassword(db, options.rootPassword);
+    const { limits } = options;
+    const tokens = new Tokens(jwtSecret(options.dataDir, options.jwtSecret), {
+      accessTtlS: limits.accessTokenTtlS,
+      refreshTtlS: limits.refreshTokenTtlS,
+    });
+    const auth = new Authenticator(db, {
+      tokens,
+      trustedProxies: limits.trustedProxies,
+      loginFailureLimit: limits.loginFailureLimit,
+    });
+    const handler = router(new Api(db, auth, limits), options.build, performance.now());
     server = Deno.serve({
       hostname: options.hostname,
       port: options.port,
@@ -43,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             `(data dir ${options.dataDir})`,
         );
       }),
-    }, (req) => route(req, options.build, startedAt));
+    }, handler);
   } catch (err) {
     await db.close();
     throw err;
@@ -63,7 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
  * Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
  *
  * @example
- * await runServer({ hostname: "127.0.0.1", port: 2900, dataDir: "./data", nodeId: 0, build });
+ * await runServer({ hostname: "127.0.0.1", port: 2900, dataDir: "./data", nodeId: 0, build, limits });
  */
 export async function runServer(options: ServerOptions): Promise<void> {
   const running = await startServer(options);
@@ -80,19 +109,46 @@ export async function runServer(options: ServerOptions): Promise<void> {
   }
 }
 
-function route(req: Request, build: HealthInfo, startedAt: number): Response {
-  const path = new URL(req.url).pathname;
-  if (path === "/v1/api/healthcheck") {
-    if (req.method === "GET" || req.method === "HEAD") return healthResponse(build, startedAt);
-    return errorResponse("UNSUPPORTED", `${req.method} is not allowed here; use GET`, 405);
-  }
-  return errorResponse("NOT_FOUND", `No route for ${req.method} ${path}`);
+type Route = (req: Request, peer: string, t0: number) => Promise<Response>;
+
+function router(api: Api, build: HealthInfo, startedAt: number) {
+  const posts: Record<string, Route> = {
+    "/v1/api/sql": (req, peer, t0) => api.sql(req, peer, t0),
+    "/v1/api/auth/login": (req, peer, t0) => api.login(req, peer, t0),
+    "/v1/api/auth/refresh": (req, peer, t0) => api.refresh(req, peer, t0),
+  };
+  return async (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> => {
+    const t0 = performance.now();
+    const path = new URL(req.url).pathname;
+    let res: Response;
+    if (req.method === "OPTIONS") {
+      res = new Response(null, { status: 204, headers: PREFLIGHT });
+    } else if (path === "/v1/api/healthcheck") {
+      res = req.method === "GET" || req.method === "HEAD"
+        ? healthResponse(build, startedAt)
+        : fail("UNSUPPORTED", `${req.method} is not allowed here; use GET`, t0, 405);
+    } else if (posts[path]) {
+      res = req.method === "POST"
+        ? await posts[path](req, info.remoteAddr.hostname, t0)
+        : fail("UNSUPPORTED", `${req.method} is not allowed here; use POST`, t0, 405);
+    } else {
+      res = fail("NOT_FOUND", `No route for ${req.method} ${path}`, t0);
+    }
+    res.headers.set("access-control-allow-origin", "*");
+    return res;
+  };
 }
 
-function errorResponse(code: ErrorCode, message: string, status?: number): Response {
-  const err = new DbError(code, message);
-  return Response.json(
-    { status: "error", error: { code: err.code, message: err.message } },
-    { status: status ?? err.status },
-  );
+const PREFLIGHT = {
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-max-age": "86400",
+};
+
+async function setRootPassword(db: Database, password: string): Promise<void> {
+  const root = db.user("root");
+  if (root?.passwordHash && await verifyPassword(password, root.passwordHash)) return;
+  const quoted = password.replaceAll("'", "''");
+  const { error } = await db.execute(`ALTER USER root SET PASSWORD '${quoted}'`);
+  if (error) throw error;
 }

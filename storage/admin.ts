@@ -8,6 +8,13 @@ import { DbError } from "../errors.ts";
 import type { Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
 import { systemRows } from "./system_tables.ts";
+import { tableFacts } from "./authorize.ts";
+import { canRead } from "../auth/mod.ts";
+
+/** A (namespace, table_name, …) system row as a table name for policy lookups. */
+function tableName(r: readonly unknown[]) {
+  return { namespace: String(r[0]), name: String(r[1]) };
+}
 
 /** Names usable as user ids and storage ids: they appear in paths, so nothing that escapes one. */
 const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/;
@@ -26,6 +33,12 @@ export function checkSafeName(kind: string, name: string): void {
 export const createUser: Handler<"create_user"> = async (stmt, ctx) => {
   const { catalog, group } = ctx.engine;
   checkSafeName("user", stmt.name);
+  if (stmt.name.toLowerCase() === "anonymous") {
+    throw new DbError(
+      "INVALID_PARAMETER",
+      '"anonymous" is reserved for requests without credentials',
+    );
+  }
   const hash = await hashPassword(stmt.password);
   return group.run(() => {
     if (catalog.user(stmt.name)) {
@@ -209,10 +222,11 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
       if (target.namespace && !e.catalog.hasNamespace(target.namespace)) {
         throw new DbError("NAMESPACE_NOT_FOUND", `Namespace "${target.namespace}" does not exist`);
       }
-      return table(
-        columns,
-        target.namespace ? rows.filter((r) => r[0] === target.namespace) : rows,
-      );
+      // Lists only what the caller may read, so SHOW TABLES reveals nothing SELECT would not.
+      const visible = (r: readonly unknown[]) =>
+        (!target.namespace || r[0] === target.namespace) &&
+        canRead(ctx.session.role, tableFacts(e.catalog, tableName(r)));
+      return table(columns, rows.filter(visible));
     }
     case "stats": {
       const t = e.catalog.table(target.table.namespace, target.table.name);

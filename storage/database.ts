@@ -3,7 +3,8 @@
 // first error; each statement is atomic. Parsed batches are cached by text, so a repeated
 // parameterised statement costs no parsing.
 
-import type { ParsedStatement, Role, Statement } from "../sql/ast.ts";
+import type { ParsedStatement, Statement } from "../sql/ast.ts";
+import type { Role, UserRole } from "../auth/mod.ts";
 import { parseSql } from "../sql/mod.ts";
 import { nowNs, type Value } from "../sql/values.ts";
 import { DbError, toDbError } from "../errors.ts";
@@ -18,6 +19,7 @@ import {
   notYet,
   show,
 } from "./admin.ts";
+import { authorizeStatement } from "./authorize.ts";
 import { Buffer } from "./buffer.ts";
 import { Catalog } from "./catalog.ts";
 import { alterTable, createNamespace, createTable, dropNamespace, dropTable } from "./ddl.ts";
@@ -111,6 +113,12 @@ export class Database {
     }
   }
 
+  /** A stored user (with its password hash, for authentication), or undefined. */
+  user(name: string): { name: string; role: UserRole; passwordHash: string | null } | undefined {
+    const u = this.#engine.catalog.user(name);
+    return u && { name: u.name, role: u.role as UserRole, passwordHash: u.passwordHash };
+  }
+
   /** Internals for other storage-side subsystems (server, live queries, jobs). */
   get engine(): Engine {
     return this.#engine;
@@ -120,7 +128,7 @@ export class Database {
   async execute(sql: string, options: ExecuteOptions = {}): Promise<BatchResult> {
     const started = performance.now();
     const results: StatementResult[] = [];
-    let session: Session = { user: options.user ?? "root", role: "user" };
+    let session: Session = options.principal ?? { user: options.user ?? "root", role: "user" };
     // EXECUTE AS changes the effective user of its one statement only; `asUser` reports it.
     let asUser = session.user;
     let error: DbError | undefined;
@@ -137,7 +145,7 @@ export class Database {
       return finish();
     }
     try {
-      session = this.#session(session.user);
+      if (!options.principal) session = this.#session(session.user);
       asUser = session.user;
     } catch (err) {
       error = toDbError(err);
@@ -218,8 +226,11 @@ export class Database {
     params: readonly Value[],
     signal: AbortSignal | undefined,
   ): Promise<{ outcome: Outcome; user: string }> {
+    const { catalog } = this.#engine;
+    // Permission before existence: nothing below resolves a name the caller may not use.
+    authorizeStatement(catalog, session, stmt);
     if (stmt.kind === "execute_as") {
-      const target = this.#engine.catalog.user(stmt.user);
+      const target = catalog.user(stmt.user);
       if (!target) throw new DbError("NOT_FOUND", `User "${stmt.user}" does not exist`);
       const inner = await this.#run(
         stmt.statement,

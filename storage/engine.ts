@@ -1,7 +1,8 @@
 // What statement handlers share: the open store's parts, the caller's session and the
 // statement's inputs. Handlers are plain functions of (statement, context) → outcome.
 
-import type { Role, Statement } from "../sql/ast.ts";
+import type { Statement } from "../sql/ast.ts";
+import type { Role } from "../auth/mod.ts";
 import type { TypeName } from "../sql/ast.ts";
 import type { ResultColumn, Row, Value } from "../sql/values.ts";
 import type { Buffer } from "./buffer.ts";
@@ -19,7 +20,8 @@ export interface Engine {
   readonly group: GroupCommit;
 }
 
-/** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role. */
+/** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role
+ * (`anonymous` for a request without credentials). */
 export interface Session {
   readonly user: string;
   readonly role: Role;

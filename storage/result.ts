@@ -3,6 +3,7 @@
 
 import type { TypeName } from "../sql/ast.ts";
 import type { DbError } from "../errors.ts";
+import type { Principal } from "../auth/mod.ts";
 import type { ResultColumn, Row } from "../sql/values.ts";
 
 /** The result of one statement. Rows are present for statements that return a table. */
@@ -35,8 +36,13 @@ export interface BatchResult {
 }
 
 export interface ExecuteOptions {
-  /** Authenticated identity; embedded mode uses `root`. */
+  /** Identity by name, role from the user store; embedded mode uses `root`. */
   readonly user?: string;
+  /**
+   * An identity the caller already authenticated (the server): used as is, no store lookup.
+   * `{ user: "anonymous", role: "anonymous" }` for requests without credentials.
+   */
+  readonly principal?: Principal;
   /** `$1…` values; only allowed with a single statement. */
   readonly params?: readonly unknown[];
   readonly signal?: AbortSignal;

@@ -1,0 +1,119 @@
+// The JSON routes of SPEC §4: `POST /v1/api/sql`, `/v1/api/auth/login`, `/v1/api/auth/refresh`.
+// Order of checks for SQL: who is asking (headers only), that identity's request rate, then the
+// body (size, JSON, fields), then the batch under the statement timeout. Nothing of the body is
+// read for a request that fails authentication.
+
+import type { Principal } from "../auth/mod.ts";
+import { RateLimiter } from "../auth/mod.ts";
+import type { Database } from "../storage/mod.ts";
+import { DbError, toDbError } from "../errors.ts";
+import type { Authenticator } from "./authenticate.ts";
+import { readJsonObject } from "./body.ts";
+import { encodeResult, errorResponse, jsonResponse, tookSince } from "./respond.ts";
+
+export interface ApiLimits {
+  readonly maxBodyBytes: number;
+  readonly maxSqlBytes: number;
+  readonly queryTimeoutMs: number;
+  readonly rateLimit: number;
+}
+
+export class Api {
+  #db: Database;
+  #auth: Authenticator;
+  #limits: ApiLimits;
+  #rate: RateLimiter;
+
+  constructor(db: Database, auth: Authenticator, limits: ApiLimits) {
+    this.#db = db;
+    this.#auth = auth;
+    this.#limits = limits;
+    this.#rate = new RateLimiter(limits.rateLimit);
+  }
+
+  /** POST /v1/api/sql */
+  async sql(req: Request, peer: string, t0: number): Promise<Response> {
+    try {
+      const address = this.#auth.address(req, peer);
+      const who = await this.#auth.request(req, address);
+      this.#throttle(who, address);
+      const body = await readJsonObject(req, this.#limits.maxBodyBytes);
+      const { sql, params } = this.#sqlFields(body);
+      const signal = AbortSignal.any([
+        req.signal,
+        AbortSignal.timeout(this.#limits.queryTimeoutMs),
+      ]);
+      const batch = await this.#db.execute(sql, { principal: who, params, signal });
+      if (batch.error) return errorResponse(batch.error, t0, batch.results);
+      return jsonResponse({
+        status: "success",
+        took_ms: tookSince(t0),
+        as_user: batch.asUser,
+        results: batch.results.map(encodeResult),
+      });
+    } catch (err) {
+      return errorResponse(reported(err), t0);
+    }
+  }
+
+  /** POST /v1/api/auth/login `{"user","password"}` */
+  async login(req: Request, peer: string, t0: number): Promise<Response> {
+    try {
+      const address = this.#auth.address(req, peer);
+      const body = await readJsonObject(req, 64 * 1024);
+      const who = await this.#auth.login(body.user, body.password, address);
+      return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as never));
+    } catch (err) {
+      return errorResponse(reported(err), t0);
+    }
+  }
+
+  /** POST /v1/api/auth/refresh `{"refresh_token"}` */
+  async refresh(req: Request, peer: string, t0: number): Promise<Response> {
+    try {
+      const address = this.#auth.address(req, peer);
+      const body = await readJsonObject(req, 64 * 1024);
+      const who = await this.#auth.refresh(body.refresh_token, address);
+      return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as never));
+    } catch (err) {
+      return errorResponse(reported(err), t0);
+    }
+  }
+
+  #throttle(who: Principal, address: string): void {
+    const key = who.role === "anonymous" ? `@${address}` : who.user;
+    if (!this.#rate.take(key)) {
+      throw new DbError(
+        "RATE_LIMITED",
+        `Too many requests: the limit is ${this.#limits.rateLimit} per second; slow down`,
+      );
+    }
+  }
+
+  #sqlFields(body: Record<string, unknown>): { sql: string; params: unknown[] } {
+    const { sql, params } = body;
+    if (typeof sql !== "string") {
+      throw new DbError("INVALID_PARAMETER", 'The body needs "sql": a string of SQL');
+    }
+    // UTF-8 is at most 3 bytes per UTF-16 unit: count exactly only near the limit.
+    const max = this.#limits.maxSqlBytes;
+    if (sql.length * 3 > max && new TextEncoder().encode(sql).byteLength > max) {
+      throw new DbError("PAYLOAD_TOO_LARGE", `The SQL text exceeds the limit of ${max} bytes`);
+    }
+    if (params !== undefined && !Array.isArray(params)) {
+      throw new DbError("INVALID_PARAMETER", '"params" must be an array of values');
+    }
+    return { sql, params: (params ?? []).map(paramValue) };
+  }
+}
+
+/** JSON parameter → engine value: objects and arrays are bound as JSON text. */
+function paramValue(v: unknown): unknown {
+  return typeof v === "object" && v !== null ? JSON.stringify(v) : v;
+}
+
+/** A DbError for the client; anything else is logged here and answered without internals. */
+function reported(err: unknown): DbError {
+  if (!(err instanceof DbError)) console.error("internal error:", err);
+  return toDbError(err);
+}

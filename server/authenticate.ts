@@ -1,0 +1,151 @@
+// Who is asking: Basic or Bearer credentials, or nobody (anonymous). Every failure is the same
+// UNAUTHORIZED error and counts against the client address; past the limit the address gets
+// RATE_LIMITED for the rest of the window. Passwords are checked with scrypt; a verified Basic
+// pair is remembered (keyed by an HMAC of the password under a per-process key, tied to the
+// stored hash) so a client sending Basic on every request does not pay scrypt each time.
+// `root` without a password is accepted only from a loopback address (SPEC §5).
+
+import { createHmac, randomBytes } from "node:crypto";
+import {
+  clientAddress,
+  FailureLimiter,
+  hashPassword,
+  isLoopback,
+  type Principal,
+  type Tokens,
+  type TokenType,
+  unauthorized,
+  type UserRole,
+  verifyPassword,
+} from "../auth/mod.ts";
+import type { Database } from "../storage/mod.ts";
+import { DbError } from "../errors.ts";
+
+export const ANONYMOUS: Principal = { user: "anonymous", role: "anonymous" };
+
+const CACHE_LIMIT = 10_000;
+
+export interface AuthenticatorOptions {
+  readonly tokens: Tokens;
+  readonly trustedProxies: readonly string[];
+  readonly loginFailureLimit: number;
+}
+
+export class Authenticator {
+  #db: Database;
+  #tokens: Tokens;
+  #trusted: readonly string[];
+  #failures: FailureLimiter;
+  #cacheKey = randomBytes(32);
+  #verified = new Map<string, string>();
+  #dummyHash: Promise<string>;
+
+  constructor(db: Database, options: AuthenticatorOptions) {
+    this.#db = db;
+    this.#tokens = options.tokens;
+    this.#trusted = options.trustedProxies;
+    this.#failures = new FailureLimiter(options.loginFailureLimit);
+    // Checked against for unknown users, so a miss costs as long as a wrong password.
+    this.#dummyHash = hashPassword(randomBytes(16).toString("hex"));
+  }
+
+  get tokens(): Tokens {
+    return this.#tokens;
+  }
+
+  /** The client address of a request (X-Forwarded-For only via a trusted proxy). */
+  address(req: Request, peer: string): string {
+    return clientAddress(peer, req.headers.get("x-forwarded-for"), this.#trusted);
+  }
+
+  /** The principal of a request; throws UNAUTHORIZED or RATE_LIMITED. */
+  async request(req: Request, address: string): Promise<Principal> {
+    const header = req.headers.get("authorization");
+    if (header === null) return ANONYMOUS;
+    return await this.#guard(address, async () => {
+      const space = header.indexOf(" ");
+      const scheme = header.slice(0, space).toLowerCase();
+      const value = header.slice(space + 1).trim();
+      if (space > 0 && scheme === "basic") {
+        const [user, password] = decodeBasic(value);
+        return await this.#checkPassword(user, password, address);
+      }
+      if (space > 0 && scheme === "bearer") return await this.#checkToken(value, "access", address);
+      throw unauthorized();
+    });
+  }
+
+  /** `/auth/login`: a user name and password. */
+  login(user: unknown, password: unknown, address: string): Promise<Principal> {
+    return this.#guard(address, () => {
+      if (typeof user !== "string" || typeof password !== "string") throw unauthorized();
+      return this.#checkPassword(user, password, address);
+    });
+  }
+
+  /** `/auth/refresh`: a refresh token. */
+  refresh(token: unknown, address: string): Promise<Principal> {
+    return this.#guard(address, () => {
+      if (typeof token !== "string") throw unauthorized();
+      return this.#checkToken(token, "refresh", address);
+    });
+  }
+
+  async #guard(address: string, check: () => Promise<Principal>): Promise<Principal> {
+    if (this.#failures.blocked(address)) {
+      throw new DbError(
+        "RATE_LIMITED",
+        "Too many failed authentication attempts from this address; try again later",
+      );
+    }
+    try {
+      return await check();
+    } catch (err) {
+      if (err instanceof DbError && err.code === "UNAUTHORIZED") this.#failures.fail(address);
+      throw err;
+    }
+  }
+
+  async #checkPassword(name: string, password: string, address: string): Promise<Principal> {
+    const u = this.#db.user(name);
+    if (!u) {
+      await verifyPassword(password, await this.#dummyHash);
+      throw unauthorized();
+    }
+    if (u.passwordHash === null) {
+      // Only root has no password, and only until one is set: loopback only.
+      if (password !== "" || !isLoopback(address)) throw unauthorized();
+      return { user: u.name, role: u.role };
+    }
+    const key = `${name}\0${createHmac("sha256", this.#cacheKey).update(password).digest("hex")}`;
+    if (this.#verified.get(key) !== u.passwordHash) {
+      if (!await verifyPassword(password, u.passwordHash)) throw unauthorized();
+      if (this.#verified.size >= CACHE_LIMIT) this.#verified.clear();
+      this.#verified.set(key, u.passwordHash);
+    }
+    return { user: u.name, role: u.role };
+  }
+
+  async #checkToken(token: string, type: TokenType, address: string): Promise<Principal> {
+    const claims = await this.#tokens.verify(token, type);
+    // The store decides: a dropped user's tokens fail, a changed role applies at once.
+    const u = this.#db.user(claims.sub);
+    if (!u) throw unauthorized();
+    if (u.passwordHash === null && !isLoopback(address)) throw unauthorized();
+    return { user: u.name, role: u.role as UserRole };
+  }
+}
+
+function decodeBasic(value: string): [string, string] {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(value), (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    throw unauthorized();
+  }
+  const colon = text.indexOf(":");
+  if (colon < 0) throw unauthorized();
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}

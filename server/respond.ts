@@ -1,0 +1,80 @@
+// JSON responses of the HTTP API (SPEC §4): the success body with rows as arrays in schema
+// order and values in their wire form, and the one error body used by every route. The HTTP
+// status of an error comes from its code (errors.ts), nowhere else.
+
+import type { TypeName } from "../sql/mod.ts";
+import { toJsonValue, type Value } from "../sql/mod.ts";
+import type { StatementResult } from "../storage/mod.ts";
+import { DbError } from "../errors.ts";
+
+/** Milliseconds since `t0`, rounded to µs and never 0 (SPEC §4). */
+export function tookSince(t0: number): number {
+  return Math.max(0.001, Math.round((performance.now() - t0) * 1000) / 1000);
+}
+
+/** One statement's result on the wire. */
+export function encodeResult(r: StatementResult): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.schema) {
+    out.schema = r.schema.map((c) => ({ name: c.name, type: c.type }));
+    out.rows = encodeRows(r.rows ?? [], r.types ?? []);
+  }
+  out.row_count = r.rowCount;
+  if (r.message !== undefined) out.message = r.message;
+  return out;
+}
+
+function encodeRows(rows: readonly (readonly Value[])[], types: readonly TypeName[]): unknown[][] {
+  // Columns whose JSON form equals the value (TEXT, INT, BOOLEAN, DOUBLE…) are copied as is.
+  const convert = types.map((t) => needsConversion(t));
+  if (!convert.some(Boolean)) return rows as unknown[][];
+  return rows.map((row) => row.map((v, i) => convert[i] ? toJsonValue(v, types[i]) : v));
+}
+
+function needsConversion(t: TypeName): boolean {
+  switch (t.base) {
+    case "BIGINT":
+    case "DECIMAL":
+    case "TIMESTAMP":
+    case "BYTES":
+    case "JSON":
+      return true;
+    default:
+      return false;
+  }
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+}
+
+/**
+ * The error body: results of the statements that ran before it, the code, message and position.
+ *
+ * @example
+ * errorResponse(new DbError("TABLE_NOT_FOUND", "…"), t0); // 404 {"status":"error",…}
+ */
+export function errorResponse(
+  err: DbError,
+  t0: number,
+  results: readonly StatementResult[] = [],
+  status = err.status,
+): Response {
+  const error: Record<string, unknown> = { code: err.code, message: err.message };
+  if (err.statement !== undefined) error.statement = err.statement;
+  if (err.line !== undefined) error.line = err.line;
+  if (err.column !== undefined) error.column = err.column;
+  return jsonResponse({
+    status: "error",
+    took_ms: tookSince(t0),
+    results: results.map(encodeResult),
+    error,
+  }, status);
+}
+
+/** Shorthand for an error made here (no statement ran). */
+export function fail(code: DbError["code"], message: string, t0: number, status?: number) {
+  return errorResponse(new DbError(code, message), t0, [], status);
+}
