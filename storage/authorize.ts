@@ -19,7 +19,8 @@ import type { Catalog } from "./catalog.ts";
 
 /** Throws PERMISSION_DENIED unless `who` may run `stmt` (EXECUTE AS: only the switch itself). */
 export function authorizeStatement(catalog: Catalog, who: Principal, stmt: Statement): void {
-  if (who.role === "system") return; // system may do everything; skip the lookups
+  // system may do everything but change its own role; skip the lookups for the rest.
+  if (who.role === "system" && stmt.kind !== "alter_user") return;
   for (const action of actionsOf(catalog, stmt)) authorize(who, action);
 }
 

@@ -91,6 +91,10 @@ function oneLine(sql: string): string {
 }
 
 async function execute(db: Database, step: CaseStep): Promise<BatchResult> {
+  // `-- as: anonymous` is a request without credentials (not a stored user).
+  if (step.user === "anonymous") {
+    return await db.execute(step.sql, { principal: { user: "anonymous", role: "anonymous" } });
+  }
   return await db.execute(step.sql, { user: step.user });
 }
 

@@ -93,3 +93,71 @@ EXECUTE AS USER 'svc' (SELECT v FROM app.priv);
 -- expect:
 -- v
 -- private
+ALTER USER carol SET ROLE system;
+-- error: PERMISSION_DENIED
+ALTER USER boss SET ROLE system;
+-- error: PERMISSION_DENIED
+DROP USER root;
+-- error: PERMISSION_DENIED
+ALTER USER carol SET ROLE service;
+EXECUTE AS USER 'carol' (SELECT v FROM app.priv);
+-- expect:
+-- v
+-- private
+EXECUTE AS USER 'boss' (SELECT 1 AS one);
+-- error: PERMISSION_DENIED
+EXECUTE AS USER 'nobody' (SELECT 1 AS one);
+-- error: NOT_FOUND
+DROP USER carol;
+
+-- Nobody changes their own role; everybody may change their own password.
+-- as: alice
+ALTER USER alice SET ROLE dba;
+-- error: PERMISSION_DENIED
+ALTER USER bob SET PASSWORD 'stolen';
+-- error: PERMISSION_DENIED
+ALTER USER alice SET PASSWORD 'alice-pw-2';
+-- as: root
+ALTER USER root SET ROLE dba;
+-- error: PERMISSION_DENIED
+
+-- SHOW TABLES lists only what the caller may read; DESCRIBE follows SELECT's rule.
+-- as: alice
+SHOW TABLES IN app;
+-- includes: notes
+-- includes: prot
+-- excludes: priv
+DESCRIBE TABLE app.notes;
+-- includes: body
+DESCRIBE TABLE app.priv;
+-- error: PERMISSION_DENIED
+SHOW STORAGES;
+-- error: PERMISSION_DENIED
+SHOW JOBS;
+-- error: PERMISSION_DENIED
+
+-- anonymous (no credentials): reads PUBLIC shared tables, nothing else.
+-- as: anonymous
+SELECT v FROM app.pub WHERE id = 1;
+-- expect:
+-- v
+-- public
+SELECT v FROM app.prot;
+-- error: PERMISSION_DENIED
+SELECT id FROM app.notes;
+-- error: PERMISSION_DENIED
+SELECT id FROM app.no_such_table;
+-- error: PERMISSION_DENIED
+SELECT p.v FROM app.pub p JOIN app.priv q ON p.id = q.id;
+-- error: PERMISSION_DENIED
+SELECT v FROM app.pub WHERE id IN (SELECT id FROM app.priv);
+-- error: PERMISSION_DENIED
+INSERT INTO app.pub (id, v) VALUES (9, 'anon');
+-- error: PERMISSION_DENIED
+SHOW TABLES;
+-- error: PERMISSION_DENIED
+CREATE USER anonymous WITH PASSWORD 'x' ROLE user;
+-- error: PERMISSION_DENIED
+-- as: root
+CREATE USER anonymous WITH PASSWORD 'x' ROLE user;
+-- error: INVALID_PARAMETER
