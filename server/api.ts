@@ -39,11 +39,11 @@ export class Api {
       this.#throttle(who, address);
       const body = await readJsonObject(req, this.#limits.maxBodyBytes);
       const { sql, params } = this.#sqlFields(body);
-      const signal = AbortSignal.any([
-        req.signal,
-        AbortSignal.timeout(this.#limits.queryTimeoutMs),
-      ]);
-      const batch = await this.#db.execute(sql, { principal: who, params, signal });
+      const batch = await this.#db.execute(sql, {
+        principal: who,
+        params,
+        timeoutMs: this.#limits.queryTimeoutMs,
+      });
       if (batch.error) return errorResponse(batch.error, t0, batch.results);
       return jsonResponse({
         status: "success",
@@ -61,7 +61,11 @@ export class Api {
     try {
       const address = this.#auth.address(req, peer);
       const body = await readJsonObject(req, 64 * 1024);
-      const who = await this.#auth.login(body.user, body.password, address);
+      const who = await this.#auth.login(
+        field(body, "user"),
+        field(body, "password"),
+        address,
+      );
       return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as never));
     } catch (err) {
       return errorResponse(reported(err), t0);
@@ -73,7 +77,7 @@ export class Api {
     try {
       const address = this.#auth.address(req, peer);
       const body = await readJsonObject(req, 64 * 1024);
-      const who = await this.#auth.refresh(body.refresh_token, address);
+      const who = await this.#auth.refresh(field(body, "refresh_token"), address);
       return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as never));
     } catch (err) {
       return errorResponse(reported(err), t0);
@@ -105,6 +109,15 @@ export class Api {
     }
     return { sql, params: (params ?? []).map(paramValue) };
   }
+}
+
+/** A required string field of a JSON body (a malformed request, not a failed login). */
+function field(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  if (typeof v !== "string") {
+    throw new DbError("INVALID_PARAMETER", `The body needs "${name}": a string`);
+  }
+  return v;
 }
 
 /** JSON parameter → engine value: objects and arrays are bound as JSON text. */

@@ -76,19 +76,13 @@ export class Authenticator {
   }
 
   /** `/auth/login`: a user name and password. */
-  login(user: unknown, password: unknown, address: string): Promise<Principal> {
-    return this.#guard(address, () => {
-      if (typeof user !== "string" || typeof password !== "string") throw unauthorized();
-      return this.#checkPassword(user, password, address);
-    });
+  login(user: string, password: string, address: string): Promise<Principal> {
+    return this.#guard(address, () => this.#checkPassword(user, password, address));
   }
 
   /** `/auth/refresh`: a refresh token. */
-  refresh(token: unknown, address: string): Promise<Principal> {
-    return this.#guard(address, () => {
-      if (typeof token !== "string") throw unauthorized();
-      return this.#checkToken(token, "refresh", address);
-    });
+  refresh(token: string, address: string): Promise<Principal> {
+    return this.#guard(address, () => this.#checkToken(token, "refresh", address));
   }
 
   async #guard(address: string, check: () => Promise<Principal>): Promise<Principal> {

@@ -48,6 +48,7 @@ export interface RunningServer {
 /** Opens the database, then listens. Throws the Database's DbError (e.g. the lock) unchanged. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const db = await Database.open({ dataDir: options.dataDir, nodeId: options.nodeId });
+  const drain = new Drain();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     if (options.rootPassword !== undefined) await setRootPassword(db, options.rootPassword);
@@ -61,7 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       trustedProxies: limits.trustedProxies,
       loginFailureLimit: limits.loginFailureLimit,
     });
-    const handler = router(new Api(db, auth, limits), options.build, performance.now());
+    const handler = drain.wrap(router(new Api(db, auth, limits), options.build, performance.now()));
     server = Deno.serve({
       hostname: options.hostname,
       port: options.port,
@@ -82,7 +83,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     addr: server.addr,
     db,
     shutdown() {
-      stopping ??= server.shutdown().finally(() => db.close());
+      // Requests in flight finish first (Deno's shutdown would cut a body still arriving);
+      // new ones meanwhile get 503. Then the listener closes and SQLite is closed cleanly.
+      stopping ??= drain.close().then(() => server.shutdown()).finally(() => db.close());
       return stopping;
     },
   };
@@ -106,6 +109,38 @@ export async function runServer(options: ServerOptions): Promise<void> {
     await running.shutdown();
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  }
+}
+
+type Handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>;
+
+/** Counts requests in flight; once closing, answers new ones 503 and resolves when none is left. */
+class Drain {
+  #inflight = 0;
+  #closing = false;
+  #done = Promise.withResolvers<void>();
+
+  wrap(handler: Handler): Handler {
+    return async (req, info) => {
+      if (this.#closing) {
+        await req.body?.cancel();
+        const res = fail("STORAGE_ERROR", "The server is shutting down", performance.now());
+        res.headers.set("connection", "close");
+        return res;
+      }
+      this.#inflight++;
+      try {
+        return await handler(req, info);
+      } finally {
+        if (--this.#inflight === 0 && this.#closing) this.#done.resolve();
+      }
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing = true;
+    if (this.#inflight === 0) this.#done.resolve();
+    return this.#done.promise;
   }
 }
 

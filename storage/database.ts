@@ -157,6 +157,9 @@ export class Database {
       return finish();
     }
     const params = (options.params ?? []) as Value[];
+    const signal = options.timeoutMs === undefined
+      ? options.signal
+      : withDeadline(options.signal, options.timeoutMs);
     if (params.length && statements.length + (parseError ? 1 : 0) > 1) {
       error = new DbError(
         "INVALID_PARAMETER",
@@ -172,7 +175,7 @@ export class Database {
           parsed.statement,
           session,
           params,
-          options.signal,
+          signal,
         );
         asUser = user;
         results.push({ statement: i + 1, ...outcome, tookMs: elapsed(t0) });
@@ -257,6 +260,22 @@ export class Database {
     }
     return Promise.resolve();
   }
+}
+
+/**
+ * An AbortSignal that reads as aborted once `ms` have passed. Execution is mostly synchronous,
+ * so a timer-based signal would only fire after the query ended; the executor's checks of
+ * `signal.aborted` between batches of rows see this deadline directly.
+ */
+function withDeadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timer = AbortSignal.timeout(ms);
+  const out = signal ? AbortSignal.any([signal, timer]) : timer;
+  const deadline = performance.now() + ms;
+  const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+  Object.defineProperty(out, "aborted", {
+    get: () => aborted.call(out) || performance.now() >= deadline,
+  });
+  return out;
 }
 
 /** Milliseconds since `t0`, rounded to µs and never 0. */

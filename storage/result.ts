@@ -46,6 +46,8 @@ export interface ExecuteOptions {
   /** `$1…` values; only allowed with a single statement. */
   readonly params?: readonly unknown[];
   readonly signal?: AbortSignal;
+  /** Statement timeout for the whole batch, ms → QUERY_TIMEOUT. */
+  readonly timeoutMs?: number;
   /** Keep running after a failing statement (CLI --continue-on-error). */
   readonly continueOnError?: boolean;
 }
