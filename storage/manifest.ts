@@ -90,7 +90,7 @@ export function mayContain(
   s: SegmentInfo,
   pkId: number,
   key: Value,
-  compare: (a: Value, b: Value) => number,
+  compare: (a: NonNullable<Value>, b: NonNullable<Value>) => number,
 ): boolean {
   const st = s.stats.get(pkId);
   if (!st || st.min === null || st.max === null || key === null) return true;
