@@ -26,6 +26,9 @@ import { alterTable, createNamespace, createTable, dropNamespace, dropTable } fr
 import { deleteRows, insert, select, update } from "./dml.ts";
 import type { Engine, Handler, Outcome, Session, StatementContext } from "./engine.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { ColdTier } from "./cold.ts";
+import { JobRunner } from "./jobs.ts";
+import { flushStatement, registerJobs } from "./maintenance.ts";
 import { lockDataDir } from "./lock.ts";
 import type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
 import { Snowflake } from "./snowflake.ts";
@@ -60,7 +63,7 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   drop_user: dropUser,
   show,
   describe,
-  flush: notYet,
+  flush: flushStatement,
   compact: notYet,
   kill: notYet,
   export_user_data: notYet,
@@ -101,8 +104,12 @@ export class Database {
       const buffer = new Buffer(store);
       const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
       const group = new GroupCommit(store.writer, (whole) => catalog.resync(whole));
-      const engine: Engine = { dataDir: dir, store, catalog, buffer, ids, group };
+      const cold = new ColdTier(catalog, buffer, store, group);
+      const jobs = new JobRunner(store, group);
+      const engine: Engine = { dataDir: dir, store, catalog, buffer, ids, group, cold, jobs };
       bootstrap(engine);
+      registerJobs(engine);
+      jobs.resume();
       return Promise.resolve(new Database(dir, engine, unlock));
     } catch (err) {
       unlock();
@@ -249,16 +256,16 @@ export class Database {
   }
 
   /** Commits what is pending, closes SQLite and releases the data-directory lock. */
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     try {
+      await this.#engine.jobs.close();
       this.#engine.group.flush();
       this.#engine.store.close();
     } finally {
       this.#unlock();
     }
-    return Promise.resolve();
   }
 }
 

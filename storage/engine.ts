@@ -6,6 +6,8 @@ import type { Role } from "../auth/mod.ts";
 import type { TypeName } from "../sql/ast.ts";
 import type { ResultColumn, Row, Value } from "../sql/values.ts";
 import type { Buffer } from "./buffer.ts";
+import type { ColdTier } from "./cold.ts";
+import type { JobRunner } from "./jobs.ts";
 import type { Catalog } from "./catalog.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import type { Snowflake } from "./snowflake.ts";
@@ -18,6 +20,10 @@ export interface Engine {
   readonly buffer: Buffer;
   readonly ids: Snowflake;
   readonly group: GroupCommit;
+  /** Parquet segments: flush and merged reads. */
+  readonly cold: ColdTier;
+  /** Background jobs (flush, compaction, cleanup). */
+  readonly jobs: JobRunner;
 }
 
 /** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role

@@ -1,0 +1,420 @@
+// The cold tier: flushing a scope's buffered rows to a Parquet segment and reading segments and
+// buffer back as one table. One code path for USER (scope = one user) and SHARED (scope = "")
+// tables; STREAM tables never flush.
+//
+// Flush (DESIGN.md "Storage invariants"): (1) after a group commit, take S = the scope's largest
+// buffered `_seq`; every row with `_seq` ≤ S is committed, and later writes get larger ones;
+// (2) write `batch-<n>.parquet` (temp + fsync + rename, or one PUT); (3) write the manifest with
+// the segment and its tombstones; (4) in one transaction, delete from the buffer exactly the rows
+// written (same key and same `_seq`) and record the scope in `cold_scopes`. A crash before (3)
+// leaves an unreferenced file (overwritten by the next flush); between (3) and (4) the rows are in
+// both tiers and reads keep the one with the larger `_seq` (equal: the same row); the next flush
+// skips rows with `_seq` ≤ the manifest's `flushedSeq` and finishes their deletion.
+//
+// Reads: the buffer snapshot is taken first (synchronously), then the manifest; since a flush
+// publishes its manifest before deleting buffer rows, a reader always sees every row in at least
+// one tier. `cold_scopes` says which scopes have segments, so a scope without any costs nothing.
+
+import type { ScanOptions, TableSource } from "../sql/source.ts";
+import { compareValues, type Row, type Value } from "../sql/values.ts";
+import { DbError } from "../errors.ts";
+import type { Buffer } from "./buffer.ts";
+import { keyOf } from "./buffer.ts";
+import type { Catalog, StorageInfo, TableInfo } from "./catalog.ts";
+import { untagValue } from "./codec.ts";
+import type { GroupCommit } from "./group_commit.ts";
+import {
+  decodeManifest,
+  EMPTY_MANIFEST,
+  encodeManifest,
+  isTombstoned,
+  keyString,
+  type Manifest,
+  mayContain,
+  type SegmentInfo,
+  withSegment,
+} from "./manifest.ts";
+import {
+  checkObjectPath,
+  type ObjectStore,
+  type ObjectStoreConfig,
+  openObjectStore,
+} from "./object_store.ts";
+import { compareBounds, decodeSegment, encodeSegment } from "./parquet.ts";
+import type { SqliteStore } from "./sqlite.ts";
+
+const BATCH = 1024;
+/** Decoded segment rows kept in memory (sum of rows over cached segments). */
+const SEGMENT_CACHE_ROWS = 2_000_000;
+
+/** What `cold_scopes` records per scope (SHOW STATS, read fast path). */
+export interface ScopeStats {
+  readonly rows: number;
+  readonly segments: number;
+  readonly bytes: number;
+  readonly lastFlushMs: number;
+}
+
+export interface FlushResult {
+  readonly rows: number;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+interface CachedSegment {
+  readonly rows: Row[];
+  /** keyString(pk) → index in rows (built on first seek). */
+  index?: Map<string, number>;
+}
+
+export class ColdTier {
+  #catalog: Catalog;
+  #buffer: Buffer;
+  #store: SqliteStore;
+  #group: GroupCommit;
+  #objectStores = new Map<string, { config: string; store: ObjectStore }>();
+  #manifests = new Map<string, Manifest>();
+  #scopes = new Map<number, Map<string, ScopeStats>>();
+  #segments = new Map<string, CachedSegment>();
+  #cachedRows = 0;
+
+  constructor(catalog: Catalog, buffer: Buffer, store: SqliteStore, group: GroupCommit) {
+    this.#catalog = catalog;
+    this.#buffer = buffer;
+    this.#store = store;
+    this.#group = group;
+    store.writer.exec(`CREATE TABLE IF NOT EXISTS cold_scopes (
+      table_id INTEGER NOT NULL, user_id TEXT NOT NULL, rows INTEGER NOT NULL,
+      segments INTEGER NOT NULL, bytes INTEGER NOT NULL, last_flush_ms INTEGER NOT NULL,
+      PRIMARY KEY (table_id, user_id)) WITHOUT ROWID`);
+    for (const r of store.rows("SELECT * FROM cold_scopes", true).all()) {
+      this.#scopeMap(Number(r[0])).set(String(r[1]), {
+        rows: Number(r[2]),
+        segments: Number(r[3]),
+        bytes: Number(r[4]),
+        lastFlushMs: Number(r[5]),
+      });
+    }
+  }
+
+  /** Per-scope cold stats of a table (empty when nothing was flushed). */
+  stats(tableId: number): ReadonlyMap<string, ScopeStats> {
+    return this.#scopes.get(tableId) ?? new Map();
+  }
+
+  /** True when the scope has segments (else reads are buffer-only). */
+  hasColdData(tableId: number, userId: string): boolean {
+    return this.#scopes.get(tableId)?.has(userId) ?? false;
+  }
+
+  // ------------------------------------------------------------------ flush
+
+  /** Flushes every scope of a table that has buffered rows. */
+  async flushTable(table: TableInfo, signal?: AbortSignal): Promise<FlushResult> {
+    if (table.tableType === "STREAM") {
+      throw new DbError("UNSUPPORTED", "STREAM tables are never flushed to Parquet");
+    }
+    let rows = 0, files = 0, bytes = 0;
+    for (const { user } of this.#buffer.counts(table.id)) {
+      if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Flush cancelled");
+      const r = await this.flushScope(table, user);
+      rows += r.rows;
+      files += r.files;
+      bytes += r.bytes;
+    }
+    return { rows, files, bytes };
+  }
+
+  /** The four flush steps for one scope. */
+  async flushScope(table: TableInfo, userId: string): Promise<FlushResult> {
+    // (1) the snapshot: taken inside a write so every row at or below it is committed on return.
+    const snapshot = await this.#group.run(() => this.#maxBufferedSeq(table.id, userId));
+    if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
+    const manifest = await this.manifest(table, userId);
+    const all = this.#bufferedRows(table, userId);
+    const seqAt = table.schema.columns.length - 2;
+    const pkAt = table.schema.pkIndex;
+    const taken = all.filter((r) => (r[seqAt] as bigint) <= snapshot);
+    const fresh = taken.filter((r) => (r[seqAt] as bigint) > manifest.flushedSeq);
+    let result: FlushResult = { rows: 0, files: 0, bytes: 0 };
+    let next = manifest;
+    if (fresh.length) {
+      // (2) the segment, rows in primary-key order (the buffer scan's order).
+      const dir = this.scopeDir(table, userId);
+      const file = `batch-${manifest.nextBatch}.parquet`;
+      const columns = table.schema.columns.map((c) => ({ name: c.name, type: c.type }));
+      const { bytes, stats } = encodeSegment(columns, fresh);
+      const store = this.objectStore(table.storageId);
+      await store.put(`${dir}/${file}`, bytes);
+      const segment: SegmentInfo = {
+        file,
+        rows: fresh.length,
+        bytes: bytes.byteLength,
+        minSeq: stats.minSeq ?? 0n,
+        maxSeq: stats.maxSeq ?? 0n,
+        columns: table.columns.map((c) => ({ id: c.id, name: c.name })),
+        stats: new Map(
+          table.columns.map((c) => {
+            const s = stats.columns[c.name];
+            return [c.id, { min: s?.min ?? null, max: s?.max ?? null, nulls: s?.nullCount ?? 0 }];
+          }),
+        ),
+      };
+      // Tombstones: keys of this segment that an older segment may also hold.
+      const pkId = table.schema.columns[pkAt].id;
+      const tombstones = new Map<string, bigint>();
+      for (const r of fresh) {
+        if (manifest.segments.some((s) => mayContain(s, pkId, r[pkAt], compareBounds))) {
+          tombstones.set(keyString(keyOf(r[pkAt])), r[seqAt] as bigint);
+        }
+      }
+      next = withSegment(manifest, segment, tombstones, snapshot, Date.now());
+      // (3) the manifest; readers see the segment from here on.
+      await store.put(`${dir}/manifest.json`, encodeManifest(next));
+      this.#manifests.set(scopeKey(table.id, userId), next);
+      // Readers merge this scope from now on, before any buffered row goes away.
+      this.#scopeMap(table.id).set(userId, scopeStats(next));
+      result = { rows: fresh.length, files: 1, bytes: bytes.byteLength };
+    }
+    // (4) drop exactly the flushed versions from the buffer; record the scope.
+    const final = next;
+    await this.#group.run(() => {
+      const del = this.#store.w(
+        "DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id = ? AND seq = ?",
+      );
+      for (const r of taken) del.run(table.id, userId, keyOf(r[pkAt]) as never, r[seqAt] as never);
+      if (final.segments.length) this.#recordScope(table.id, userId, final);
+    });
+    return result;
+  }
+
+  #maxBufferedSeq(tableId: number, userId: string): bigint | null {
+    const r = this.#store.rows(
+      "SELECT MAX(seq) FROM buffer WHERE table_id = ? AND user_id = ?",
+      true,
+    ).get(tableId, userId);
+    return r && r[0] !== null ? BigInt(r[0] as bigint) : null;
+  }
+
+  /** All buffered versions of a scope, deleted ones too, in primary-key order. */
+  #bufferedRows(table: TableInfo, userId: string): Row[] {
+    const source = this.#buffer.source(table, userId, false);
+    const out: Row[] = [];
+    for (const batch of scanSync(source, { includeDeleted: true })) out.push(...batch);
+    return out;
+  }
+
+  #recordScope(tableId: number, userId: string, m: Manifest): void {
+    const stats = scopeStats(m);
+    this.#store.w(
+      `INSERT INTO cold_scopes (table_id, user_id, rows, segments, bytes, last_flush_ms)
+        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, user_id) DO UPDATE SET
+        rows = excluded.rows, segments = excluded.segments, bytes = excluded.bytes,
+        last_flush_ms = excluded.last_flush_ms`,
+    ).run(tableId, userId, stats.rows, stats.segments, stats.bytes, stats.lastFlushMs);
+  }
+
+  #scopeMap(tableId: number): Map<string, ScopeStats> {
+    let m = this.#scopes.get(tableId);
+    if (!m) this.#scopes.set(tableId, m = new Map());
+    return m;
+  }
+
+  // ------------------------------------------------------------------ paths and stores
+
+  /** The object store of a storage id (rebuilt when its configuration changes). */
+  objectStore(storageId: string): ObjectStore {
+    const info = this.#catalog.storage(storageId);
+    if (!info) throw new DbError("NOT_FOUND", `Storage "${storageId}" does not exist`);
+    const config = JSON.stringify(info.config);
+    const hit = this.#objectStores.get(storageId);
+    if (hit && hit.config === config) return hit.store;
+    const store = openObjectStore(storeConfig(info));
+    this.#objectStores.set(storageId, { config, store });
+    return store;
+  }
+
+  /** The scope's directory from the storage's path template. */
+  scopeDir(table: TableInfo, userId: string): string {
+    const info = this.#catalog.storage(table.storageId);
+    if (!info) throw new DbError("NOT_FOUND", `Storage "${table.storageId}" does not exist`);
+    const shared = table.tableType === "SHARED";
+    const template = shared
+      ? info.config.SHARED_TABLES_TEMPLATE ?? "{namespace}/{table}"
+      : info.config.USER_TABLES_TEMPLATE ?? "{namespace}/{table}/{user_id}";
+    const dir = template
+      .replaceAll("{namespace}", table.namespace)
+      .replaceAll("{table}", `${table.name}-${table.id}`)
+      .replaceAll("{user_id}", userId);
+    return checkObjectPath(dir.replace(/\/+$/, ""));
+  }
+
+  /** A scope's manifest (cached; EMPTY when nothing was flushed). */
+  async manifest(table: TableInfo, userId: string): Promise<Manifest> {
+    const key = scopeKey(table.id, userId);
+    const hit = this.#manifests.get(key);
+    if (hit) return hit;
+    const bytes = await this.objectStore(table.storageId).get(
+      `${this.scopeDir(table, userId)}/manifest.json`,
+    );
+    const m = bytes ? decodeManifest(bytes) : EMPTY_MANIFEST;
+    this.#manifests.set(key, m);
+    return m;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /**
+   * A TableSource over buffer + segments of one scope. Without cold data it is the buffer's
+   * own source (synchronous fast path).
+   */
+  source(table: TableInfo, userId: string, buffered: TableSource): TableSource {
+    if (!this.hasColdData(table.id, userId)) return buffered;
+    // deno-lint-ignore no-this-alias
+    const cold = this;
+    return {
+      schema: buffered.schema,
+      async *scan(options: ScanOptions): AsyncGenerator<Row[]> {
+        const rows = await cold.#mergedRows(table, userId, buffered, options);
+        for (let i = 0; i < rows.length; i += BATCH) {
+          if (options.signal?.aborted) {
+            throw new DbError("QUERY_TIMEOUT", "Query cancelled/timeout");
+          }
+          yield rows.slice(i, i + BATCH);
+        }
+      },
+    };
+  }
+
+  async #mergedRows(
+    table: TableInfo,
+    userId: string,
+    buffered: TableSource,
+    options: ScanOptions,
+  ): Promise<Row[]> {
+    const pk = table.schema.pkIndex;
+    const seqAt = table.schema.columns.length - 2;
+    const deletedAt = seqAt + 1;
+    // Buffer first (see the file comment), deleted versions too: they hide flushed rows.
+    const newest = new Map<string, Row>();
+    for (const batch of scanSync(buffered, { keys: options.keys, includeDeleted: true })) {
+      for (const r of batch) newest.set(keyString(keyOf(r[pk])), r);
+    }
+    const m = await this.manifest(table, userId);
+    const keep = (r: Row) => {
+      const k = keyString(keyOf(r[pk]));
+      if (isTombstoned(m, k, r[seqAt] as bigint)) return;
+      const cur = newest.get(k);
+      if (!cur || (cur[seqAt] as bigint) < (r[seqAt] as bigint)) newest.set(k, r);
+    };
+    if (options.keys) {
+      const pkId = table.schema.columns[pk].id;
+      for (const key of options.keys) {
+        if (key === null) continue;
+        for (const seg of m.segments) {
+          if (!mayContain(seg, pkId, key, compareBounds)) continue;
+          const cached = await this.#segment(table, userId, seg);
+          cached.index ??= new Map(cached.rows.map((r, i) => [keyString(keyOf(r[pk])), i]));
+          const at = cached.index.get(keyString(keyOf(key)));
+          if (at !== undefined) keep(cached.rows[at]);
+        }
+      }
+    } else {
+      for (const seg of m.segments) {
+        for (const r of (await this.#segment(table, userId, seg)).rows) keep(r);
+      }
+    }
+    const out: Row[] = [];
+    for (const r of newest.values()) if (options.includeDeleted || !r[deletedAt]) out.push(r);
+    return out.sort((a, b) => compareValues(a[pk]!, b[pk]!));
+  }
+
+  /** A segment's rows mapped onto the table's current columns (cached). */
+  async #segment(table: TableInfo, userId: string, seg: SegmentInfo): Promise<CachedSegment> {
+    const path = `${this.scopeDir(table, userId)}/${seg.file}`;
+    const cacheKey = `${table.id}@${table.version}:${path}`;
+    const hit = this.#segments.get(cacheKey);
+    if (hit) {
+      this.#segments.delete(cacheKey); // LRU: move to the end
+      this.#segments.set(cacheKey, hit);
+      return hit;
+    }
+    const bytes = await this.objectStore(table.storageId).get(path);
+    if (!bytes) throw new DbError("STORAGE_ERROR", `Segment ${path} is missing`);
+    const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
+    const wanted = table.columns.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
+    const decoded = await decodeSegment(bytes, { columns: [...wanted, "_seq", "_deleted"] });
+    const at = new Map(decoded.columns.map((n, i) => [n, i]));
+    const plan = table.columns.map((c) => {
+      const name = byId.get(c.id);
+      return name === undefined
+        ? { from: undefined, fill: untagValue(c.fill) }
+        : { from: at.get(name)!, fill: null };
+    });
+    const seqAt = at.get("_seq")!;
+    const delAt = at.get("_deleted")!;
+    const rows = decoded.rows.map((src) => {
+      const row: Value[] = plan.map((p) => p.from !== undefined ? src[p.from] : p.fill);
+      row.push(src[seqAt], src[delAt]);
+      return row;
+    });
+    const entry: CachedSegment = { rows };
+    this.#segments.set(cacheKey, entry);
+    this.#cachedRows += rows.length;
+    for (const [k, v] of this.#segments) {
+      if (this.#cachedRows <= SEGMENT_CACHE_ROWS || k === cacheKey) break;
+      this.#segments.delete(k);
+      this.#cachedRows -= v.rows.length;
+    }
+    return entry;
+  }
+
+  /** Forgets a table's cached manifests and segments (drop, alter, storage move). */
+  forget(tableId: number): void {
+    for (const k of this.#manifests.keys()) {
+      if (k.startsWith(`${tableId}/`)) this.#manifests.delete(k);
+    }
+    for (const [k, v] of this.#segments) {
+      if (k.startsWith(`${tableId}@`)) {
+        this.#segments.delete(k);
+        this.#cachedRows -= v.rows.length;
+      }
+    }
+  }
+}
+
+function scopeStats(m: Manifest): ScopeStats {
+  return {
+    rows: m.segments.reduce((n, s) => n + s.rows, 0),
+    segments: m.segments.length,
+    bytes: m.segments.reduce((n, s) => n + s.bytes, 0),
+    lastFlushMs: m.lastFlushMs,
+  };
+}
+
+function scopeKey(tableId: number, userId: string): string {
+  return `${tableId}/${userId}`;
+}
+
+function scanSync(source: TableSource, options: ScanOptions): Iterable<Row[]> {
+  if (!source.scanSync) throw new Error("buffer source without scanSync");
+  return source.scanSync(options);
+}
+
+function storeConfig(info: StorageInfo): ObjectStoreConfig {
+  if (info.type === "filesystem") {
+    return { kind: "filesystem", root: info.config.PATH };
+  }
+  const credentials = JSON.parse(info.config.CREDENTIALS ?? "{}");
+  return {
+    kind: "s3",
+    endpoint: info.config.ENDPOINT ??
+      `https://s3.${info.config.REGION ?? "us-east-1"}.amazonaws.com`,
+    bucket: info.config.BUCKET,
+    region: info.config.REGION ?? "us-east-1",
+    credentials: {
+      accessKeyId: String(credentials.access_key_id ?? credentials.accessKeyId ?? ""),
+      secretAccessKey: String(credentials.secret_access_key ?? credentials.secretAccessKey ?? ""),
+    },
+  };
+}
