@@ -130,12 +130,16 @@ export class Authenticator {
   }
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 function decodeBasic(value: string): [string, string] {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(value), (c) => c.charCodeAt(0)),
-    );
+    const binary = atob(value);
+    // ASCII (the common case) needs no UTF-8 decoding.
+    text = /^[\x00-\x7f]*$/.test(binary)
+      ? binary
+      : UTF8.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
   } catch {
     throw unauthorized();
   }

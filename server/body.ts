@@ -22,7 +22,12 @@ export async function readJsonObject(
     await req.body?.cancel();
     throw tooLarge(maxBytes);
   }
-  const bytes = await readCapped(req, maxBytes);
+  // With a declared length (within the limit) the body is read in one go; without one it is
+  // counted as it streams in.
+  const bytes = Number.isFinite(declared)
+    ? new Uint8Array(await req.arrayBuffer())
+    : await readCapped(req, maxBytes);
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

@@ -270,17 +270,16 @@ export class Database {
 }
 
 /**
- * An AbortSignal that reads as aborted once `ms` have passed. Execution is mostly synchronous,
- * so a timer-based signal would only fire after the query ended; the executor's checks of
- * `signal.aborted` between batches of rows see this deadline directly.
+ * An AbortSignal that reads as aborted once `ms` have passed (or `signal` aborted). Execution is
+ * mostly synchronous, so a timer could only fire after the query ended; the executor's checks of
+ * `signal.aborted` between batches of rows compare the clock directly. No timer is created, so
+ * nothing outlives the statement.
  */
 function withDeadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timer = AbortSignal.timeout(ms);
-  const out = signal ? AbortSignal.any([signal, timer]) : timer;
+  const out = new AbortController().signal;
   const deadline = performance.now() + ms;
-  const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
   Object.defineProperty(out, "aborted", {
-    get: () => aborted.call(out) || performance.now() >= deadline,
+    get: () => (signal?.aborted ?? false) || performance.now() >= deadline,
   });
   return out;
 }

@@ -15,6 +15,8 @@ export type RunMode = "buffered" | "flushed" | "mixed";
 export interface RunOptions {
   /** Runs once per case file after its setup statements (e.g. FLUSH every table). */
   readonly afterSetup?: (db: Database) => Promise<void>;
+  /** Runs after each setup statement with its 0-based index (mixed mode flushes every other). */
+  readonly afterSetupStep?: (db: Database, index: number) => Promise<void>;
   /** Only files whose name includes this text (debugging). */
   readonly only?: string;
   /** Directory of the case files; defaults to tests/sql/cases. */
@@ -36,7 +38,7 @@ export async function loadCases(dir: string | URL = CASES_DIR): Promise<CaseFile
 
 /** Registers one Deno.test per case file for `mode`. */
 export async function runCases(mode: RunMode, options: RunOptions = {}): Promise<void> {
-  if (mode !== "buffered" && !options.afterSetup) {
+  if (mode !== "buffered" && !options.afterSetup && !options.afterSetupStep) {
     throw new Error(`mode "${mode}" needs an afterSetup hook that puts the data in that state`);
   }
   for (const file of await loadCases(options.dir ?? CASES_DIR)) {
@@ -44,22 +46,21 @@ export async function runCases(mode: RunMode, options: RunOptions = {}): Promise
     Deno.test({
       name: `sql conformance [${mode}] ${file.name}`,
       ignore: file.skipModes.includes(mode),
-      fn: () => runCaseFile(file, options.afterSetup),
+      fn: () => runCaseFile(file, options),
     });
   }
 }
 
 /** Runs one parsed case file on a fresh temp data directory; throws listing every mismatch. */
-export async function runCaseFile(
-  file: CaseFile,
-  afterSetup?: (db: Database) => Promise<void>,
-): Promise<void> {
+export async function runCaseFile(file: CaseFile, options: RunOptions = {}): Promise<void> {
+  const { afterSetup, afterSetupStep } = options;
   const dir = await Deno.makeTempDir({ prefix: "kalamdb-cases-" });
   const failures: string[] = [];
   try {
     const db = await Database.open({ dataDir: dir, nodeId: 1 });
     try {
       let hooked = false;
+      let setupIndex = 0;
       for (const step of file.steps) {
         if (!step.setup && !hooked) {
           hooked = true;
@@ -72,6 +73,7 @@ export async function runCaseFile(
           );
           if (step.setup) break; // later statements would only report the setup's fallout
         }
+        if (step.setup) await afterSetupStep?.(db, setupIndex++);
       }
       if (!hooked) await afterSetup?.(db);
     } finally {
