@@ -44,6 +44,22 @@ import { compareBounds, decodeSegment, encodeSegment } from "./parquet.ts";
 import type { SqliteStore } from "./sqlite.ts";
 
 const BATCH = 1024;
+
+/**
+ * Test hook: `KALAMDB_CRASH_AT=flush:after-segment` (or `after-manifest`, `after-delete`) kills
+ * the process with SIGKILL at that point of a flush, so tests can prove every step is crash-safe.
+ */
+const CRASH_AT = (() => {
+  try {
+    return Deno.env.get("KALAMDB_CRASH_AT");
+  } catch {
+    return undefined;
+  }
+})();
+
+function crashPoint(name: string): void {
+  if (CRASH_AT === name) Deno.kill(Deno.pid, "SIGKILL");
+}
 /** Decoded segment rows kept in memory (sum of rows over cached segments). */
 const SEGMENT_CACHE_ROWS = 2_000_000;
 
@@ -53,6 +69,15 @@ export interface ScopeStats {
   readonly segments: number;
   readonly bytes: number;
   readonly lastFlushMs: number;
+}
+
+/** Where a table's files live: enough of TableInfo to find them after the table is dropped. */
+export type TablePlace = Pick<TableInfo, "id" | "namespace" | "name" | "tableType" | "storageId">;
+
+export interface CompactResult {
+  readonly rowsBefore: number;
+  readonly rowsAfter: number;
+  readonly filesRemoved: number;
 }
 
 export interface FlushResult {
@@ -141,25 +166,11 @@ export class ColdTier {
     if (fresh.length) {
       // (2) the segment, rows in primary-key order (the buffer scan's order).
       const dir = this.scopeDir(table, userId);
-      const file = `batch-${manifest.nextBatch}.parquet`;
-      const columns = table.schema.columns.map((c) => ({ name: c.name, type: c.type }));
-      const { bytes, stats } = encodeSegment(columns, fresh);
+      const { bytes, segment } = this.#encode(table, fresh, `batch-${manifest.nextBatch}.parquet`);
+      const file = segment.file;
       const store = this.objectStore(table.storageId);
       await store.put(`${dir}/${file}`, bytes);
-      const segment: SegmentInfo = {
-        file,
-        rows: fresh.length,
-        bytes: bytes.byteLength,
-        minSeq: stats.minSeq ?? 0n,
-        maxSeq: stats.maxSeq ?? 0n,
-        columns: table.columns.map((c) => ({ id: c.id, name: c.name })),
-        stats: new Map(
-          table.columns.map((c) => {
-            const s = stats.columns[c.name];
-            return [c.id, { min: s?.min ?? null, max: s?.max ?? null, nulls: s?.nullCount ?? 0 }];
-          }),
-        ),
-      };
+      crashPoint("flush:after-segment");
       // Tombstones: keys of this segment that an older segment may also hold.
       const pkId = table.schema.columns[pkAt].id;
       const tombstones = new Map<string, bigint>();
@@ -174,6 +185,7 @@ export class ColdTier {
       this.#manifests.set(scopeKey(table.id, userId), next);
       // Readers merge this scope from now on, before any buffered row goes away.
       this.#scopeMap(table.id).set(userId, scopeStats(next));
+      crashPoint("flush:after-manifest");
       result = { rows: fresh.length, files: 1, bytes: bytes.byteLength };
     }
     // (4) drop exactly the flushed versions from the buffer; record the scope.
@@ -185,7 +197,33 @@ export class ColdTier {
       for (const r of taken) del.run(table.id, userId, keyOf(r[pkAt]) as never, r[seqAt] as never);
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
+    crashPoint("flush:after-delete");
     return result;
+  }
+
+  /** One Parquet segment of rows in the table's current columns, and what the manifest keeps. */
+  #encode(
+    table: TableInfo,
+    rows: Row[],
+    file: string,
+  ): { bytes: Uint8Array; segment: SegmentInfo } {
+    const columns = table.schema.columns.map((c) => ({ name: c.name, type: c.type }));
+    const { bytes, stats } = encodeSegment(columns, rows);
+    const segment: SegmentInfo = {
+      file,
+      rows: rows.length,
+      bytes: bytes.byteLength,
+      minSeq: stats.minSeq ?? 0n,
+      maxSeq: stats.maxSeq ?? 0n,
+      columns: table.columns.map((c) => ({ id: c.id, name: c.name })),
+      stats: new Map(
+        table.columns.map((c) => {
+          const s = stats.columns[c.name];
+          return [c.id, { min: s?.min ?? null, max: s?.max ?? null, nulls: s?.nullCount ?? 0 }];
+        }),
+      ),
+    };
+    return { bytes, segment };
   }
 
   #maxBufferedSeq(tableId: number, userId: string): bigint | null {
@@ -226,16 +264,20 @@ export class ColdTier {
   objectStore(storageId: string): ObjectStore {
     const info = this.#catalog.storage(storageId);
     if (!info) throw new DbError("NOT_FOUND", `Storage "${storageId}" does not exist`);
-    const config = JSON.stringify(info.config);
+    const config = `${JSON.stringify(info.config)}@${info.updatedAt}`;
     const hit = this.#objectStores.get(storageId);
     if (hit && hit.config === config) return hit.store;
-    const store = openObjectStore(storeConfig(info));
+    const secret = this.#store.rows(
+      "SELECT credentials FROM storages WHERE storage_id = ?",
+      true,
+    ).get(storageId)?.[0];
+    const store = openObjectStore(storeConfig(info, typeof secret === "string" ? secret : null));
     this.#objectStores.set(storageId, { config, store });
     return store;
   }
 
   /** The scope's directory from the storage's path template. */
-  scopeDir(table: TableInfo, userId: string): string {
+  scopeDir(table: TablePlace, userId: string): string {
     const info = this.#catalog.storage(table.storageId);
     if (!info) throw new DbError("NOT_FOUND", `Storage "${table.storageId}" does not exist`);
     const shared = table.tableType === "SHARED";
@@ -292,6 +334,22 @@ export class ColdTier {
     buffered: TableSource,
     options: ScanOptions,
   ): Promise<Row[]> {
+    // A compaction may delete the files of the manifest a read started with: read again.
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await this.#mergeOnce(table, userId, buffered, options);
+      } catch (err) {
+        if (!(err instanceof MissingSegment) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async #mergeOnce(
+    table: TableInfo,
+    userId: string,
+    buffered: TableSource,
+    options: ScanOptions,
+  ): Promise<Row[]> {
     const pk = table.schema.pkIndex;
     const seqAt = table.schema.columns.length - 2;
     const deletedAt = seqAt + 1;
@@ -340,7 +398,7 @@ export class ColdTier {
       return hit;
     }
     const bytes = await this.objectStore(table.storageId).get(path);
-    if (!bytes) throw new DbError("STORAGE_ERROR", `Segment ${path} is missing`);
+    if (!bytes) throw new MissingSegment(path);
     const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
     const wanted = table.columns.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
     const decoded = await decodeSegment(bytes, { columns: [...wanted, "_seq", "_deleted"] });
@@ -369,6 +427,95 @@ export class ColdTier {
     return entry;
   }
 
+  // ------------------------------------------------------------------ compaction, cleanup
+
+  /** COMPACT TABLE: every scope with segments is rewritten (see `compactScope`). */
+  async compactTable(table: TableInfo, signal?: AbortSignal): Promise<CompactResult> {
+    let before = 0, after = 0, files = 0;
+    for (const userId of [...this.stats(table.id).keys()]) {
+      if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Compaction cancelled");
+      const r = await this.compactScope(table, userId);
+      before += r.rowsBefore;
+      after += r.rowsAfter;
+      files += r.filesRemoved;
+    }
+    return { rowsBefore: before, rowsAfter: after, filesRemoved: files };
+  }
+
+  /**
+   * Rewrites a scope's segments as one, without superseded versions, tombstones and deleted
+   * rows; merges small files. The new manifest is published before old files are deleted, and a
+   * reader that still used the old manifest retries.
+   */
+  async compactScope(table: TableInfo, userId: string): Promise<CompactResult> {
+    const m = await this.manifest(table, userId);
+    if (m.segments.length === 0) return { rowsBefore: 0, rowsAfter: 0, filesRemoved: 0 };
+    const pk = table.schema.pkIndex;
+    const seqAt = table.schema.columns.length - 2;
+    const newest = new Map<string, Row>();
+    let before = 0;
+    for (const seg of m.segments) {
+      for (const r of (await this.#segment(table, userId, seg)).rows) {
+        before++;
+        const k = keyString(keyOf(r[pk]));
+        if (isTombstoned(m, k, r[seqAt] as bigint)) continue;
+        const cur = newest.get(k);
+        if (!cur || (cur[seqAt] as bigint) < (r[seqAt] as bigint)) newest.set(k, r);
+      }
+    }
+    const live = [...newest.values()].filter((r) => !r[seqAt + 1])
+      .sort((a, b) => compareValues(a[pk]!, b[pk]!));
+    const dir = this.scopeDir(table, userId);
+    const store = this.objectStore(table.storageId);
+    let next: Manifest = { ...m, segments: [], tombstones: new Map(), lastFlushMs: Date.now() };
+    if (live.length) {
+      const { bytes, segment } = this.#encode(table, live, `batch-${m.nextBatch}.parquet`);
+      await store.put(`${dir}/${segment.file}`, bytes);
+      next = { ...next, nextBatch: m.nextBatch + 1, segments: [segment] };
+    }
+    await store.put(`${dir}/manifest.json`, encodeManifest(next));
+    this.#manifests.set(scopeKey(table.id, userId), next);
+    await this.#group.run(() => {
+      if (next.segments.length) this.#recordScope(table.id, userId, next);
+      else {
+        this.#store.w("DELETE FROM cold_scopes WHERE table_id = ? AND user_id = ?")
+          .run(table.id, userId);
+      }
+    });
+    if (next.segments.length) this.#scopeMap(table.id).set(userId, scopeStats(next));
+    else this.#scopeMap(table.id).delete(userId);
+    for (const seg of m.segments) await store.delete(`${dir}/${seg.file}`);
+    return { rowsBefore: before, rowsAfter: live.length, filesRemoved: m.segments.length };
+  }
+
+  /** The scopes of a table that may have files (recorded ones and buffered ones). */
+  scopesOf(table: TableInfo): string[] {
+    const scopes = new Set(this.stats(table.id).keys());
+    for (const { user } of this.#buffer.counts(table.id)) scopes.add(user);
+    return [...scopes];
+  }
+
+  /** Forgets a dropped table's scopes (inside the DROP's write). */
+  dropScopes(tableId: number): void {
+    this.#store.w("DELETE FROM cold_scopes WHERE table_id = ?").run(tableId);
+    this.#scopes.delete(tableId);
+  }
+
+  /** Deletes every file of the given scopes of a dropped table (the cleanup job). */
+  async deleteFiles(place: TablePlace, scopes: readonly string[]): Promise<number> {
+    this.forget(place.id);
+    const store = this.objectStore(place.storageId);
+    let n = 0;
+    for (const userId of scopes) {
+      const dir = this.scopeDir(place, userId);
+      for (const key of await store.list(`${dir}/`)) {
+        await store.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Forgets a table's cached manifests and segments (drop, alter, storage move). */
   forget(tableId: number): void {
     for (const k of this.#manifests.keys()) {
@@ -380,6 +527,12 @@ export class ColdTier {
         this.#cachedRows -= v.rows.length;
       }
     }
+  }
+}
+
+class MissingSegment extends DbError {
+  constructor(path: string) {
+    super("STORAGE_ERROR", `Segment ${path} is missing`);
   }
 }
 
@@ -401,11 +554,11 @@ function scanSync(source: TableSource, options: ScanOptions): Iterable<Row[]> {
   return source.scanSync(options);
 }
 
-function storeConfig(info: StorageInfo): ObjectStoreConfig {
+function storeConfig(info: StorageInfo, secret: string | null): ObjectStoreConfig {
   if (info.type === "filesystem") {
     return { kind: "filesystem", root: info.config.PATH };
   }
-  const credentials = JSON.parse(info.config.CREDENTIALS ?? "{}");
+  const credentials = JSON.parse(secret ?? "{}");
   return {
     kind: "s3",
     endpoint: info.config.ENDPOINT ??

@@ -28,7 +28,7 @@ import type { Engine, Handler, Outcome, Session, StatementContext } from "./engi
 import { GroupCommit } from "./group_commit.ts";
 import { ColdTier } from "./cold.ts";
 import { JobRunner } from "./jobs.ts";
-import { flushStatement, registerJobs } from "./maintenance.ts";
+import { compactStatement, flushStatement, registerJobs, startAutoFlush } from "./maintenance.ts";
 import { lockDataDir } from "./lock.ts";
 import type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
 import { Snowflake } from "./snowflake.ts";
@@ -64,7 +64,7 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   show,
   describe,
   flush: flushStatement,
-  compact: notYet,
+  compact: compactStatement,
   kill: notYet,
   export_user_data: notYet,
   subscribe: notYet,
@@ -84,6 +84,7 @@ export class Database {
   readonly dataDir: string;
   #engine: Engine;
   #unlock: () => void;
+  #stopAutoFlush: () => void;
   #parsed = new Map<string, { statements: ParsedStatement[]; error?: DbError }>();
   #closed = false;
 
@@ -91,6 +92,7 @@ export class Database {
     this.dataDir = dataDir;
     this.#engine = engine;
     this.#unlock = unlock;
+    this.#stopAutoFlush = startAutoFlush(engine);
   }
 
   /** Opens (creating when needed) a data directory; throws STORAGE_ERROR when another process owns it. */
@@ -260,6 +262,7 @@ export class Database {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      this.#stopAutoFlush();
       await this.#engine.jobs.close();
       this.#engine.group.flush();
       this.#engine.store.close();

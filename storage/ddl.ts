@@ -8,7 +8,8 @@ import { coerceValue, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import { type StoredColumn, tagValue } from "./codec.ts";
 import type { TableInfo } from "./catalog.ts";
-import type { Handler, StatementContext } from "./engine.ts";
+import type { Handler, Outcome, StatementContext } from "./engine.ts";
+import type { TablePlace } from "./cold.ts";
 import { evalConstant } from "./dml.ts";
 
 const TABLE_OPTIONS = new Set([
@@ -72,14 +73,15 @@ export const createNamespace: Handler<"create_namespace"> = (stmt, ctx) => {
 };
 
 export const dropNamespace: Handler<"drop_namespace"> = (stmt, ctx) => {
-  const { catalog, buffer, group } = ctx.engine;
+  const { catalog, group } = ctx.engine;
   if (RESERVED_NAMESPACES.has(stmt.name.toLowerCase())) {
     throw invalid(`Namespace "${stmt.name}" is reserved and cannot be dropped`);
   }
   return group.run(() => {
     if (!catalog.hasNamespace(stmt.name)) {
       if (stmt.ifExists) {
-        return { rowCount: 0, message: `Namespace ${stmt.name} does not exist, skipped` };
+        const outcome = { rowCount: 0, message: `Namespace ${stmt.name} does not exist, skipped` };
+        return { places: [], outcome };
       }
       throw new DbError("NAMESPACE_NOT_FOUND", `Namespace "${stmt.name}" does not exist`);
     }
@@ -90,14 +92,45 @@ export const dropNamespace: Handler<"drop_namespace"> = (stmt, ctx) => {
           `use DROP NAMESPACE ${stmt.name} CASCADE`,
       );
     }
-    for (const t of tables) {
-      buffer.dropTable(t.id);
-      catalog.dropTable(t);
-    }
+    const places = tables.map((t) => dropWithFiles(ctx, t));
     catalog.dropNamespace(stmt.name);
-    return { rowCount: 0, message: `Namespace ${stmt.name} dropped` };
-  });
+    return { places, outcome: { rowCount: 0, message: `Namespace ${stmt.name} dropped` } };
+  }).then(({ places, outcome }) => cleanupLater(ctx, places, outcome));
 };
+
+/** Removes a table's rows and catalog entry (inside the DROP's write); returns where its files are. */
+function dropWithFiles(ctx: StatementContext, t: TableInfo): DroppedTable {
+  const { catalog, buffer, cold } = ctx.engine;
+  const scopes = cold.scopesOf(t);
+  buffer.dropTable(t.id);
+  cold.dropScopes(t.id);
+  catalog.dropTable(t);
+  const { id, namespace, name, tableType, storageId } = t;
+  return { place: { id, namespace, name, tableType, storageId }, scopes };
+}
+
+interface DroppedTable {
+  readonly place: TablePlace;
+  readonly scopes: string[];
+}
+
+/** After the DROP committed: a cleanup job deletes the Parquet files (SPEC §3). */
+async function cleanupLater(
+  ctx: StatementContext,
+  dropped: readonly DroppedTable[],
+  outcome: Outcome,
+): Promise<Outcome> {
+  for (const d of dropped) {
+    if (d.scopes.length === 0 || d.place.tableType === "STREAM") continue;
+    await ctx.engine.jobs.submit({
+      type: "cleanup",
+      namespace: d.place.namespace,
+      table: `${d.place.name}#${d.place.id}`,
+      parameters: { ...d.place, scopes: d.scopes },
+    });
+  }
+  return outcome;
+}
 
 // ------------------------------------------------------------------ tables
 
@@ -233,20 +266,20 @@ export const createTable: Handler<"create_table"> = (stmt, ctx) => {
 };
 
 export const dropTable: Handler<"drop_table"> = (stmt, ctx) => {
-  const { catalog, buffer, group } = ctx.engine;
+  const { catalog, group } = ctx.engine;
   const { namespace, name } = stmt.table;
   return group.run(() => {
     const t = catalog.findTable(namespace, name);
     if (!t) {
       if (stmt.ifExists) {
-        return { rowCount: 0, message: `Table ${namespace}.${name} does not exist, skipped` };
+        const message = `Table ${namespace}.${name} does not exist, skipped`;
+        return { dropped: [], outcome: { rowCount: 0, message } };
       }
       catalog.table(namespace, name); // throws the precise not-found error
     }
-    buffer.dropTable(t!.id);
-    catalog.dropTable(t!);
-    return { rowCount: 0, message: `Table ${namespace}.${name} dropped` };
-  });
+    const dropped = [dropWithFiles(ctx, t!)];
+    return { dropped, outcome: { rowCount: 0, message: `Table ${namespace}.${name} dropped` } };
+  }).then((r) => cleanupLater(ctx, r.dropped, r.outcome));
 };
 
 function alterColumns(

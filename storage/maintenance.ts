@@ -1,9 +1,12 @@
-// Maintenance statements and the jobs behind them: `FLUSH TABLE` / `FLUSH ALL TABLES IN ns`
-// queue one flush job per table and answer at once with the job ids (SPEC §3); the job writes
-// the table's buffered rows to Parquet (cold.ts) and reports rows, files and bytes.
+// Maintenance statements and the jobs behind them: `FLUSH TABLE` / `FLUSH ALL TABLES IN ns` and
+// `COMPACT TABLE` queue one job per table and answer at once with the job ids (SPEC §3); the
+// jobs run cold.ts and report rows, files and bytes. Tables flush on their own by FLUSH_POLICY
+// (`rows:N,interval:S`, default rows:10000,interval:600): a 1 s tick queues a flush job for a
+// table whose buffer holds N rows, or any rows for S seconds since its last flush.
 
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
+import type { TablePlace } from "./cold.ts";
 import type { Engine, Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
 import type { Job } from "./jobs.ts";
@@ -21,6 +24,90 @@ export function registerJobs(e: Engine): void {
       message: `Flushed ${r.rows} row(s) to ${r.files} file(s), ${r.bytes} bytes`,
     };
   });
+  e.jobs.register("compact", async (job, signal) => {
+    const t = jobTable(e, job);
+    if (!t) {
+      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
+    }
+    const r = await e.cold.compactTable(t, signal);
+    if (r.filesRemoved === 0) return { message: "Nothing to compact: no segments", skipped: true };
+    return {
+      message: `Compacted ${r.filesRemoved} file(s): ${r.rowsBefore} row version(s) → ` +
+        `${r.rowsAfter} row(s)`,
+    };
+  });
+  e.jobs.register("cleanup", async (job) => {
+    const p = job.parameters as unknown as TablePlace & { scopes: string[] };
+    const n = await e.cold.deleteFiles(p, p.scopes);
+    return { message: `Deleted ${n} file(s) of dropped table ${p.namespace}.${p.name}` };
+  });
+}
+
+export const compactStatement: Handler<"compact"> = async (stmt, ctx) => {
+  const t = ctx.engine.catalog.table(stmt.table.namespace, stmt.table.name);
+  if (t.tableType === "STREAM") {
+    throw new DbError(
+      "UNSUPPORTED",
+      `${t.namespace}.${t.name} is a STREAM table: nothing to compact`,
+    );
+  }
+  const id = await ctx.engine.jobs.submit({
+    type: "compact",
+    namespace: t.namespace,
+    table: t.name,
+  });
+  return {
+    ...table([["job_id", T.text], ["namespace", T.text], ["table_name", T.text]], [[
+      id,
+      t.namespace,
+      t.name,
+    ]]),
+    message: "Compaction queued",
+  };
+};
+
+/** The policy of tables created without FLUSH_POLICY. */
+export const DEFAULT_FLUSH_POLICY = "rows:10000,interval:600";
+
+/** Starts the FLUSH_POLICY tick; returns its stop function. */
+export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
+  const lastFlush = new Map<number, number>(); // table id → ms of the last queued flush
+  const started = Date.now();
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (const t of e.catalog.tables()) {
+        if (t.tableType === "STREAM") continue;
+        const policy = parsePolicy(t.flushPolicy ?? DEFAULT_FLUSH_POLICY);
+        const buffered = e.buffer.counts(t.id).reduce((n, c) => n + c.rows + c.deleted, 0);
+        if (buffered === 0) continue;
+        const since = Date.now() - (lastFlush.get(t.id) ?? started);
+        const due = (policy.rows !== undefined && buffered >= policy.rows) ||
+          (policy.interval !== undefined && since >= policy.interval * 1000);
+        if (!due) continue;
+        lastFlush.set(t.id, Date.now());
+        await e.jobs.submit({ type: "flush", namespace: t.namespace, table: t.name });
+      }
+    } catch (err) {
+      console.error("auto flush:", err);
+    } finally {
+      busy = false;
+    }
+  }, tickMs);
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
+}
+
+function parsePolicy(text: string): { rows?: number; interval?: number } {
+  const out: { rows?: number; interval?: number } = {};
+  for (const part of text.split(",")) {
+    const [k, v] = part.split(":");
+    if (k === "rows") out.rows = Number(v);
+    if (k === "interval") out.interval = Number(v);
+  }
+  return out;
 }
 
 function jobTable(e: Engine, job: Job): TableInfo | undefined {
