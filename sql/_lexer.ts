@@ -147,6 +147,8 @@ const SINGLE_OPS = new Map<number, string>([
 
 /** Multi-character operators, longest first. */
 const MULTI_OPS = ["->>", "->", "<>", "!=", "<=", ">=", "||", "::"];
+/** First characters of MULTI_OPS. */
+const MULTI_FIRST: ReadonlySet<number> = new Set(MULTI_OPS.map((op) => op.charCodeAt(0)));
 
 /**
  * Scans `text` into tokens; the last token is always `eof`. Comments and whitespace are skipped.
@@ -160,6 +162,14 @@ export function tokenize(text: string): Token[] {
   let line = 1;
   let lineStart = 0;
   const n = text.length;
+  // The current token's start, line and column (set before each token is scanned).
+  let start = 0;
+  let tokLine = 1;
+  let column = 1;
+
+  function push(kind: TokenKind, value: string, quoted = false, upper = ""): void {
+    tokens.push({ kind, value, upper, quoted, start, end: pos, line: tokLine, column });
+  }
 
   /** Advances over `text[from, to)` updating the line counters. */
   function advanceLines(from: number, to: number): void {
@@ -190,12 +200,9 @@ export function tokenize(text: string): Token[] {
         pos = close + 2;
       } else break;
     }
-    const start = pos;
-    const tokLine = line;
-    const column = pos - lineStart + 1;
-    const push = (kind: TokenKind, value: string, quoted = false, upper = ""): void => {
-      tokens.push({ kind, value, upper, quoted, start, end: pos, line: tokLine, column });
-    };
+    start = pos;
+    tokLine = line;
+    column = pos - lineStart + 1;
     if (pos >= n) {
       push("eof", "");
       return tokens;
@@ -226,7 +233,7 @@ export function tokenize(text: string): Token[] {
       while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
       push("param", text.slice(start + 1, pos));
     } else {
-      const multi = MULTI_OPS.find((op) => text.startsWith(op, pos));
+      const multi = MULTI_FIRST.has(c) ? MULTI_OPS.find((op) => text.startsWith(op, pos)) : undefined;
       if (multi) {
         pos += multi.length;
         push("op", multi === "!=" ? "<>" : multi);

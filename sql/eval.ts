@@ -7,7 +7,7 @@
 import type { BinaryExpr, Expr, FuncExpr, LikeExpr, SelectStmt, TypeName } from "./ast.ts";
 import { assertNever, DbError } from "../errors.ts";
 import type { EvalContext } from "./source.ts";
-import { compareValues, normalizeDecimal, valueKey } from "./values.ts";
+import { compareValues, literalValue, normalizeDecimal, valueKey } from "./values.ts";
 import type { Row, Value } from "./values.ts";
 import {
   arithmetic,
@@ -316,18 +316,14 @@ function literal(
   numeric: "int" | "decimal" | undefined,
   text: string | undefined,
 ): Compiled {
-  if (v === null) return constant(null, null);
-  if (typeof v === "boolean") return constant(v, BOOL);
-  if (typeof v === "string") return constant(v, TEXT);
+  const value = literalValue(v, numeric, text);
+  if (value === null) return constant(null, null);
+  if (typeof value === "boolean") return constant(value, BOOL);
+  if (typeof v === "string") return constant(value, TEXT);
   if (numeric === "decimal" || (typeof v === "number" && !Number.isInteger(v))) {
-    // Exact decimal text when the parser kept it (PostgreSQL types `1.5` as NUMERIC).
-    const exact = text === undefined ? undefined : normalizeDecimal(text);
-    return exact === undefined ? constant(Number(v), DOUBLE) : constant(exact, DECIMAL);
+    return constant(value, typeof value === "string" ? DECIMAL : DOUBLE);
   }
-  if (typeof v === "bigint" ? v >= -2147483648n && v <= 2147483647n : Math.abs(v) <= 2147483647) {
-    return constant(Number(v), INT);
-  }
-  return constant(BigInt(v), BIGINT);
+  return constant(value, typeof value === "bigint" ? BIGINT : INT);
 }
 type LiteralValue = null | boolean | string | number | bigint;
 

@@ -34,9 +34,19 @@ export interface ScanOptions {
 export interface TableSource {
   readonly schema: TableSchema;
   scan(options: ScanOptions): AsyncIterable<Row[]>;
+  /**
+   * The same rows as `scan`, for sources that never wait (the SQLite buffer). A query whose
+   * sources all have it runs in one synchronous step: nothing can commit in between, so its reads
+   * form one consistent snapshot without holding a transaction open across awaits.
+   */
+  scanSync?(options: ScanOptions): Iterable<Row[]>;
 }
 
-/** Resolves qualified table names for the executor; throws DbError (TABLE_NOT_FOUND, …). */
+/**
+ * Resolves qualified table names for the executor; throws DbError (TABLE_NOT_FOUND, …). A plan
+ * resolves its tables once when planned (for their schemas) and again at the start of every
+ * execution (for the sources bound to that execution's user), so plans can be cached.
+ */
 export interface Catalog {
   table(name: TableName): TableSource;
 }

@@ -164,6 +164,32 @@ export function normalizeDecimal(text: string, scale?: number): string | undefin
   return neg && /[1-9]/.test(body) ? `-${body}` : body;
 }
 
+// ---------------------------------------------------------------- literals
+
+/**
+ * The value of a SQL literal as the parser read it: integers that fit 32 bits are numbers, larger
+ * ones bigint; decimals keep their exact text (PostgreSQL types `1.5` as NUMERIC), or are a double
+ * when the text is unknown. The expression compiler types it; INSERT uses it without compiling.
+ *
+ * @example
+ * literalValue(1.5, "decimal", "1.50"); // "1.5"
+ */
+export function literalValue(
+  v: null | boolean | string | number | bigint,
+  numeric?: "int" | "decimal",
+  text?: string,
+): Value {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+  if (numeric === "decimal" || (typeof v === "number" && !Number.isInteger(v))) {
+    const exact = text === undefined ? undefined : normalizeDecimal(text);
+    return exact === undefined ? Number(v) : exact;
+  }
+  if (typeof v === "bigint" ? v >= -2147483648n && v <= 2147483647n : Math.abs(v) <= 2147483647) {
+    return Number(v);
+  }
+  return BigInt(v);
+}
+
 // ---------------------------------------------------------------- coercion on write
 
 function mismatch(value: Value, t: TypeName, column?: string): DbError {

@@ -8,6 +8,7 @@ import { DbError } from "../errors.ts";
 import type { Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
 import { systemRows } from "./system_tables.ts";
+import { DEFAULT_FLUSH_POLICY } from "./maintenance.ts";
 import { tableFacts } from "./authorize.ts";
 import { canRead } from "../auth/mod.ts";
 
@@ -233,19 +234,24 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
       const counts = e.buffer.counts(t.id);
       const buffered = counts.reduce((n, c) => n + c.rows, 0);
       const perUser = Object.fromEntries(counts.map((c) => [c.user || "(shared)", c.rows]));
+      const cold = [...e.cold.stats(t.id).values()];
+      const sum = (f: (s: (typeof cold)[number]) => number) => cold.reduce((n, s) => n + f(s), 0);
+      const last = Math.max(0, ...cold.map((s) => s.lastFlushMs));
       return table(
         [["metric", T.text], ["value", T.text]],
         [
           ["table", `${t.namespace}.${t.name}`],
           ["table_type", t.tableType],
+          ["storage_id", t.storageId],
+          ["flush_policy", t.flushPolicy ?? `${DEFAULT_FLUSH_POLICY} (default)`],
           ["buffered_rows", String(buffered)],
           ["buffered_deleted_rows", String(counts.reduce((n, c) => n + c.deleted, 0))],
-          ["flushed_rows", "0"],
-          ["segments", "0"],
-          ["bytes_on_storage", "0"],
+          ["flushed_rows", String(sum((s) => s.rows))],
+          ["segments", String(sum((s) => s.segments))],
+          ["bytes_on_storage", String(sum((s) => s.bytes))],
           ["users_with_rows", String(counts.filter((c) => c.rows > 0 && c.user !== "").length)],
           ["rows_per_user", JSON.stringify(perUser)],
-          ["last_flush", "never"],
+          ["last_flush", last ? new Date(last).toISOString() : "never"],
           ["schema_version", String(t.version)],
         ],
       );

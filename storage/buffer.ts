@@ -2,51 +2,108 @@
 // `_seq`, `_deleted` flag, schema version and MessagePack data; and the change log every write
 // appends to. Shared tables use the empty user. Reads are index seeks (one key) or index range
 // scans (one user's rows, in primary-key order).
+//
+// Design decisions: scans read pages with `all()` (keyset pagination on row_id), several times
+// cheaper per row than a statement iterator, all within one synchronous step, so nothing can
+// commit in between and the pages form one snapshot. Inserts write up to MAX_CHUNK rows per
+// SQLite statement (multi-row VALUES, per-statement values bound once), in conflict modes that
+// need no statement journal, and find duplicate keys from the rows the insert skipped.
 
 import type { ScanOptions, TableSource } from "../sql/source.ts";
 import { compareValues, type Row, type Value } from "../sql/values.ts";
-import { encodeRow } from "./codec.ts";
+import { encodeRow, type RowDecoder } from "./codec.ts";
 import type { TableInfo } from "./catalog.ts";
 import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
 import type { SqliteStore } from "./sqlite.ts";
+import type { StatementSync } from "node:sqlite";
 
 /** Change-log operation codes. */
 export const OP = { insert: 1, update: 2, delete: 3 } as const;
 export type ChangeOp = keyof typeof OP;
 
+/** Rows per batch (and per page of a synchronous scan). */
 const BATCH = 1024;
 const SCAN_SQL = `SELECT seq, deleted, version, data FROM buffer
   WHERE table_id = ? AND user_id = ? AND seq >= ? ORDER BY row_id`;
 const SCAN_LIVE_SQL = `SELECT seq, deleted, version, data FROM buffer
   WHERE table_id = ? AND user_id = ? AND seq >= ? AND deleted = 0 ORDER BY row_id`;
+const PAGE_SQL = `${SCAN_SQL} LIMIT ${BATCH}`;
+const PAGE_LIVE_SQL = `${SCAN_LIVE_SQL} LIMIT ${BATCH}`;
+const NEXT_PAGE_SQL = `SELECT seq, deleted, version, data FROM buffer
+  WHERE table_id = ? AND user_id = ? AND seq >= ? AND row_id > ? ORDER BY row_id LIMIT ${BATCH}`;
+const NEXT_PAGE_LIVE_SQL = `SELECT seq, deleted, version, data FROM buffer
+  WHERE table_id = ? AND user_id = ? AND seq >= ? AND deleted = 0 AND row_id > ?
+  ORDER BY row_id LIMIT ${BATCH}`;
 const GET_SQL = `SELECT seq, deleted, version, data FROM buffer
   WHERE table_id = ? AND user_id = ? AND row_id = ?`;
+const PUT_SQL =
+  `INSERT INTO buffer (table_id, user_id, row_id, storage_id, seq, deleted, version, data)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, user_id, row_id) DO UPDATE SET
+  storage_id = excluded.storage_id, seq = excluded.seq, deleted = excluded.deleted,
+  version = excluded.version, data = excluded.data`;
+const REPLACE_SQL = `UPDATE buffer SET storage_id = ?, seq = ?, deleted = 0, version = ?, data = ?
+  WHERE table_id = ? AND user_id = ? AND row_id = ?`;
+const LOG_SQL = `INSERT INTO changelog (seq, table_id, user_id, op, version, row, old_row)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+/**
+ * Most rows one insert statement writes (3 bound values per row, plus 4 per statement). Measured:
+ * 32 rows per statement cost a third less per row than one row per statement; beyond ~64 rows
+ * SQLite's cost per row rises again.
+ */
+const MAX_CHUNK = 32;
 
 /** A primary-key value as SQLite stores it. */
 export function keyOf(v: Value): Value {
   return typeof v === "boolean" ? (v ? 1 : 0) : v;
 }
 
-/** The smallest `_seq` a stream row may have to be visible at `nowMs`. */
-function ttlFloor(table: TableInfo, nowMs: number): bigint {
+/** The smallest `_seq` a stream row may have to be visible now. */
+function ttlFloor(table: TableInfo): bigint {
   if (table.tableType !== "STREAM" || table.ttlSeconds === null) return 0n;
-  const ms = nowMs - table.ttlSeconds * 1000 - SNOWFLAKE_EPOCH_MS;
+  const ms = Date.now() - table.ttlSeconds * 1000 - SNOWFLAKE_EPOCH_MS;
   return ms <= 0 ? 0n : BigInt(ms) << 22n;
+}
+
+/** `[seq, deleted, version, data]` → a full row (user columns, `_seq`, `_deleted`). */
+function decodeRow(table: TableInfo, r: unknown[]): Row {
+  const decode = table.decoders.get(Number(r[2]));
+  if (!decode) throw new Error(`no decoder for ${table.namespace}.${table.name} v${r[2]}`);
+  const row = decode(r[3] as Uint8Array);
+  row.push(r[0] as bigint, r[1] === 1n || r[1] === 1);
+  return row;
+}
+
+/** Decodes a page of `[seq, deleted, version, data]`, looking the decoder up once per version. */
+function decodePage(table: TableInfo, page: unknown[][]): Row[] {
+  const out: Row[] = new Array(page.length);
+  let version: unknown;
+  let decode: RowDecoder | undefined;
+  for (let i = 0; i < page.length; i++) {
+    const r = page[i];
+    if (r[2] !== version || !decode) {
+      decode = table.decoders.get(Number(r[2]));
+      if (!decode) throw new Error(`no decoder for ${table.namespace}.${table.name} v${r[2]}`);
+      version = r[2];
+    }
+    const row = decode(r[3] as Uint8Array);
+    row.push(r[0] as bigint, r[1] === 1n || r[1] === 1);
+    out[i] = row;
+  }
+  return out;
+}
+
+/** Multi-row statements for one chunk size: the buffer insert and the change-log insert. */
+interface InsertStatements {
+  readonly buffer: StatementSync;
+  readonly log: StatementSync;
 }
 
 export class Buffer {
   #store: SqliteStore;
+  #inserts = new Map<number, InsertStatements>();
 
   constructor(store: SqliteStore) {
     this.#store = store;
-  }
-
-  #decode(table: TableInfo, r: unknown[]): Row {
-    const decode = table.decoders.get(Number(r[2]));
-    if (!decode) throw new Error(`no decoder for ${table.namespace}.${table.name} v${r[2]}`);
-    const row = decode(r[3] as Uint8Array);
-    row.push(r[0] as bigint, r[1] === 1n || r[1] === 1);
-    return row;
   }
 
   /**
@@ -55,50 +112,18 @@ export class Buffer {
    */
   source(table: TableInfo, userId: string, writer: boolean): TableSource {
     const store = this.#store;
-    // deno-lint-ignore no-this-alias
-    const self = this;
     return {
       schema: table.schema,
-      async *scan(options: ScanOptions): AsyncGenerator<Row[]> {
-        const floor = ttlFloor(table, Date.now());
-        if (options.keys) {
-          const out: Row[] = [];
-          const get = store.rows(GET_SQL, writer);
-          const seen = new Set<unknown>();
-          // Seeks answer in primary-key order, like a scan.
-          const keys = options.keys.filter((k) => k !== null).map(keyOf)
-            .sort((a, b) => compareValues(a!, b!));
-          for (const key of keys) {
-            if (seen.has(key)) continue;
-            seen.add(key);
-            const r = get.get(table.id, userId, key as never);
-            if (!r || (r[0] as bigint) < floor) continue;
-            if (!options.includeDeleted && (r[1] === 1n || r[1] === 1)) continue;
-            out.push(self.#decode(table, r));
-          }
-          if (out.length) yield out;
-          return;
-        }
-        const st = store.rows(options.includeDeleted ? SCAN_SQL : SCAN_LIVE_SQL, writer);
-        let batch: Row[] = [];
-        for (const r of st.iterate(table.id, userId, floor)) {
-          batch.push(self.#decode(table, r));
-          if (batch.length >= BATCH) {
-            if (options.signal?.aborted) return;
-            yield batch;
-            batch = [];
-          }
-        }
-        if (batch.length) yield batch;
-      },
+      scan: (options) => scanAsync(store, table, userId, writer, options),
+      scanSync: (options) => scanSync(store, table, userId, writer, options),
     };
   }
 
   /** The current version of one row (deleted ones too), read through the writer. */
   get(table: TableInfo, userId: string, key: Value): Row | undefined {
     const r = this.#store.rows(GET_SQL, true).get(table.id, userId, keyOf(key) as never);
-    if (!r || (r[0] as bigint) < ttlFloor(table, Date.now())) return undefined;
-    return this.#decode(table, r);
+    if (!r || (r[0] as bigint) < ttlFloor(table)) return undefined;
+    return decodeRow(table, r);
   }
 
   /** Writes a row version (user columns only) and its change-log entry. */
@@ -112,12 +137,7 @@ export class Buffer {
   ): void {
     const pk = table.schema.pkIndex;
     const data = encodeRow(values);
-    this.#store.w(
-      `INSERT INTO buffer (table_id, user_id, row_id, storage_id, seq, deleted, version, data)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, user_id, row_id) DO UPDATE SET
-        storage_id = excluded.storage_id, seq = excluded.seq, deleted = excluded.deleted,
-        version = excluded.version, data = excluded.data`,
-    ).run(
+    this.#store.w(PUT_SQL).run(
       table.id,
       userId,
       keyOf(values[pk]) as never,
@@ -127,10 +147,7 @@ export class Buffer {
       table.version,
       data,
     );
-    this.#store.w(
-      `INSERT INTO changelog (seq, table_id, user_id, op, version, row, old_row)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
+    this.#store.w(LOG_SQL).run(
       seq,
       table.id,
       userId,
@@ -139,6 +156,113 @@ export class Buffer {
       op === "delete" ? null : data,
       old ? encodeRow(old.slice(0, table.columns.length)) : null,
     );
+  }
+
+  /**
+   * Inserts new rows (user columns in current order) into one scope, `seqs[i]` being the `_seq`
+   * of `rows[i]`, with their change-log entries. A row may replace a deleted or expired one; a
+   * live row with the same key (already buffered, or earlier in `rows`) makes it a duplicate:
+   * returns the index of the first duplicate row (after which the caller must roll back), else -1.
+   */
+  insert(
+    table: TableInfo,
+    userId: string,
+    rows: readonly Value[][],
+    seqs: readonly bigint[],
+  ): number {
+    const pk = table.schema.pkIndex;
+    let done = 0;
+    while (done < rows.length) {
+      let k = MAX_CHUNK;
+      while (k > rows.length - done) k >>= 1;
+      const st = this.#insertStatements(k);
+      const args: unknown[] = new Array(4 + 3 * k);
+      const log: unknown[] = new Array(3 + 2 * k);
+      args[0] = log[0] = table.id;
+      args[1] = log[1] = userId;
+      args[2] = table.storageId;
+      args[3] = log[2] = table.version;
+      for (let j = 0; j < k; j++) {
+        const values = rows[done + j];
+        const data = encodeRow(values);
+        args[4 + 3 * j] = keyOf(values[pk]);
+        args[5 + 3 * j] = log[3 + 2 * j] = seqs[done + j];
+        args[6 + 3 * j] = log[4 + 2 * j] = data;
+      }
+      const changes = Number(st.buffer.run(...(args as never[])).changes);
+      if (changes !== k) {
+        const dup = this.#resolve(table, userId, args, k);
+        if (dup >= 0) return done + dup;
+      }
+      st.log.run(...(log as never[]));
+      done += k;
+    }
+    return -1;
+  }
+
+  /**
+   * After a chunk's insert skipped rows: in row order, a skipped row whose key holds a deleted or
+   * expired version replaces it; one whose key holds a live version (buffered before, or written
+   * by an earlier row of this statement) is a duplicate, whose index in the chunk is returned.
+   */
+  #resolve(table: TableInfo, userId: string, args: readonly unknown[], k: number): number {
+    const get = this.#store.rows(GET_SQL, true);
+    const floor = ttlFloor(table);
+    for (let j = 0; j < k; j++) {
+      const key = args[4 + 3 * j];
+      const seq = args[5 + 3 * j] as bigint;
+      const r = get.get(table.id, userId, key as never);
+      if (!r) {
+        throw new Error(
+          `insert: row ${String(key)} of ${table.name} was neither written nor found`,
+        );
+      }
+      if (r[0] === seq) continue; // written by the chunk's insert
+      if (r[1] === 0n && (r[0] as bigint) >= floor) return j;
+      this.#store.w(REPLACE_SQL).run(
+        table.storageId,
+        seq,
+        table.version,
+        args[6 + 3 * j] as Uint8Array,
+        table.id,
+        userId,
+        key as never,
+      );
+    }
+    return -1;
+  }
+
+  /**
+   * Statements writing `k` rows: parameters ?1 table, ?2 user, ?3 storage, ?4 version are bound
+   * once; each row binds its key, seq and data. `OR IGNORE` skips rows whose key exists (resolved
+   * afterwards) and, like `OR FAIL` on the change log, spares SQLite the statement journal a
+   * multi-row statement otherwise keeps to undo itself (a quarter of its cost; the caller's
+   * savepoint undoes a failed statement anyway).
+   */
+  #insertStatements(k: number): InsertStatements {
+    let st = this.#inserts.get(k);
+    if (st) return st;
+    const rows: string[] = [];
+    const logs: string[] = [];
+    for (let j = 0; j < k; j++) {
+      const p = 5 + 3 * j;
+      rows.push(`(?1, ?2, ?${p}, ?3, ?${p + 1}, 0, ?4, ?${p + 2})`);
+      const q = 4 + 2 * j;
+      logs.push(`(?${q}, ?1, ?2, ${OP.insert}, ?3, ?${q + 1}, NULL)`);
+    }
+    st = {
+      buffer: this.#store.w(
+        `INSERT OR IGNORE INTO buffer
+        (table_id, user_id, row_id, storage_id, seq, deleted, version, data)
+        VALUES ${rows.join(", ")}`,
+      ),
+      log: this.#store.w(
+        `INSERT OR FAIL INTO changelog (seq, table_id, user_id, op, version, row, old_row)
+        VALUES ${logs.join(", ")}`,
+      ),
+    };
+    this.#inserts.set(k, st);
+    return st;
   }
 
   /** Removes every buffered row and change of a table (DROP TABLE). */
@@ -165,5 +289,87 @@ export class Buffer {
     const st = this.#store.w("SELECT MAX(seq) AS m FROM changelog");
     const r = st.get() as { m: bigint | null };
     return r.m ?? 0n;
+  }
+}
+
+/** Primary-key seeks, answered in key order like a scan; one batch. */
+function seek(
+  store: SqliteStore,
+  table: TableInfo,
+  userId: string,
+  writer: boolean,
+  options: ScanOptions,
+): Row[] {
+  const floor = ttlFloor(table);
+  const get = store.rows(GET_SQL, writer);
+  const out: Row[] = [];
+  const found = (r: unknown[] | undefined) => {
+    if (!r || (r[0] as bigint) < floor) return;
+    if (!options.includeDeleted && (r[1] === 1n || r[1] === 1)) return;
+    out.push(decodeRow(table, r));
+  };
+  const wanted = options.keys!;
+  if (wanted.length === 1) {
+    if (wanted[0] !== null) found(get.get(table.id, userId, keyOf(wanted[0]) as never));
+    return out;
+  }
+  const keys = wanted.filter((k) => k !== null).map(keyOf)
+    .sort((a, b) => compareValues(a!, b!));
+  const seen = new Set<unknown>();
+  for (const key of keys) {
+    if (seen.has(key)) continue;
+    seen.add(key);
+    found(get.get(table.id, userId, key as never));
+  }
+  return out;
+}
+
+function* scanSync(
+  store: SqliteStore,
+  table: TableInfo,
+  userId: string,
+  writer: boolean,
+  options: ScanOptions,
+): Generator<Row[]> {
+  if (options.keys) {
+    const rows = seek(store, table, userId, writer, options);
+    if (rows.length) yield rows;
+    return;
+  }
+  const floor = ttlFloor(table);
+  const all = options.includeDeleted;
+  const next = store.rows(all ? NEXT_PAGE_SQL : NEXT_PAGE_LIVE_SQL, writer);
+  const pk = table.schema.pkIndex;
+  let page = store.rows(all ? PAGE_SQL : PAGE_LIVE_SQL, writer).all(table.id, userId, floor);
+  for (;;) {
+    const rows = decodePage(table, page);
+    if (page.length < BATCH) {
+      if (rows.length) yield rows;
+      return;
+    }
+    if (options.signal?.aborted) return;
+    yield rows;
+    // The next page starts after the last key; the key value decodes to what was stored.
+    const last = keyOf(rows[rows.length - 1][pk]);
+    page = next.all(table.id, userId, floor, last as never);
+  }
+}
+
+/**
+ * The asynchronous form (used when a query also reads a source that waits): every page is read
+ * in the first step, so the rows are one snapshot however long the consumer takes, and no reader
+ * statement stays open across awaits.
+ */
+async function* scanAsync(
+  store: SqliteStore,
+  table: TableInfo,
+  userId: string,
+  writer: boolean,
+  options: ScanOptions,
+): AsyncGenerator<Row[]> {
+  const batches = [...scanSync(store, table, userId, writer, { ...options, signal: undefined })];
+  for (const batch of batches) {
+    if (options.signal?.aborted) return;
+    yield batch;
   }
 }

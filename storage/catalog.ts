@@ -71,6 +71,9 @@ const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** Catalog versions are unique across every catalog in the process (see `Catalog.version`). */
+let generations = 0;
+
 export class Catalog {
   #store: SqliteStore;
   #namespaces = new Map<string, number>();
@@ -79,6 +82,7 @@ export class Catalog {
   #storages = new Map<string, StorageInfo>();
   /** Set by every mutation; a rolled-back statement reloads only when something changed. */
   #dirty = false;
+  #version = ++generations;
 
   constructor(store: SqliteStore) {
     this.#store = store;
@@ -94,9 +98,25 @@ export class Catalog {
     if (whole || this.#dirty) this.reload();
   }
 
+  /**
+   * Changes whenever the catalog may have changed (every mutation and reload), and is never the
+   * same in two catalogs: what was compiled against one version (a cached SELECT plan) is valid
+   * while it lasts.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Marks a mutation: resync must reload, cached plans are stale. */
+  #touch(): void {
+    this.#dirty = true;
+    this.#version = ++generations;
+  }
+
   /** Re-reads everything from disk (after open, and after a rolled-back transaction). */
   reload(): void {
     this.#dirty = false;
+    this.#version = ++generations;
     const s = this.#store;
     this.#namespaces.clear();
     for (const r of s.w("SELECT name, created_at FROM namespaces").all() as Rec[]) {
@@ -182,13 +202,13 @@ export class Catalog {
   }
 
   createNamespace(name: string, now: number): void {
-    this.#dirty = true;
+    this.#touch();
     this.#store.w("INSERT INTO namespaces (name, created_at) VALUES (?, ?)").run(name, now);
     this.#namespaces.set(name, now);
   }
 
   dropNamespace(name: string): void {
-    this.#dirty = true;
+    this.#touch();
     this.#store.w("DELETE FROM namespaces WHERE name = ?").run(name);
     this.#namespaces.delete(name);
   }
@@ -219,7 +239,7 @@ export class Catalog {
     t: Omit<TableInfo, "id" | "version" | "schema" | "decoders" | "columns">,
     columns: readonly StoredColumn[],
   ): TableInfo {
-    this.#dirty = true;
+    this.#touch();
     const res = this.#store.w(
       `INSERT INTO tables (namespace, name, table_type, storage_id, access_level, flush_policy,
         ttl_seconds, schema_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)`,
@@ -242,7 +262,7 @@ export class Catalog {
 
   /** Stores a new schema version with `columns` as the current columns. */
   alterColumns(table: TableInfo, columns: readonly StoredColumn[], now: number): TableInfo {
-    this.#dirty = true;
+    this.#touch();
     const version = table.version + 1;
     this.#store.w(
       "INSERT INTO table_schemas (table_id, version, columns, created_at) VALUES (?, ?, ?, ?)",
@@ -256,7 +276,7 @@ export class Catalog {
     table: TableInfo,
     change: Partial<Pick<TableInfo, "ttlSeconds" | "accessLevel" | "flushPolicy" | "storageId">>,
   ): TableInfo {
-    this.#dirty = true;
+    this.#touch();
     const next = { ...table, ...change };
     this.#store.w(
       `UPDATE tables SET ttl_seconds = ?, access_level = ?, flush_policy = ?, storage_id = ?
@@ -266,7 +286,7 @@ export class Catalog {
   }
 
   dropTable(table: TableInfo): void {
-    this.#dirty = true;
+    this.#touch();
     const s = this.#store;
     s.w("DELETE FROM tables WHERE table_id = ?").run(table.id);
     s.w("DELETE FROM table_schemas WHERE table_id = ?").run(table.id);
@@ -291,7 +311,7 @@ export class Catalog {
   }
 
   putUser(u: UserInfo): void {
-    this.#dirty = true;
+    this.#touch();
     this.#store.w(
       `INSERT INTO users (name, role, password_hash, email, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET role = excluded.role,
@@ -302,7 +322,7 @@ export class Catalog {
   }
 
   dropUser(name: string): void {
-    this.#dirty = true;
+    this.#touch();
     this.#store.w("DELETE FROM users WHERE name = ?").run(name);
     this.#users.delete(name);
   }
@@ -321,7 +341,7 @@ export class Catalog {
     s: Omit<StorageInfo, "hasCredentials">,
     credentials: string | null | undefined,
   ): void {
-    this.#dirty = true;
+    this.#touch();
     this.#store.w(
       `INSERT INTO storages (storage_id, storage_type, config, credentials, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (storage_id) DO UPDATE SET
@@ -334,7 +354,7 @@ export class Catalog {
   }
 
   dropStorage(id: string): void {
-    this.#dirty = true;
+    this.#touch();
     this.#store.w("DELETE FROM storages WHERE storage_id = ?").run(id);
     this.#storages.delete(id);
   }

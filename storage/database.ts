@@ -228,7 +228,8 @@ export class Database {
       };
     }
     if (this.#parsed.size >= PARSE_CACHE_SIZE) this.#parsed.clear();
-    if (!result.error) this.#parsed.set(sql, result);
+    // A long statement (a multi-row INSERT) is rarely repeated: caching its AST costs GC time.
+    if (!result.error && sql.length <= 4096) this.#parsed.set(sql, result);
     return result;
   }
 

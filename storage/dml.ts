@@ -1,20 +1,22 @@
 // SELECT, INSERT, UPDATE and DELETE. SELECT runs the pure executor over the reader connection
-// (committed data only). Writes evaluate their values first, then run as one group-commit
-// statement on the writer: checks (primary-key uniqueness, NOT NULL, types) and writes commit
-// together or not at all, and the caller is answered after the commit.
+// (committed data only), with plans cached per parsed statement and catalog version (the plan
+// rebinds its tables to each execution's user). Writes evaluate their values first, then run as
+// one group-commit statement on the writer: checks (primary-key uniqueness, NOT NULL, types) and
+// writes commit together or not at all, and the caller is answered after the commit.
 
-import type { Expr, SelectItem, TableName } from "../sql/ast.ts";
+import type { Expr, SelectItem, SelectStmt, TableName } from "../sql/ast.ts";
 import type { Catalog as SqlCatalog, EvalContext, ExecContext } from "../sql/source.ts";
 import {
   compileExpr,
-  executeSelect,
   extractKeys,
   parseExpression,
+  type Plan,
+  planSelect,
   predicate,
   projectReturning,
   tableScope,
 } from "../sql/mod.ts";
-import { coerceValue, type Row, type Value, valueKey } from "../sql/values.ts";
+import { coerceValue, literalValue, type Row, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Handler, Outcome, StatementContext } from "./engine.ts";
@@ -43,7 +45,15 @@ export function sqlCatalog(ctx: StatementContext, writer = false): SqlCatalog {
 }
 
 function execContext(ctx: StatementContext, writer = false): ExecContext {
-  return { ...evalContext(ctx), catalog: sqlCatalog(ctx, writer), signal: ctx.signal };
+  const ids = ctx.engine.ids;
+  return {
+    params: ctx.params,
+    user: ctx.session.user,
+    now: ctx.now,
+    nextId: () => ids.next(),
+    catalog: sqlCatalog(ctx, writer),
+    signal: ctx.signal,
+  };
 }
 
 /** Evaluates an expression that references no columns (defaults, VALUES). */
@@ -76,20 +86,37 @@ function returning(
 }
 
 function checkNotNull(t: TableInfo, values: readonly Value[]): void {
-  t.columns.forEach((c, i) => {
+  const columns = t.columns;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
     if (values[i] === null && !c.nullable) {
       throw new DbError(
         "NOT_NULL_VIOLATION",
         `Column "${c.name}" of ${t.namespace}.${t.name} cannot be NULL`,
       );
     }
-  });
+  }
 }
 
 // ------------------------------------------------------------------ SELECT
 
+/**
+ * Compiled plans per parsed statement (the facade caches parses by SQL text, so this is per
+ * text), valid for one catalog version: any DDL replans. A plan holds schemas, not sources, so it
+ * is shared by all users; authorization runs per execution before the handler.
+ */
+const plans = new WeakMap<SelectStmt, { version: number; plan: Plan }>();
+
 export const select: Handler<"select"> = async (stmt, ctx) => {
-  const r = await executeSelect(stmt, execContext(ctx));
+  const ectx = execContext(ctx);
+  const version = ctx.engine.catalog.version;
+  let cached = plans.get(stmt);
+  if (!cached || cached.version !== version) {
+    cached = { version, plan: planSelect(stmt, ectx) };
+    plans.set(stmt, cached);
+  }
+  // Same synchronous step as the version check: the plan's tables are bound to this catalog.
+  const r = await cached.plan.execute(ectx);
   return { schema: r.columns, types: r.types, rows: r.rows, rowCount: r.rows.length };
 };
 
@@ -134,72 +161,82 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
   }
   const ectx = evalContext(ctx);
   const defaults = defaultsOf(t0);
-  const empty = { columns: [] };
-  const rows = stmt.rows.map((exprs) => {
+  const columns = t0.columns;
+  const targetCols = index.map((i) => columns[i]);
+  const width = columns.length;
+  const rows: Value[][] = new Array(stmt.rows.length);
+  for (let r = 0; r < stmt.rows.length; r++) {
+    const exprs = stmt.rows[r];
     if (exprs.length !== index.length) {
       throw new DbError(
         "INVALID_SQL",
         `INSERT has ${exprs.length} value(s) for ${index.length} column(s)`,
       );
     }
-    const values = new Array<Value>(t0.columns.length).fill(undefined as unknown as Value);
-    exprs.forEach((e, k) => {
-      const col = t0.columns[index[k]];
-      values[index[k]] = coerceValue(compileExpr(e, empty).eval([], ectx), col.type, col.name);
-    });
-    for (let i = 0; i < values.length; i++) {
+    const values = new Array<Value>(width).fill(undefined as unknown as Value);
+    for (let k = 0; k < exprs.length; k++) {
+      const col = targetCols[k];
+      values[index[k]] = coerceValue(valueOf(exprs[k], ectx), col.type, col.name);
+    }
+    for (let i = 0; i < width; i++) {
       if (values[i] === undefined) {
-        const col = t0.columns[i];
+        const col = columns[i];
         values[i] = coerceValue(defaults[i](ectx), col.type, col.name);
       }
     }
     checkNotNull(t0, values);
-    return values;
-  });
+    rows[r] = values;
+  }
   return group.run(() => {
     const t = catalog.table(t0.namespace, t0.name);
     if (t.id !== t0.id || t.version !== t0.version) {
       throw new DbError("INVALID_SQL", "Table changed during INSERT; retry");
     }
-    const pk = t.schema.pkIndex;
-    const seen = new Set<string>();
-    const written: Row[] = [];
-    for (const values of rows) {
-      const key = values[pk];
-      const k = valueKey(key);
-      const existing = buffer.get(t, scope, key);
-      if (seen.has(k) || (existing && existing[existing.length - 1] !== true)) {
-        throw new DbError(
-          "UNIQUE_VIOLATION",
-          `Duplicate primary key ${t.columns[pk].name} = ${
-            String(key)
-          } in ${t.namespace}.${t.name}`,
-        );
-      }
-      seen.add(k);
-      const seq = ids.next();
-      buffer.put(t, scope, "insert", seq, values, undefined);
-      written.push([...values, seq, false]);
+    const seqs: bigint[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) seqs[i] = ids.next();
+    const dup = buffer.insert(t, scope, rows, seqs);
+    if (dup >= 0) {
+      const pk = t.schema.pkIndex;
+      throw new DbError(
+        "UNIQUE_VIOLATION",
+        `Duplicate primary key ${t.columns[pk].name} = ${
+          String(rows[dup][pk])
+        } in ${t.namespace}.${t.name}`,
+      );
     }
+    if (!stmt.returning) {
+      return { rowCount: rows.length, message: `Inserted ${rows.length} row(s)` };
+    }
+    const written = rows.map((values, i): Row => [...values, seqs[i], false]);
     return returning(t, stmt.returning, written, "Inserted", ctx);
   });
 };
 
+const NO_COLUMNS = { columns: [] };
+const NO_ROW: Row = [];
+
+/** An INSERT value: literals (most of a multi-row INSERT) skip compilation. */
+function valueOf(e: Expr, ctx: EvalContext): Value {
+  if (e.kind === "literal") return literalValue(e.value, e.numeric, e.text);
+  return compileExpr(e, NO_COLUMNS).eval(NO_ROW, ctx);
+}
+
 // ------------------------------------------------------------------ UPDATE / DELETE
 
 /** Reads the rows a WHERE matches, inside the write transaction (pk seek when possible). */
-async function matching(
+function matching(
   t: TableInfo,
   where: Expr | undefined,
   ctx: StatementContext,
-): Promise<Row[]> {
+): Row[] {
   const ectx = execContext(ctx, true);
   const scope = tableScope(t.schema);
   const test = where ? predicate(where, scope) : () => true;
   const keys = extractKeys(where, t.schema, undefined, ectx);
   const source = ctx.engine.buffer.source(t, scopeOf(t, ctx.session.user), true);
   const out: Row[] = [];
-  for await (const batch of source.scan({ keys, signal: ctx.signal })) {
+  // Synchronous: the writer's own transaction, and no other statement runs meanwhile.
+  for (const batch of source.scanSync!({ keys, signal: ctx.signal })) {
     for (const row of batch) if (test(row, ectx)) out.push(row);
   }
   return out;
@@ -225,13 +262,13 @@ export const update: Handler<"update"> = (stmt, ctx) => {
     }
     return { i, col: t0.columns[i], value: compileExpr(s.value, scope) };
   });
-  return group.run(async () => {
+  return group.run(() => {
     const t = catalog.table(t0.namespace, t0.name);
     if (t.id !== t0.id || t.version !== t0.version) {
       throw new DbError("INVALID_SQL", "Table changed during UPDATE; retry");
     }
     const ectx = evalContext(ctx);
-    const rows = await matching(t, stmt.where, ctx);
+    const rows = matching(t, stmt.where, ctx);
     const written: Row[] = [];
     const n = t.columns.length;
     const user = scopeOf(t, ctx.session.user);
@@ -252,9 +289,9 @@ export const update: Handler<"update"> = (stmt, ctx) => {
 export const deleteRows: Handler<"delete"> = (stmt, ctx) => {
   const { catalog, buffer, group, ids } = ctx.engine;
   const t0 = writable(ctx, stmt.table);
-  return group.run(async () => {
+  return group.run(() => {
     const t = catalog.table(t0.namespace, t0.name);
-    const rows = await matching(t, stmt.where, ctx);
+    const rows = matching(t, stmt.where, ctx);
     const n = t.columns.length;
     const user = scopeOf(t, ctx.session.user);
     for (const old of rows) buffer.put(t, user, "delete", ids.next(), old.slice(0, n), old);

@@ -6,6 +6,7 @@
 
 import type { DatabaseSync } from "node:sqlite";
 import { DbError } from "../errors.ts";
+import { releaseReadSnapshot } from "./sqlite.ts";
 
 /** A group never holds more statements than this, so acknowledgement latency stays bounded. */
 const MAX_GROUP = 512;
@@ -88,6 +89,9 @@ export class GroupCommit {
     this.#hooks = [];
     this.#open = false;
     try {
+      // The reader's snapshot predates this commit: end it so the next read sees the commit,
+      // and so the checkpoint that COMMIT may run is not held back by it.
+      releaseReadSnapshot(this.#db);
       this.#db.exec("COMMIT");
     } catch (err) {
       try {

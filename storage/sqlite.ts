@@ -2,6 +2,14 @@
 // together so that a write and its catalog checks commit in one transaction. Two connections:
 // the writer (every write, inside group-commit transactions) and the reader (SELECTs see only
 // committed data, never another statement's uncommitted group).
+//
+// Design decision: the reader keeps one read transaction open between commits instead of paying
+// an implicit one per statement (more than half the cost of a primary-key lookup). The snapshot
+// is released before every commit on the writer (group commit calls `releaseReadSnapshot`) and
+// whenever a writer statement is fetched (autocommit writes), so it always includes every
+// committed write, and checkpoints are never held back by it. Reader statements must therefore
+// run to completion in the synchronous step that fetched them (`get`/`all`, not a suspended
+// `iterate`).
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
@@ -53,6 +61,14 @@ function asArrays(st: StatementSync): ArrayStatement {
   return st as unknown as ArrayStatement;
 }
 
+/** Writer connection → its store, for `releaseReadSnapshot`. */
+const stores = new WeakMap<DatabaseSync, SqliteStore>();
+
+/** Ends the reader's snapshot of the store whose writer is `writer`; call it before COMMIT. */
+export function releaseReadSnapshot(writer: DatabaseSync): void {
+  stores.get(writer)?.releaseSnapshot();
+}
+
 function connect(path: string, durability: Durability): DatabaseSync {
   const db = new DatabaseSync(path);
   db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability.toUpperCase()};
@@ -71,15 +87,35 @@ export class SqliteStore {
   #cache = new Map<string, StatementSync>();
   #readCache = new Map<string, StatementSync>();
   #arrays = new Map<string, ArrayStatement>();
+  #writerArrays = new Map<string, ArrayStatement>();
+  /** The reader is inside its read transaction. */
+  #snapshot = false;
 
   constructor(path: string, durability: Durability = "full") {
     this.writer = connect(path, durability);
     this.writer.exec(SCHEMA);
     this.reader = connect(path, durability);
+    stores.set(this.writer, this);
+  }
+
+  /** Opens the reader's snapshot when none is open (it then sees every committed write). */
+  #read(): void {
+    if (this.#snapshot) return;
+    this.reader.exec("BEGIN");
+    this.#snapshot = true;
+  }
+
+  /** Ends the reader's snapshot, if open: the next read sees writes committed from now on. */
+  releaseSnapshot(): void {
+    if (!this.#snapshot) return;
+    this.#snapshot = false;
+    this.reader.exec("COMMIT");
   }
 
   /** A cached prepared statement on the writer connection (reads bigints). */
   w(sql: string): StatementSync {
+    // The statement may autocommit a write (outside group commit): end the reader's snapshot.
+    this.releaseSnapshot();
     let st = this.#cache.get(sql);
     if (!st) {
       st = this.writer.prepare(sql);
@@ -91,6 +127,7 @@ export class SqliteStore {
 
   /** A cached prepared statement on the reader connection (reads bigints). */
   r(sql: string): StatementSync {
+    this.#read();
     let st = this.#readCache.get(sql);
     if (!st) {
       st = this.reader.prepare(sql);
@@ -102,19 +139,24 @@ export class SqliteStore {
 
   /** A cached array-returning statement on the writer (`writer`) or the reader connection. */
   rows(sql: string, writer = false): ArrayStatement {
-    const key = (writer ? "w:" : "r:") + sql;
-    let st = this.#arrays.get(key);
+    // One map per connection keyed by the SQL itself: hot paths pass constant strings, whose
+    // hash V8 caches, so a lookup costs no string building.
+    if (!writer) this.#read();
+    const cache = writer ? this.#writerArrays : this.#arrays;
+    let st = cache.get(sql);
     if (!st) {
       const raw = (writer ? this.writer : this.reader).prepare(sql);
       raw.setReadBigInts(true);
       st = asArrays(raw);
-      this.#arrays.set(key, st);
+      cache.set(sql, st);
     }
     return st;
   }
 
   close(): void {
+    this.#snapshot = false;
     this.#arrays.clear();
+    this.#writerArrays.clear();
     this.#cache.clear();
     this.#readCache.clear();
     try {

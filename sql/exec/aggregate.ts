@@ -12,8 +12,8 @@ import type { ExecContext } from "../source.ts";
 import { printExpr } from "../parse/mod.ts";
 import { compareValues, normalizeDecimal, valueKey } from "../values.ts";
 import type { Row, Value } from "../values.ts";
-import { checkAbort, indent } from "./operators.ts";
-import type { Operator, RowFn } from "./operators.ts";
+import { indent, Unary } from "./operators.ts";
+import type { Operator, RowFn, Stage } from "./operators.ts";
 
 type AggName = "COUNT" | "SUM" | "AVG" | "MIN" | "MAX";
 
@@ -139,13 +139,15 @@ function baseAcc(spec: AggSpec): Acc {
 }
 
 /** Groups rows and computes aggregates; without GROUP BY, always exactly one output row. */
-export class Aggregate implements Operator {
+export class Aggregate extends Unary {
   readonly specs: AggSpec[] = [];
   constructor(
     readonly child: Operator,
     readonly groups: readonly Compiled[],
     readonly groupBy: readonly Expr[],
-  ) {}
+  ) {
+    super();
+  }
 
   get scope(): Scope {
     return {
@@ -156,43 +158,47 @@ export class Aggregate implements Operator {
     };
   }
 
-  async *run(ctx: ExecContext): AsyncGenerator<Row[]> {
+  stage(ctx: ExecContext): Stage {
     const specs = this.specs;
     const groupFns = this.groups.map((g) => g.eval);
     const decimalKey = this.groups.map((g) => g.type?.base === "DECIMAL");
     const groups = new Map<string, { keys: Value[]; accs: Acc[] }>();
     const ng = groupFns.length;
-    for await (const batch of this.child.run(ctx)) {
-      checkAbort(ctx);
-      for (const row of batch) {
-        const keys: Value[] = new Array(ng);
-        let key = "";
-        for (let i = 0; i < ng; i++) {
-          const v = groupFns[i](row, ctx);
-          keys[i] = v;
-          key += valueKey(decimalKey[i] && typeof v === "string" ? normalizeDecimal(v)! : v) +
-            "\u0001";
-        }
-        let g = groups.get(key);
-        if (!g) {
-          g = { keys, accs: specs.map(newAcc) };
-          groups.set(key, g);
-        }
-        for (let j = 0; j < specs.length; j++) {
-          const arg = specs[j].arg;
-          if (!arg) {
-            g.accs[j].step(true);
-            continue;
+    return {
+      push(batch) {
+        for (const row of batch) {
+          const keys: Value[] = new Array(ng);
+          let key = "";
+          for (let i = 0; i < ng; i++) {
+            const v = groupFns[i](row, ctx);
+            keys[i] = v;
+            key += valueKey(decimalKey[i] && typeof v === "string" ? normalizeDecimal(v)! : v) +
+              "\u0001";
           }
-          const v = arg(row, ctx);
-          if (v !== null) g.accs[j].step(v);
+          let g = groups.get(key);
+          if (!g) {
+            g = { keys, accs: specs.map(newAcc) };
+            groups.set(key, g);
+          }
+          for (let j = 0; j < specs.length; j++) {
+            const arg = specs[j].arg;
+            if (!arg) {
+              g.accs[j].step(true);
+              continue;
+            }
+            const v = arg(row, ctx);
+            if (v !== null) g.accs[j].step(v);
+          }
         }
-      }
-    }
-    if (ng === 0 && groups.size === 0) groups.set("", { keys: [], accs: specs.map(newAcc) });
-    const out: Row[] = [];
-    for (const g of groups.values()) out.push([...g.keys, ...g.accs.map((a) => a.result())]);
-    if (out.length) yield out;
+        return undefined;
+      },
+      end() {
+        if (ng === 0 && groups.size === 0) groups.set("", { keys: [], accs: specs.map(newAcc) });
+        const out: Row[] = [];
+        for (const g of groups.values()) out.push([...g.keys, ...g.accs.map((a) => a.result())]);
+        return out;
+      },
+    };
   }
 
   explain(): string[] {

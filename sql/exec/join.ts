@@ -9,7 +9,7 @@ import type { Expr } from "../ast.ts";
 import type { ExecContext } from "../source.ts";
 import { printExpr } from "../parse/mod.ts";
 import type { Row, Value } from "../values.ts";
-import { checkAbort, indent } from "./operators.ts";
+import { BATCH, checkAbort, indent } from "./operators.ts";
 import type { Operator, RowFn, RowTest } from "./operators.ts";
 
 type JoinType = "INNER" | "LEFT" | "CROSS";
@@ -35,50 +35,91 @@ export class Join implements Operator {
     this.scope = { columns: [...left.scope.columns, ...right.scope.columns] };
   }
 
+  canRunSync(ctx: ExecContext): boolean {
+    return this.left.canRunSync(ctx) && this.right.canRunSync(ctx);
+  }
+
   async *run(ctx: ExecContext): AsyncGenerator<Row[]> {
+    const state = this.#state(ctx);
+    for await (const batch of this.right.run(ctx)) {
+      checkAbort(ctx);
+      state.build(batch);
+    }
+    for await (const batch of this.left.run(ctx)) {
+      for (const out of state.probe(batch)) {
+        checkAbort(ctx);
+        yield out;
+      }
+    }
+  }
+
+  *runSync(ctx: ExecContext): Generator<Row[]> {
+    const state = this.#state(ctx);
+    for (const batch of this.right.runSync(ctx)) {
+      checkAbort(ctx);
+      state.build(batch);
+    }
+    for (const batch of this.left.runSync(ctx)) {
+      for (const out of state.probe(batch)) {
+        checkAbort(ctx);
+        yield out;
+      }
+    }
+  }
+
+  /**
+   * One execution's state: `build` takes the right side's batches, `probe` joins a left batch
+   * into output batches of at most BATCH rows (a join can multiply rows: the abort check and
+   * memory stay per batch).
+   */
+  #state(ctx: ExecContext): { build(batch: Row[]): void; probe(batch: Row[]): Generator<Row[]> } {
     const hash = this.hash;
     const residual = this.residual;
     const outer = this.joinType === "LEFT";
     const nulls: Value[] = new Array(this.right.scope.columns.length).fill(null);
     const buckets = new Map<string, Row[]>();
     const all: Row[] = [];
-    for await (const batch of this.right.run(ctx)) {
-      checkAbort(ctx);
-      for (const r of batch) {
-        if (!hash) {
-          all.push(r);
-          continue;
-        }
-        const v = hash.right(r, ctx);
-        if (v === null) continue;
-        const k = hash.rightKey(v);
-        const bucket = buckets.get(k);
-        if (bucket) bucket.push(r);
-        else buckets.set(k, [r]);
-      }
-    }
-    for await (const batch of this.left.run(ctx)) {
-      checkAbort(ctx);
-      const out: Row[] = [];
-      for (const l of batch) {
-        let candidates: Row[] | undefined = all;
-        if (hash) {
-          const v = hash.left(l, ctx);
-          candidates = v === null ? undefined : buckets.get(hash.leftKey(v));
-        }
-        let matched = false;
-        if (candidates) {
-          for (const r of candidates) {
-            const row = l.concat(r);
-            if (residual && !residual(row, ctx)) continue;
-            out.push(row);
-            matched = true;
+    return {
+      build(batch) {
+        for (const r of batch) {
+          if (!hash) {
+            all.push(r);
+            continue;
           }
+          const v = hash.right(r, ctx);
+          if (v === null) continue;
+          const k = hash.rightKey(v);
+          const bucket = buckets.get(k);
+          if (bucket) bucket.push(r);
+          else buckets.set(k, [r]);
         }
-        if (!matched && outer) out.push(l.concat(nulls));
-      }
-      if (out.length) yield out;
-    }
+      },
+      *probe(batch) {
+        let out: Row[] = [];
+        for (const l of batch) {
+          let candidates: Row[] | undefined = all;
+          if (hash) {
+            const v = hash.left(l, ctx);
+            candidates = v === null ? undefined : buckets.get(hash.leftKey(v));
+          }
+          let matched = false;
+          if (candidates) {
+            for (const r of candidates) {
+              const row = l.concat(r);
+              if (residual && !residual(row, ctx)) continue;
+              out.push(row);
+              matched = true;
+              if (out.length >= BATCH) {
+                yield out;
+                out = [];
+              }
+            }
+          }
+          if (!matched && outer) out.push(l.concat(nulls));
+        }
+        if (out.length) yield out;
+      },
+    };
   }
 
   explain(): string[] {

@@ -1,7 +1,9 @@
 // The SELECT planner: AST → operator tree, compiled once per statement and runnable many times
-// (parameters and subquery results are read from the context of each run). Design decisions:
-// WHERE conjuncts that touch one table are pushed into that table's scan, where `pk = …` /
-// `pk IN (…)` become key seeks; uncorrelated subqueries run once, before rows flow.
+// (parameters, subquery results and table sources are bound per execution context, so a cached
+// plan serves every user). Design decisions: WHERE conjuncts that touch one table are pushed into
+// that table's scan, where `pk = …` / `pk IN (…)` become key seeks; uncorrelated subqueries run
+// once, before rows flow; when every source can be read synchronously, `execute` runs the whole
+// query in one synchronous step (no per-batch promise hops, one consistent snapshot).
 
 import type { Expr, FromItem, SelectStmt, TypeName } from "../ast.ts";
 import { assertNever, DbError } from "../../errors.ts";
@@ -55,11 +57,21 @@ export interface Plan {
   explain(): string;
 }
 
+/** An uncorrelated subquery, evaluated once per execution before the main tree runs. */
+interface PreStep {
+  readonly root: Operator;
+  readonly results: WeakMap<EvalContext, Row[]>;
+}
+
 interface Planner {
   readonly catalog: Catalog;
+  /** The planning execution (its sources are bound as they are resolved). */
+  readonly ctx: ExecContext;
   /** Subqueries to evaluate before the main tree runs, innermost first. */
-  readonly pre: ((ctx: ExecContext) => Promise<void>)[];
+  readonly pre: PreStep[];
   readonly handles: Map<SelectStmt, SubqueryHandle>;
+  /** Every table scan of the plan, subqueries included, for binding per execution. */
+  readonly scans: TableScan[];
 }
 
 interface Planned {
@@ -89,35 +101,77 @@ export async function executeSelect(stmt: SelectStmt, ctx: ExecContext): Promise
 
 /** Plans a SELECT (resolving tables through `ctx.catalog`) without running it. */
 export function planSelect(stmt: SelectStmt, ctx: ExecContext): Plan {
-  const planner: Planner = { catalog: ctx.catalog, pre: [], handles: new Map() };
+  const planner: Planner = { catalog: ctx.catalog, ctx, pre: [], handles: new Map(), scans: [] };
   const planned = planQuery(stmt, planner);
-  return new SelectPlan(planned, planner.pre);
+  return new SelectPlan(planned, planner.pre, planner.scans);
+}
+
+/** Appends `batch` to `rows`, adopting the batch itself when `rows` is undefined. */
+function collect(rows: Row[] | undefined, batch: Row[]): Row[] {
+  if (!rows) return batch;
+  for (let i = 0; i < batch.length; i++) rows.push(batch[i]);
+  return rows;
 }
 
 class SelectPlan implements Plan {
   readonly columns: ResultColumn[];
   readonly types: TypeName[];
   readonly #root: Operator;
-  readonly #pre: readonly ((ctx: ExecContext) => Promise<void>)[];
+  readonly #pre: readonly PreStep[];
+  readonly #scans: readonly TableScan[];
 
-  constructor(planned: Planned, pre: readonly ((ctx: ExecContext) => Promise<void>)[]) {
+  constructor(planned: Planned, pre: readonly PreStep[], scans: readonly TableScan[]) {
     this.#root = planned.root;
     this.#pre = pre;
+    this.#scans = scans;
     this.types = planned.types;
     this.columns = planned.names.map((name, i) => ({ name, type: typeToString(planned.types[i]) }));
   }
 
-  async *run(ctx: ExecContext): AsyncGenerator<Row[]> {
-    for (const step of this.#pre) await step(ctx);
+  /** Resolves every table for this execution, in one synchronous step (same catalog state). */
+  #bind(ctx: ExecContext): void {
+    for (const scan of this.#scans) scan.bind(ctx);
+  }
+
+  run(ctx: ExecContext): AsyncGenerator<Row[]> {
+    this.#bind(ctx);
+    return this.#run(ctx);
+  }
+
+  async *#run(ctx: ExecContext): AsyncGenerator<Row[]> {
+    for (const step of this.#pre) {
+      let rows: Row[] = [];
+      for await (const batch of step.root.run(ctx)) rows = collect(rows, batch);
+      step.results.set(ctx, rows);
+    }
     yield* this.#root.run(ctx);
   }
 
-  async execute(ctx: ExecContext): Promise<SelectResult> {
-    let rows: Row[] | undefined;
-    for await (const batch of this.run(ctx)) {
-      if (!rows) rows = batch;
-      else for (let i = 0; i < batch.length; i++) rows.push(batch[i]);
+  execute(ctx: ExecContext): Promise<SelectResult> {
+    try {
+      this.#bind(ctx);
+      const sync = this.#root.canRunSync(ctx) && this.#pre.every((p) => p.root.canRunSync(ctx));
+      if (!sync) return this.#executeAsync(ctx);
+      for (const step of this.#pre) {
+        let rows: Row[] = [];
+        for (const batch of step.root.runSync(ctx)) rows = collect(rows, batch);
+        step.results.set(ctx, rows);
+      }
+      let rows: Row[] | undefined;
+      for (const batch of this.#root.runSync(ctx)) rows = collect(rows, batch);
+      return Promise.resolve(this.#result(rows));
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  async #executeAsync(ctx: ExecContext): Promise<SelectResult> {
+    let rows: Row[] | undefined;
+    for await (const batch of this.#run(ctx)) rows = collect(rows, batch);
+    return this.#result(rows);
+  }
+
+  #result(rows: Row[] | undefined): SelectResult {
     // The first batch is adopted, not copied: copy if it could be a source's own array.
     return { columns: this.columns, types: this.types, rows: rows ? rows.slice() : [] };
   }
@@ -132,11 +186,7 @@ function subqueryHandle(query: SelectStmt, p: Planner): SubqueryHandle {
   if (handle) return handle;
   const sub = planQuery(query, p);
   const results = new WeakMap<EvalContext, Row[]>();
-  p.pre.push(async (ctx) => {
-    const rows: Row[] = [];
-    for await (const batch of sub.root.run(ctx)) for (const r of batch) rows.push(r);
-    results.set(ctx, rows);
-  });
+  p.pre.push({ root: sub.root, results });
   handle = {
     types: sub.types,
     rows: (ctx) => {
@@ -160,7 +210,9 @@ function planFrom(
   switch (item.kind) {
     case "table_ref": {
       const source = p.catalog.table(item.table);
-      const scan = new TableScan(source, tableScope(source.schema, item.alias ?? item.table.name));
+      const scope = tableScope(source.schema, item.alias ?? item.table.name);
+      const scan = new TableScan(item.table, source, scope, p.ctx);
+      p.scans.push(scan);
       leaves.push({ scan, offset, nullable, pushed: [] });
       return scan;
     }
@@ -234,7 +286,7 @@ function planWhere(
     const alias = l.scan.scope.columns[0]?.table;
     l.scan.filter = predicate(cond, l.scan.scope, options);
     l.scan.filterExpr = cond;
-    l.scan.keys = keyExtractor(cond, l.scan.source.schema, alias);
+    l.scan.keys = keyExtractor(cond, l.scan.schema, alias);
   }
   return rest.length ? new Filter(root, predicate(and(rest), input, options), and(rest)) : root;
 }

@@ -15,8 +15,25 @@ import { parseSelect } from "./select.ts";
  * parseExpr(p); // `a + 1 > 2 AND b IS NULL`
  */
 export function parseExpr(p: Parser): Expr {
+  // Fast path: a lone number or string followed by `,` or `)` — the bulk of a multi-row VALUES —
+  // skips the ten precedence levels (the result is what parsePrimary would return).
+  const t = p.raw();
+  if (t.kind === "number" || t.kind === "string") {
+    const after = p.raw(1);
+    if (after.kind === "op" && (after.value === "," || after.value === ")")) {
+      p.next();
+      return t.kind === "number"
+        ? numberLiteral(p, t)
+        : { kind: "literal", value: t.value, span: p.spanFrom(t) };
+    }
+  } else if (t.kind === "ident" && !t.quoted && WORD_LITERALS.has(t.upper)) {
+    const after = p.raw(1);
+    if (after.kind === "op" && (after.value === "," || after.value === ")")) return parseWord(p, t);
+  }
   return parseOr(p);
 }
+
+const WORD_LITERALS: ReadonlySet<string> = new Set(["TRUE", "FALSE", "NULL"]);
 
 /** A comma-separated list of expressions (at least one). */
 export function parseExprList(p: Parser): Expr[] {
