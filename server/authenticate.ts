@@ -132,14 +132,17 @@ export class Authenticator {
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function decodeBasic(value: string): [string, string] {
   let text: string;
   try {
     const binary = atob(value);
     // ASCII (the common case) needs no UTF-8 decoding.
-    text = /^[\x00-\x7f]*$/.test(binary)
-      ? binary
-      : UTF8.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    text = isAscii(binary) ? binary : UTF8.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
   } catch {
     throw unauthorized();
   }

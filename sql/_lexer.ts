@@ -233,7 +233,9 @@ export function tokenize(text: string): Token[] {
       while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
       push("param", text.slice(start + 1, pos));
     } else {
-      const multi = MULTI_FIRST.has(c) ? MULTI_OPS.find((op) => text.startsWith(op, pos)) : undefined;
+      const multi = MULTI_FIRST.has(c)
+        ? MULTI_OPS.find((op) => text.startsWith(op, pos))
+        : undefined;
       if (multi) {
         pos += multi.length;
         push("op", multi === "!=" ? "<>" : multi);

@@ -101,21 +101,7 @@ function actionsOf(catalog: Catalog, stmt: Statement): Action[] {
     case "execute_as":
       return [{ op: "execute_as", target: stmt.user, targetRole: roleOf(stmt.user) }];
     case "show":
-      switch (stmt.target.what) {
-        case "namespaces":
-        case "tables":
-        case "live_queries":
-        case "exports":
-          return [{ op: "list" }];
-        case "stats":
-          return [{ op: "maintain" }];
-        case "storages":
-        case "users":
-        case "jobs":
-          return [{ op: "administer" }];
-        default:
-          return assertNever(stmt.target, "SHOW target");
-      }
+      return [showAction(stmt.target)];
     case "flush":
     case "compact":
       return [{ op: "maintain" }];
@@ -125,6 +111,25 @@ function actionsOf(catalog: Catalog, stmt: Statement): Action[] {
       return [{ op: "list" }];
     default:
       return assertNever(stmt, "statement");
+  }
+}
+
+/** SHOW NAMESPACES/TABLES/LIVE QUERIES/EXPORTS list; STATS maintains; the rest administers. */
+function showAction(target: Extract<Statement, { kind: "show" }>["target"]): Action {
+  switch (target.what) {
+    case "namespaces":
+    case "tables":
+    case "live_queries":
+    case "exports":
+      return { op: "list" };
+    case "stats":
+      return { op: "maintain" };
+    case "storages":
+    case "users":
+    case "jobs":
+      return { op: "administer" };
+    default:
+      return assertNever(target, "SHOW target");
   }
 }
 

@@ -19,6 +19,7 @@ import {
 import { coerceValue, literalValue, type Row, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
+import { keyOf } from "./buffer.ts";
 import type { Handler, Outcome, StatementContext } from "./engine.ts";
 import { systemTable } from "./system_tables.ts";
 
@@ -39,7 +40,11 @@ export function sqlCatalog(ctx: StatementContext, writer = false): SqlCatalog {
     table(name: TableName) {
       if (name.namespace === "system") return systemTable(ctx.engine, name.name);
       const t = catalog.table(name.namespace, name.name);
-      return buffer.source(t, scopeOf(t, ctx.session.user), writer);
+      const scope = scopeOf(t, ctx.session.user);
+      const buffered = buffer.source(t, scope, writer);
+      // Reads merge the Parquet segments; inside a write only the buffer is synchronous, and
+      // the statement's own target table is read by `matching`, which merges too.
+      return writer ? buffered : ctx.engine.cold.source(t, scope, buffered);
     },
   };
 }
@@ -192,25 +197,36 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
     if (t.id !== t0.id || t.version !== t0.version) {
       throw new DbError("INVALID_SQL", "Table changed during INSERT; retry");
     }
+    // Keys already live among flushed rows are duplicates too (SPEC §3).
+    const cold = ctx.engine.cold.hasColdData(t.id, scope)
+      ? flushedDuplicate(ctx, t, scope, rows)
+      : -1;
+    return andThen(cold, (coldDup) => {
+      if (coldDup >= 0) throw duplicate(t, rows[coldDup]);
+      return insertBuffered(t);
+    });
+  });
+
+  function insertBuffered(t: TableInfo): Outcome {
     const seqs: bigint[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) seqs[i] = ids.next();
     const dup = buffer.insert(t, scope, rows, seqs);
-    if (dup >= 0) {
-      const pk = t.schema.pkIndex;
-      throw new DbError(
-        "UNIQUE_VIOLATION",
-        `Duplicate primary key ${t.columns[pk].name} = ${
-          String(rows[dup][pk])
-        } in ${t.namespace}.${t.name}`,
-      );
-    }
+    if (dup >= 0) throw duplicate(t, rows[dup]);
     if (!stmt.returning) {
       return { rowCount: rows.length, message: `Inserted ${rows.length} row(s)` };
     }
     const written = rows.map((values, i): Row => [...values, seqs[i], false]);
     return returning(t, stmt.returning, written, "Inserted", ctx);
-  });
+  }
 };
+
+function duplicate(t: TableInfo, row: readonly Value[]): DbError {
+  const pk = t.schema.pkIndex;
+  return new DbError(
+    "UNIQUE_VIOLATION",
+    `Duplicate primary key ${t.columns[pk].name} = ${String(row[pk])} in ${t.namespace}.${t.name}`,
+  );
+}
 
 const NO_COLUMNS = { columns: [] };
 const NO_ROW: Row = [];
@@ -228,18 +244,50 @@ function matching(
   t: TableInfo,
   where: Expr | undefined,
   ctx: StatementContext,
-): Row[] {
+): Row[] | Promise<Row[]> {
   const ectx = execContext(ctx, true);
   const scope = tableScope(t.schema);
   const test = where ? predicate(where, scope) : () => true;
   const keys = extractKeys(where, t.schema, undefined, ectx);
-  const source = ctx.engine.buffer.source(t, scopeOf(t, ctx.session.user), true);
+  const user = scopeOf(t, ctx.session.user);
+  const source = ctx.engine.buffer.source(t, user, true);
   const out: Row[] = [];
+  if (ctx.engine.cold.hasColdData(t.id, user)) {
+    // Flushed rows too: segment reads wait, the write's transaction stays open meanwhile.
+    return (async () => {
+      const merged = ctx.engine.cold.source(t, user, source);
+      for await (const batch of merged.scan({ keys, signal: ctx.signal })) {
+        for (const row of batch) if (test(row, ectx)) out.push(row);
+      }
+      return out;
+    })();
+  }
   // Synchronous: the writer's own transaction, and no other statement runs meanwhile.
   for (const batch of source.scanSync!({ keys, signal: ctx.signal })) {
     for (const row of batch) if (test(row, ectx)) out.push(row);
   }
   return out;
+}
+
+/** `f(v)`, synchronously when `v` is a value, chained when it is a promise. */
+function andThen<T, U>(v: T | Promise<T>, f: (v: T) => U): U | Promise<Awaited<U>> {
+  return v instanceof Promise ? v.then(f) as Promise<Awaited<U>> : f(v);
+}
+
+/** Index of the first row whose primary key is live among the scope's flushed rows, or -1. */
+async function flushedDuplicate(
+  ctx: StatementContext,
+  t: TableInfo,
+  user: string,
+  rows: readonly Value[][],
+): Promise<number> {
+  const pk = t.schema.pkIndex;
+  const merged = ctx.engine.cold.source(t, user, ctx.engine.buffer.source(t, user, true));
+  const live = new Set<unknown>();
+  for await (const batch of merged.scan({ keys: rows.map((r) => r[pk]) })) {
+    for (const r of batch) live.add(keyOf(r[pk]));
+  }
+  return rows.findIndex((r) => live.has(keyOf(r[pk])));
 }
 
 export const update: Handler<"update"> = (stmt, ctx) => {
@@ -268,21 +316,22 @@ export const update: Handler<"update"> = (stmt, ctx) => {
       throw new DbError("INVALID_SQL", "Table changed during UPDATE; retry");
     }
     const ectx = evalContext(ctx);
-    const rows = matching(t, stmt.where, ctx);
-    const written: Row[] = [];
-    const n = t.columns.length;
-    const user = scopeOf(t, ctx.session.user);
-    for (const old of rows) {
-      const values = old.slice(0, n);
-      for (const s of sets) {
-        values[s.i] = coerceValue(s.value.eval(old, ectx), s.col.type, s.col.name);
+    return andThen(matching(t, stmt.where, ctx), (rows) => {
+      const written: Row[] = [];
+      const n = t.columns.length;
+      const user = scopeOf(t, ctx.session.user);
+      for (const old of rows) {
+        const values = old.slice(0, n);
+        for (const s of sets) {
+          values[s.i] = coerceValue(s.value.eval(old, ectx), s.col.type, s.col.name);
+        }
+        checkNotNull(t, values);
+        const seq = ids.next();
+        buffer.put(t, user, "update", seq, values, old);
+        written.push([...values, seq, false]);
       }
-      checkNotNull(t, values);
-      const seq = ids.next();
-      buffer.put(t, user, "update", seq, values, old);
-      written.push([...values, seq, false]);
-    }
-    return returning(t, stmt.returning, written, "Updated", ctx);
+      return returning(t, stmt.returning, written, "Updated", ctx);
+    });
   });
 };
 
@@ -291,10 +340,11 @@ export const deleteRows: Handler<"delete"> = (stmt, ctx) => {
   const t0 = writable(ctx, stmt.table);
   return group.run(() => {
     const t = catalog.table(t0.namespace, t0.name);
-    const rows = matching(t, stmt.where, ctx);
-    const n = t.columns.length;
-    const user = scopeOf(t, ctx.session.user);
-    for (const old of rows) buffer.put(t, user, "delete", ids.next(), old.slice(0, n), old);
-    return returning(t, stmt.returning, rows, "Deleted", ctx);
+    return andThen(matching(t, stmt.where, ctx), (rows) => {
+      const n = t.columns.length;
+      const user = scopeOf(t, ctx.session.user);
+      for (const old of rows) buffer.put(t, user, "delete", ids.next(), old.slice(0, n), old);
+      return returning(t, stmt.returning, rows, "Deleted", ctx);
+    });
   });
 };

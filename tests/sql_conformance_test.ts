@@ -1,8 +1,11 @@
-// The SQL conformance suite: every tests/sql/cases/*.sql file on buffered data (one Deno.test
-// per file, see tests/sql/_runner.ts for the case format), plus the few properties of a batch
+// The SQL conformance suite: every tests/sql/cases/*.sql file run three ways (one Deno.test per
+// file and mode, see tests/sql/_runner.ts for the case format) — all buffered; setup data all
+// flushed to Parquet; mixed (a flush after every other setup statement, so later updates and
+// deletes hit flushed rows) — with identical expectations; plus the few properties of a batch
 // result that a case file cannot express (positions, asUser, params, splitting).
 
 import { runCases } from "./sql/_runner.ts";
+import type { Database } from "../storage/mod.ts";
 import { parseCaseFile, statementComplete } from "./sql/_cases.ts";
 import {
   assert,
@@ -14,7 +17,17 @@ import {
   withDatabase,
 } from "./_util.ts";
 
+/** Flushes every USER and SHARED table's buffered rows to Parquet, waiting for each. */
+async function flushAll(db: Database): Promise<void> {
+  const { catalog, cold } = db.engine;
+  for (const t of catalog.tables()) if (t.tableType !== "STREAM") await cold.flushTable(t);
+}
+
 await runCases("buffered");
+await runCases("flushed", { afterSetup: flushAll });
+await runCases("mixed", {
+  afterSetupStep: (db, i) => i % 2 === 1 ? flushAll(db) : Promise.resolve(),
+});
 
 const SETUP = `
 CREATE NAMESPACE app;

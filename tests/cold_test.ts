@@ -1,0 +1,259 @@
+// The cold tier end to end on a real data directory: rows flushed to Parquet read back the same,
+// UPDATE/DELETE on flushed rows, uniqueness against flushed rows, no resurrection across
+// flushes and restarts, FLUSH as a job with rows/files/took_ms, compaction, DROP cleanup, and
+// crash safety: a child process is SIGKILLed at each flush step, and after a restart every
+// acknowledged write is there exactly once (and a later flush completes the interrupted one).
+
+import { Database } from "../storage/mod.ts";
+import { assert, assertEquals, displayRows, exec, execError, withTempDir } from "./_util.ts";
+
+const FLUSHER = new URL("./_flusher.ts", import.meta.url).pathname;
+const ROOT = new URL("../", import.meta.url).pathname;
+
+async function flushAll(db: Database): Promise<void> {
+  for (const t of db.engine.catalog.tables()) {
+    if (t.tableType !== "STREAM") await db.engine.cold.flushTable(t);
+  }
+}
+
+/** Runs SQL as `user`; the rows of its last statement as display text. */
+async function rowsOf(db: Database, sql: string, user = "root"): Promise<string[][]> {
+  const r = await exec(db, sql, { user });
+  return displayRows(r.results[r.results.length - 1]);
+}
+
+async function run(db: Database, sql: string, user = "root") {
+  return await exec(db, sql, { user });
+}
+
+async function open(dir: string): Promise<Database> {
+  return await Database.open({ dataDir: dir, nodeId: 5, durability: "normal" });
+}
+
+Deno.test("cold: flushed rows read back the same; buffer and segments merge", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await exec(
+      db,
+      `CREATE NAMESPACE app;
+      CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT, at TIMESTAMP, n BIGINT);
+      INSERT INTO app.t (id, v, at, n) VALUES
+        (3, 'c', '2026-01-01T00:00:00.123456789Z', 9007199254740993),
+        (1, 'a', NULL, -1), (2, 'b', NULL, 0)`,
+    );
+    const before = await rowsOf(db, "SELECT id, v, at, n FROM app.t");
+    await flushAll(db);
+    assertEquals(db.engine.buffer.counts(db.engine.catalog.table("app", "t").id), []);
+    assertEquals(await rowsOf(db, "SELECT id, v, at, n FROM app.t"), before);
+    await run(db, "INSERT INTO app.t (id, v) VALUES (0, 'zero'), (4, 'd')");
+    assertEquals(
+      (await rowsOf(db, "SELECT id FROM app.t")).map((r) => r[0]),
+      ["0", "1", "2", "3", "4"],
+    );
+    assertEquals(await rowsOf(db, "SELECT v FROM app.t WHERE id = 3"), [["c"]]);
+    await db.close();
+  });
+});
+
+Deno.test("cold: UPDATE/DELETE on flushed rows, uniqueness, no resurrection", async () => {
+  await withTempDir(async (dir) => {
+    let db = await open(dir);
+    await exec(
+      db,
+      `CREATE NAMESPACE app; CREATE USER alice WITH PASSWORD 'pw' ROLE user;
+      CREATE USER TABLE app.notes (id INT PRIMARY KEY, v TEXT)`,
+    );
+    await run(db, "INSERT INTO app.notes (id, v) VALUES (1, 'one'), (2, 'two')", "alice");
+    await flushAll(db);
+    assertEquals(
+      (await execError(
+        db,
+        "INSERT INTO app.notes (id, v) VALUES (1, 'again')",
+        "UNIQUE_VIOLATION",
+        {
+          user: "alice",
+        },
+      )).code,
+      "UNIQUE_VIOLATION",
+    );
+    await run(db, "UPDATE app.notes SET v = 'uno' WHERE id = 1", "alice");
+    await flushAll(db);
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.notes", "alice"), [["1", "uno"], [
+      "2",
+      "two",
+    ]]);
+    await run(db, "DELETE FROM app.notes WHERE id = 1", "alice");
+    await flushAll(db);
+    await db.close();
+    db = await open(dir);
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.notes", "alice"), [["2", "two"]]);
+    assertEquals(
+      await rowsOf(db, "SELECT id, v FROM app.notes WHERE _deleted = true", "alice"),
+      [["1", "uno"]],
+    );
+    // The stats filter `v = 'one'` matches only the oldest segment: the tombstone hides it.
+    assertEquals(await rowsOf(db, "SELECT id FROM app.notes WHERE v = 'one'", "alice"), []);
+    // A deleted key may be inserted again, also when only flushed.
+    await run(db, "INSERT INTO app.notes (id, v) VALUES (1, 'reborn')", "alice");
+    assertEquals(await rowsOf(db, "SELECT v FROM app.notes WHERE id = 1", "alice"), [["reborn"]]);
+    // Root's partition stays empty: flushed scopes are per user.
+    assertEquals(await rowsOf(db, "SELECT id FROM app.notes"), []);
+    await db.close();
+  });
+});
+
+Deno.test("cold: FLUSH TABLE is a job with rows, files and took_ms; STREAM is UNSUPPORTED", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await exec(
+      db,
+      `CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT);
+      CREATE STREAM TABLE app.ev (id INT PRIMARY KEY) WITH (TTL_SECONDS = 60);
+      INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')`,
+    );
+    const jobId = (await rowsOf(db, "FLUSH TABLE app.t"))[0][0];
+    await db.engine.jobs.idle();
+    const job = await rowsOf(
+      db,
+      `SELECT status, message, took_ms > 0 FROM system.jobs WHERE job_id = '${jobId}'`,
+    );
+    assertEquals(job[0][0], "completed");
+    assert(job[0][1].startsWith("Flushed 3 row(s) to 1 file(s)"), job[0][1]);
+    assertEquals(job[0][2], "true");
+    const stats = Object.fromEntries(await rowsOf(db, "SHOW STATS FOR TABLE app.t"));
+    assertEquals([stats.buffered_rows, stats.flushed_rows, stats.segments], ["0", "3", "1"]);
+    assert(Number(stats.bytes_on_storage) > 0);
+    await execError(db, "FLUSH TABLE app.ev", "UNSUPPORTED");
+    // A second flush with nothing buffered is skipped, not a 0-row file.
+    await run(db, "STORAGE FLUSH TABLE app.t");
+    await db.engine.jobs.idle();
+    const last = await rowsOf(
+      db,
+      "SELECT status FROM system.jobs WHERE job_type = 'flush' ORDER BY created_at DESC LIMIT 1",
+    );
+    assertEquals(last, [["skipped"]]);
+    await db.close();
+  });
+});
+
+Deno.test("cold: COMPACT merges segments and drops superseded and deleted rows", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(db, `CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)`);
+    for (let i = 0; i < 4; i++) {
+      await run(db, `INSERT INTO app.t (id, v) VALUES (${i * 2}, 'a'), (${i * 2 + 1}, 'b')`);
+      await run(db, `UPDATE app.t SET v = 'u' WHERE id = 0`);
+      await flushAll(db);
+    }
+    await run(db, "DELETE FROM app.t WHERE id = 1");
+    await flushAll(db);
+    const before = await rowsOf(db, "SELECT id, v FROM app.t");
+    const t = db.engine.catalog.table("app", "t");
+    assertEquals([...db.engine.cold.stats(t.id).values()][0].segments, 5);
+    await run(db, "COMPACT TABLE app.t");
+    await db.engine.jobs.idle();
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.t"), before);
+    const s = [...db.engine.cold.stats(t.id).values()][0];
+    assertEquals([s.segments, s.rows], [1, 7]);
+    const files = await db.engine.cold.objectStore("local").list(
+      `${db.engine.cold.scopeDir(t, "")}/`,
+    );
+    assertEquals(files.filter((f) => f.endsWith(".parquet")).length, 1);
+    await db.close();
+  });
+});
+
+Deno.test("cold: DROP TABLE removes the files in a cleanup job", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await exec(
+      db,
+      `CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT);
+      INSERT INTO app.t (id, v) VALUES (1, 'a')`,
+    );
+    await flushAll(db);
+    const t = db.engine.catalog.table("app", "t");
+    const prefix = `${db.engine.cold.scopeDir(t, "")}/`;
+    const store = db.engine.cold.objectStore("local");
+    assert((await store.list(prefix)).length >= 2);
+    await run(db, "DROP TABLE app.t");
+    await db.engine.jobs.idle();
+    assertEquals(await store.list(prefix), []);
+    await run(db, "CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)");
+    assertEquals(await rowsOf(db, "SELECT id FROM app.t"), []);
+    await db.close();
+  });
+});
+
+Deno.test("cold: flush concurrent with writes to the same keys loses nothing", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(db, `CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, n INT)`);
+    const values = Array.from({ length: 200 }, (_, i) => `(${i}, 0)`).join(", ");
+    await run(db, `INSERT INTO app.t (id, n) VALUES ${values}`);
+    const t = db.engine.catalog.table("app", "t");
+    const writes = (async () => {
+      for (let round = 1; round <= 5; round++) {
+        await run(db, `UPDATE app.t SET n = ${round} WHERE id % 2 = 0`);
+      }
+    })();
+    const flushes = (async () => {
+      for (let i = 0; i < 5; i++) await db.engine.cold.flushTable(t);
+    })();
+    await Promise.all([writes, flushes]);
+    const rows = await rowsOf(db, "SELECT n, COUNT(*) FROM app.t GROUP BY n ORDER BY n");
+    assertEquals(rows, [["0", "100"], ["5", "100"]]);
+    await db.engine.cold.flushTable(t);
+    await db.close();
+    const again = await open(dir);
+    assertEquals(await rowsOf(again, "SELECT n, COUNT(*) FROM app.t GROUP BY n ORDER BY n"), rows);
+    await again.close();
+  });
+});
+
+/** Runs the flusher child; returns the acknowledged state (last ack per table/id). */
+async function runFlusher(dir: string, round: number, crashAt?: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", FLUSHER, dir, String(round)],
+    cwd: ROOT,
+    env: crashAt ? { KALAMDB_CRASH_AT: crashAt } : {},
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const acks = text.split("\n").filter((l) => l.startsWith("ack "));
+  return {
+    code: out.code,
+    signal: out.signal,
+    flushed: text.includes("\nflushed\n") || text.startsWith("flushed\n"),
+    acks,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+for (const step of ["flush:after-segment", "flush:after-manifest", "flush:after-delete"]) {
+  Deno.test(`cold: SIGKILL at ${step}: every acknowledged write survives exactly once`, async () => {
+    await withTempDir(async (dir) => {
+      const expected = new Map<string, string>(); // "notes 1001" → value or "deleted"
+      for (const [round, crash] of [[1, undefined], [2, step], [3, undefined]] as const) {
+        const r = await runFlusher(dir, round, crash);
+        for (const line of r.acks) {
+          const [, table, id, value] = line.split(" ");
+          expected.set(`${table} ${id}`, value);
+        }
+        if (crash) assertEquals([r.signal, r.flushed], ["SIGKILL", false], r.stderr);
+        else assertEquals([r.code, r.flushed], [0, true], r.stderr);
+        const db = await open(dir);
+        for (const [table, user] of [["notes", "alice"], ["cfg", "root"]]) {
+          const got = await rowsOf(db, `SELECT id, v FROM app.${table}`, user);
+          const ids = got.map((g) => g[0]);
+          assertEquals(new Set(ids).size, ids.length, `duplicate rows in ${table}`);
+          const want = [...expected].filter(([k, v]) => k.startsWith(table) && v !== "deleted")
+            .map(([k, v]) => [k.split(" ")[1], v]).sort((a, b) => Number(a[0]) - Number(b[0]));
+          assertEquals(got, want, `${table} after round ${round} (${crash ?? "no crash"})`);
+        }
+        await db.close();
+      }
+    });
+  });
+}
