@@ -2,8 +2,19 @@
 // only when the TCP peer is a configured trusted proxy; then the client is the rightmost entry
 // that is not itself a trusted proxy (entries further left are client-supplied and forgeable).
 
+const LOOPBACK_CACHE = new Map<string, boolean>();
+
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.x.x). */
 export function isLoopback(ip: string): boolean {
+  let hit = LOOPBACK_CACHE.get(ip);
+  if (hit === undefined) {
+    if (LOOPBACK_CACHE.size >= 4096) LOOPBACK_CACHE.clear();
+    LOOPBACK_CACHE.set(ip, hit = checkLoopback(ip));
+  }
+  return hit;
+}
+
+function checkLoopback(ip: string): boolean {
   const a = ip.toLowerCase().replace(/^\[|\]$/g, "");
   if (a === "::1" || a === "0:0:0:0:0:0:0:1") return true;
   const v4 = a.startsWith("::ffff:") ? a.slice(7) : a;

@@ -55,6 +55,8 @@ export class Authenticator {
 
   /** The client address of a request (X-Forwarded-For only via a trusted proxy). */
   address(req: Request, peer: string): string {
+    // The header is only looked at for a trusted peer (reading headers is not free).
+    if (!this.#trusted.includes(peer)) return peer;
     return clientAddress(peer, req.headers.get("x-forwarded-for"), this.#trusted);
   }
 

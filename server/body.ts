@@ -22,16 +22,15 @@ export async function readJsonObject(
     await req.body?.cancel();
     throw tooLarge(maxBytes);
   }
-  // With a declared length (within the limit) the body is read in one go; without one it is
-  // counted as it streams in.
-  const bytes = Number.isFinite(declared)
-    ? new Uint8Array(await req.arrayBuffer())
-    : await readCapped(req, maxBytes);
-  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  // With a declared length (within the limit) Deno parses the body in one go; without one it
+  // is counted as it streams in.
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
+    value = Number.isFinite(declared)
+      ? await req.json()
+      : JSON.parse(new TextDecoder().decode(await readCapped(req, maxBytes)));
   } catch (err) {
+    if (err instanceof DbError) throw err;
     throw new DbError("INVALID_PARAMETER", `Malformed JSON body: ${(err as Error).message}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -1,6 +1,8 @@
 // GET /v1/api/healthcheck (SPEC §4): liveness plus what build is running. Needs no auth and
 // touches no storage, so it answers even while the database is busy.
 
+import { JSON_HEADERS } from "./respond.ts";
+
 /** Build facts reported by the healthcheck. */
 export interface HealthInfo {
   readonly version: string;
@@ -26,5 +28,5 @@ export function healthBody(info: HealthInfo, startedAt: number, now = performanc
 
 /** The healthcheck response. */
 export function healthResponse(info: HealthInfo, startedAt: number): Response {
-  return Response.json(healthBody(info, startedAt));
+  return new Response(JSON.stringify(healthBody(info, startedAt)), { headers: JSON_HEADERS });
 }

@@ -44,7 +44,11 @@ function needsConversion(t: TypeName): boolean {
   }
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
+/** Every API response is JSON and may be read by any origin (credentials travel in headers). */
+export const JSON_HEADERS = {
+  "content-type": "application/json",
+  "access-control-allow-origin": "*",
+};
 
 export function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });

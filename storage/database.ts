@@ -41,6 +41,11 @@ export interface DatabaseOptions {
   readonly nodeId?: number;
   /** `full` (default) fsyncs every group commit; `normal` survives process crashes only. */
   readonly durability?: Durability;
+  /**
+   * Many independent writers (the server): group commits wait for the end of the event-loop
+   * turn so concurrent requests share one fsync. Embedded batches leave it off.
+   */
+  readonly concurrentWriters?: boolean;
 }
 
 type Handlers = { [K in Statement["kind"]]: Handler<K> };
@@ -105,7 +110,11 @@ export class Database {
       const catalog = new Catalog(store);
       const buffer = new Buffer(store);
       const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
-      const group = new GroupCommit(store.writer, (whole) => catalog.resync(whole));
+      const group = new GroupCommit(
+        store.writer,
+        (whole) => catalog.resync(whole),
+        options.concurrentWriters ?? false,
+      );
       const cold = new ColdTier(catalog, buffer, store, group);
       const jobs = new JobRunner(store, group);
       const engine: Engine = { dataDir: dir, store, catalog, buffer, ids, group, cold, jobs };

@@ -2,10 +2,13 @@
 // own SAVEPOINT (so a failing statement changes nothing), and statements that queue up while
 // another runs share one transaction. Every statement's promise resolves only after the COMMIT
 // that made it durable — acknowledged means committed — and after-commit hooks (live queries)
-// run in commit order.
+// run in commit order. With `defer` (the server), the COMMIT of an idle group waits for the end
+// of the current event-loop turn, so writes from concurrent requests (each arriving in its own
+// task) share one fsync; embedded batches commit at once, so a sequential writer never waits.
 
 import type { DatabaseSync } from "node:sqlite";
 import { DbError } from "../errors.ts";
+import { setImmediate } from "node:timers";
 import { releaseReadSnapshot } from "./sqlite.ts";
 
 /** A group never holds more statements than this, so acknowledgement latency stays bounded. */
@@ -24,14 +27,17 @@ export class GroupCommit {
   #open = false;
   #waiters: Waiter[] = [];
   #hooks: (() => void)[] = [];
+  #defer: boolean;
+  #scheduled = false;
 
   /**
    * `onRollback` runs when a statement (`whole` false) or a whole group (`whole` true) is rolled
-   * back, so caches can resync.
+   * back, so caches can resync. `defer` delays an idle group's COMMIT to the end of the turn.
    */
-  constructor(db: DatabaseSync, onRollback: (whole: boolean) => void) {
+  constructor(db: DatabaseSync, onRollback: (whole: boolean) => void, defer = false) {
     this.#db = db;
     this.#onRollback = onRollback;
+    this.#defer = defer;
   }
 
   /**
@@ -64,10 +70,10 @@ export class GroupCommit {
     } finally {
       this.#release();
       // A failed statement still ends the group when nobody else is queued behind it.
-      if (failed && !this.#locked && this.#open) this.#commit();
+      if (failed && !this.#locked && this.#open) this.#commitSoon();
     }
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    if (!this.#locked && this.#open) this.#commit();
+    if (!this.#locked && this.#open) this.#commitSoon();
     await done;
     return result;
   }
@@ -75,6 +81,17 @@ export class GroupCommit {
   /** Runs `hook` after the current statement's group commits (dropped if it rolls back). */
   afterCommit(hook: () => void): void {
     this.#hooks.push(hook);
+  }
+
+  /** Commits an idle group now, or (deferred) once the current turn's requests had their say. */
+  #commitSoon(): void {
+    if (!this.#defer) return this.#commit();
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#locked && this.#open) this.#commit();
+    });
   }
 
   /** Commits whatever is open (at close). */
