@@ -15,12 +15,26 @@ export interface TableSchema {
   readonly pkIndex: number;
 }
 
+/** `columns[column] op value`: one pushed-down comparison (see `ScanOptions.ranges`). */
+export interface ColumnRange {
+  /** Index into `TableSchema.columns`. */
+  readonly column: number;
+  readonly op: "=" | "<" | "<=" | ">" | ">=";
+  readonly value: Exclude<Value, null>;
+}
+
 export interface ScanOptions {
   /**
    * Primary-key values to seek instead of scanning (from `pk = v` or `pk IN (…)` in WHERE).
    * Absent means a full scan of the caller's visible rows.
    */
   readonly keys?: readonly Value[];
+  /**
+   * Conjuncts of the WHERE that every wanted row satisfies (`col op constant`, values already
+   * coerced to the column's type). Hints only: a source may use them to skip data it can prove
+   * does not match (Parquet statistics); the executor still applies the whole WHERE.
+   */
+  readonly ranges?: readonly ColumnRange[];
   /** Include soft-deleted rows (the query filters on `_deleted`). */
   readonly includeDeleted?: boolean;
   readonly signal?: AbortSignal;

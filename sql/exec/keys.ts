@@ -7,7 +7,7 @@ import type { Expr, SelectItem, TypeName } from "../ast.ts";
 import { DbError } from "../../errors.ts";
 import { compileExpr, resolveColumn } from "../eval.ts";
 import type { Compiled, Scope } from "../eval.ts";
-import type { EvalContext, TableSchema } from "../source.ts";
+import type { ColumnRange, EvalContext, TableSchema } from "../source.ts";
 import { coerceValue, typeToString, valueKey } from "../values.ts";
 import type { ResultColumn, Row, Value } from "../values.ts";
 
@@ -172,5 +172,67 @@ export function projectReturning(
     columns: names.map((name, i) => ({ name, type: typeToString(types[i]) })),
     types,
     project: (row) => fns.map((f) => f(row, ctx)),
+  };
+}
+
+const FLIP = { "=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as const;
+type RangeOp = keyof typeof FLIP;
+
+/** The schema column an expression names (in this table's scope), or -1. */
+function columnIndex(e: Expr, schema: TableSchema, alias: string): number {
+  if (e.kind !== "column") return -1;
+  if (e.table !== undefined && e.table.toLowerCase() !== alias.toLowerCase()) return -1;
+  const name = e.name.toLowerCase();
+  return schema.columns.findIndex((c) => c.name.toLowerCase() === name);
+}
+
+/**
+ * Compiles the `col op constant` conjuncts of a WHERE (and `col BETWEEN a AND b`) into
+ * `ColumnRange`s for one execution, or undefined when there are none. Like key extraction it is
+ * conservative: only top-level AND-conjuncts, constants coercible to the column's type.
+ */
+export function rangeExtractor(
+  where: Expr | undefined,
+  schema: TableSchema,
+  alias?: string,
+): ((ctx: EvalContext) => ColumnRange[]) | undefined {
+  if (!where) return undefined;
+  const name = alias ?? schema.name;
+  const parts: { column: number; op: RangeOp; value: Compiled }[] = [];
+  const add = (col: Expr, op: RangeOp, other: Expr) => {
+    const column = columnIndex(col, schema, name);
+    const value = column >= 0 ? constantOf(other) : undefined;
+    if (value) parts.push({ column, op, value });
+  };
+  const visit = (e: Expr) => {
+    if (e.kind === "binary" && e.op === "AND") {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === "binary" && e.op in FLIP) {
+      const op = e.op as RangeOp;
+      if (e.left.kind === "column") add(e.left, op, e.right);
+      else if (e.right.kind === "column") add(e.right, FLIP[op], e.left);
+    } else if (e.kind === "between" && !e.negated) {
+      add(e.operand, ">=", e.low);
+      add(e.operand, "<=", e.high);
+    }
+  };
+  visit(where);
+  if (parts.length === 0) return undefined;
+  const none: Row = [];
+  return (ctx) => {
+    const out: ColumnRange[] = [];
+    for (const p of parts) {
+      const col = schema.columns[p.column];
+      const raw = p.value.eval(none, ctx);
+      if (raw === null) continue;
+      try {
+        const value = coerceValue(raw, col.type, col.name);
+        if (value !== null) out.push({ column: p.column, op: p.op, value });
+      } catch {
+        // Not comparable as the column's type (1.5 against an INT): no hint.
+      }
+    }
+    return out;
   };
 }

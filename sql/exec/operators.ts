@@ -10,7 +10,7 @@ import { DbError } from "../../errors.ts";
 import type { Expr, TableName } from "../ast.ts";
 import type { Scope } from "../eval.ts";
 import { printExpr } from "../parse/mod.ts";
-import type { ExecContext, TableSchema, TableSource } from "../source.ts";
+import type { ColumnRange, ExecContext, TableSchema, TableSource } from "../source.ts";
 import { compareValues, valueKey } from "../values.ts";
 import type { Row, Value } from "../values.ts";
 
@@ -117,6 +117,8 @@ export class TableScan implements Operator {
   readonly schema: TableSchema;
   /** Primary-key values to seek, computed per execution (params). */
   keys?: (ctx: ExecContext) => Value[];
+  /** Pushed-down comparisons a source may use to skip data (Parquet statistics). */
+  ranges?: (ctx: ExecContext) => ColumnRange[];
   filter?: RowTest;
   includeDeleted = false;
   /** The pushed-down WHERE conjuncts, for EXPLAIN. */
@@ -163,6 +165,7 @@ export class TableScan implements Operator {
     const filter = this.filter;
     const batches = source.scan({
       keys: this.keys?.(ctx),
+      ranges: this.ranges?.(ctx),
       includeDeleted: this.includeDeleted,
       signal: ctx.signal,
     });

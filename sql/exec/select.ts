@@ -22,7 +22,7 @@ import { typeToString } from "../values.ts";
 import type { ResultColumn, Row, Value } from "../values.ts";
 import { planAggregate } from "./aggregate.ts";
 import { planJoin, refersOnlyTo } from "./join.ts";
-import { itemName, keyExtractor, tableScope } from "./keys.ts";
+import { itemName, keyExtractor, rangeExtractor, tableScope } from "./keys.ts";
 import {
   Alias,
   Distinct,
@@ -287,6 +287,7 @@ function planWhere(
     l.scan.filter = predicate(cond, l.scan.scope, options);
     l.scan.filterExpr = cond;
     l.scan.keys = keyExtractor(cond, l.scan.schema, alias);
+    l.scan.ranges = rangeExtractor(cond, l.scan.schema, alias);
   }
   return rest.length ? new Filter(root, predicate(and(rest), input, options), and(rest)) : root;
 }
