@@ -496,6 +496,44 @@ export class ColdTier {
     return { rowsBefore: before, rowsAfter: live.length, filesRemoved: m.segments.length };
   }
 
+  /**
+   * Copies every segment and manifest of a table to storage `to`, then runs `switchOver` in one
+   * write (the catalog's storage id changes there), then deletes the old files. Readers use the
+   * old storage until the switch and the new one after; the job runner serializes this with the
+   * table's flushes and compactions.
+   */
+  async moveTable(
+    table: TableInfo,
+    to: string,
+    switchOver: () => void,
+    signal?: AbortSignal,
+  ): Promise<{ files: number; bytes: number }> {
+    const from = this.objectStore(table.storageId);
+    const dest = this.objectStore(to);
+    const moved: { scope: string; files: string[] }[] = [];
+    let files = 0, bytes = 0;
+    for (const userId of this.stats(table.id).keys()) {
+      if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Move cancelled");
+      const m = await this.manifest(table, userId);
+      const src = this.scopeDir(table, userId);
+      const dst = this.scopeDir({ ...table, storageId: to }, userId);
+      for (const seg of m.segments) {
+        const data = await from.get(`${src}/${seg.file}`);
+        if (!data) throw new MissingSegment(`${src}/${seg.file}`);
+        await dest.put(`${dst}/${seg.file}`, data);
+        files++;
+        bytes += data.byteLength;
+      }
+      await dest.put(`${dst}/manifest.json`, encodeManifest(m));
+      moved.push({ scope: src, files: [...m.segments.map((s) => s.file), "manifest.json"] });
+    }
+    await this.#group.run(switchOver);
+    for (const { scope, files } of moved) {
+      for (const f of files) await from.delete(`${scope}/${f}`);
+    }
+    return { files, bytes };
+  }
+
   /** The scopes of a table that may have files (recorded ones and buffered ones). */
   scopesOf(table: TableInfo): string[] {
     const scopes = new Set(this.stats(table.id).keys());

@@ -338,7 +338,7 @@ function alterColumns(
 }
 
 export const alterTable: Handler<"alter_table"> = (stmt, ctx) => {
-  const { catalog, group, store } = ctx.engine;
+  const { catalog, group } = ctx.engine;
   const { namespace, name } = stmt.table;
   const label = `${namespace}.${name}`;
   return group.run(() => {
@@ -369,13 +369,28 @@ export const alterTable: Handler<"alter_table"> = (stmt, ctx) => {
         if (!catalog.storage(change.storageId)) {
           throw new DbError("NOT_FOUND", `Storage "${change.storageId}" does not exist`);
         }
-        catalog.alterOptions(t, { storageId: change.storageId });
-        // Nothing is flushed before the cold-tier issue: only buffered rows carry the id.
-        store.w("UPDATE buffer SET storage_id = ? WHERE table_id = ?").run(change.storageId, t.id);
-        break;
+        if (t.tableType === "STREAM") throw invalid("STREAM tables keep no files to move");
+        if (change.storageId === t.storageId) {
+          return { rowCount: 0, message: `Table ${label} already uses ${t.storageId}` };
+        }
+        // The files move in a job (queued below, after this write); reads keep working.
+        return { move: change.storageId, rowCount: 0, message: `Table ${label} moving` };
       default:
         throw new DbError("INTERNAL_ERROR", "Unhandled ALTER TABLE action");
     }
     return { rowCount: 0, message: `Table ${label} altered` };
+  }).then(async (outcome: Outcome & { move?: string }) => {
+    if (!outcome.move) return outcome;
+    const id = await ctx.engine.jobs.submit({
+      type: "move",
+      namespace,
+      table: name,
+      parameters: { storage_id: outcome.move },
+    });
+    return {
+      rowCount: 0,
+      message: `Table ${label} is moving to storage ${outcome.move} (job ${id}); ` +
+        "reads keep working meanwhile",
+    };
   });
 };

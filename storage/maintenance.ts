@@ -36,6 +36,20 @@ export function registerJobs(e: Engine): void {
         `${r.rowsAfter} row(s)`,
     };
   });
+  e.jobs.register("move", async (job, signal) => {
+    const t = jobTable(e, job);
+    if (!t) {
+      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
+    }
+    const to = String(job.parameters?.storage_id);
+    if (t.storageId === to) return { message: `Already on storage ${to}`, skipped: true };
+    const r = await e.cold.moveTable(t, to, () => {
+      const now = e.catalog.table(t.namespace, t.name);
+      e.catalog.alterOptions(now, { storageId: to });
+      e.store.w("UPDATE buffer SET storage_id = ? WHERE table_id = ?").run(to, t.id);
+    }, signal);
+    return { message: `Moved ${r.files} file(s), ${r.bytes} bytes to storage ${to}` };
+  });
   e.jobs.register("cleanup", async (job) => {
     const p = job.parameters as unknown as TablePlace & { scopes: string[] };
     const n = await e.cold.deleteFiles(p, p.scopes);

@@ -205,6 +205,39 @@ Deno.test("cold: COMPACT merges segments and drops superseded and deleted rows",
   });
 });
 
+Deno.test("cold: ALTER TABLE SET STORAGE moves the files in a job; reads keep working", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(
+      db,
+      `CREATE NAMESPACE app; CREATE USER alice WITH PASSWORD 'pw' ROLE user;
+      CREATE USER TABLE app.notes (id INT PRIMARY KEY, v TEXT);
+      CREATE STORAGE archive TYPE filesystem PATH '${dir}/archive'`,
+    );
+    await run(db, "INSERT INTO app.notes (id, v) VALUES (1, 'a'), (2, 'b')", "alice");
+    await flushAll(db);
+    await run(db, "INSERT INTO app.notes (id, v) VALUES (3, 'c')", "alice");
+    const t = db.engine.catalog.table("app", "notes");
+    const oldDir = `${db.engine.cold.scopeDir(t, "alice")}/`;
+    const altered = await run(db, "ALTER TABLE app.notes SET STORAGE archive");
+    const message = altered.results[0].message ?? "";
+    assert(message.includes("moving to storage archive"), message);
+    await db.engine.jobs.idle();
+    const moved = db.engine.catalog.table("app", "notes");
+    assertEquals(moved.storageId, "archive");
+    assertEquals(await db.engine.cold.objectStore("local").list(oldDir), []);
+    const files = await db.engine.cold.objectStore("archive").list("");
+    assert(files.some((f) => f.endsWith("manifest.json")), files.join());
+    const all = [["1", "a"], ["2", "b"], ["3", "c"]];
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.notes", "alice"), all);
+    await flushAll(db); // new flushes land on the new storage
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.notes", "alice"), all);
+    const stats = Object.fromEntries(await rowsOf(db, "SHOW STATS FOR TABLE app.notes"));
+    assertEquals([stats.storage_id, stats.flushed_rows, stats.segments], ["archive", "3", "2"]);
+    await db.close();
+  });
+});
+
 Deno.test("cold: DROP TABLE removes the files in a cleanup job", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);

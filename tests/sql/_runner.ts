@@ -10,13 +10,17 @@ import type { BatchResult, StatementResult } from "../../storage/mod.ts";
 import { displayValue } from "../../sql/values.ts";
 import { type CaseFile, type CaseStep, type Expectation, parseCaseFile } from "./_cases.ts";
 
-export type RunMode = "buffered" | "flushed" | "mixed";
+export type RunMode = "buffered" | "flushed" | "mixed" | "s3";
 
 export interface RunOptions {
   /** Runs once per case file after its setup statements (e.g. FLUSH every table). */
   readonly afterSetup?: (db: Database) => Promise<void>;
   /** Runs after each setup statement with its 0-based index (mixed mode flushes every other). */
   readonly afterSetupStep?: (db: Database, index: number) => Promise<void>;
+  /** Runs before the database of a case file closes (e.g. removes S3 objects). */
+  readonly cleanup?: (db: Database) => Promise<void>;
+  /** Skips every file with this reason (printed), e.g. no S3 server configured. */
+  readonly ignoreReason?: string;
   /** Only files whose name includes this text (debugging). */
   readonly only?: string;
   /** Directory of the case files; defaults to tests/sql/cases. */
@@ -41,11 +45,14 @@ export async function runCases(mode: RunMode, options: RunOptions = {}): Promise
   if (mode !== "buffered" && !options.afterSetup && !options.afterSetupStep) {
     throw new Error(`mode "${mode}" needs an afterSetup hook that puts the data in that state`);
   }
+  if (options.ignoreReason) {
+    console.log(`sql conformance [${mode}] skipped: ${options.ignoreReason}`);
+  }
   for (const file of await loadCases(options.dir ?? CASES_DIR)) {
     if (options.only && !file.name.includes(options.only)) continue;
     Deno.test({
       name: `sql conformance [${mode}] ${file.name}`,
-      ignore: file.skipModes.includes(mode),
+      ignore: file.skipModes.includes(mode) || options.ignoreReason !== undefined,
       fn: () => runCaseFile(file, options),
     });
   }
@@ -77,6 +84,7 @@ export async function runCaseFile(file: CaseFile, options: RunOptions = {}): Pro
       }
       if (!hooked) await afterSetup?.(db);
     } finally {
+      await options.cleanup?.(db).catch((err) => failures.push(`cleanup: ${err}`));
       await db.close();
     }
   } finally {
