@@ -9,6 +9,7 @@ import type { Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
 import { systemRows } from "./system_tables.ts";
 import { DEFAULT_FLUSH_POLICY } from "./maintenance.ts";
+import { checkObjectPath } from "./object_store.ts";
 import { tableFacts } from "./authorize.ts";
 import { canRead } from "../auth/mod.ts";
 
@@ -126,7 +127,27 @@ function storageSettings(type: string, items: readonly OptionItem[]) {
   if (type !== "filesystem" && type !== "s3") {
     throw new DbError("INVALID_SQL", `Unknown storage type '${type}': expected filesystem or s3`);
   }
+  checkTemplate(config.SHARED_TABLES_TEMPLATE, ["{namespace}", "{table}"]);
+  checkTemplate(config.USER_TABLES_TEMPLATE, ["{namespace}", "{table}", "{user_id}"]);
   return { config, credentials };
+}
+
+/**
+ * A path template must name every placeholder its scope needs (so two tables or two users never
+ * share a directory), use no other, and stay a relative path without `..` once filled in.
+ */
+function checkTemplate(template: string | undefined, needed: readonly string[]): void {
+  if (template === undefined) return;
+  const bad = (why: string) =>
+    new DbError("INVALID_PARAMETER", `Invalid path template '${template}': ${why}`);
+  for (const p of needed) if (!template.includes(p)) throw bad(`it must contain ${p}`);
+  const unknown = template.replace(/\{(namespace|table|user_id)\}/g, "");
+  if (/[{}]/.test(unknown)) throw bad("known placeholders are {namespace}, {table}, {user_id}");
+  try {
+    checkObjectPath(template.replace(/\{(namespace|table|user_id)\}/g, "x"));
+  } catch {
+    throw bad("it must be a relative path of plain segments (no '..', no leading '/')");
+  }
 }
 
 function requireSettings(type: string, config: Record<string, string>) {

@@ -28,7 +28,13 @@ import type { Engine, Handler, Outcome, Session, StatementContext } from "./engi
 import { GroupCommit } from "./group_commit.ts";
 import { ColdTier } from "./cold.ts";
 import { JobRunner } from "./jobs.ts";
-import { compactStatement, flushStatement, registerJobs, startAutoFlush } from "./maintenance.ts";
+import {
+  compactStatement,
+  flushStatement,
+  killStatement,
+  registerJobs,
+  startAutoFlush,
+} from "./maintenance.ts";
 import { lockDataDir } from "./lock.ts";
 import type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
 import { Snowflake } from "./snowflake.ts";
@@ -70,7 +76,7 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   describe,
   flush: flushStatement,
   compact: compactStatement,
-  kill: notYet,
+  kill: killStatement,
   export_user_data: notYet,
   subscribe: notYet,
 };

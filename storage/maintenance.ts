@@ -159,3 +159,13 @@ export const flushStatement: Handler<"flush"> = async (stmt, ctx) => {
     message: `Flush queued for ${rows.length} table(s)`,
   };
 };
+
+export const killStatement: Handler<"kill"> = async (stmt, ctx) => {
+  if (stmt.target === "live_query") {
+    throw new DbError(
+      "UNSUPPORTED",
+      "KILL LIVE QUERY is not available yet in this build (arrives with live queries)",
+    );
+  }
+  return { rowCount: 0, message: await ctx.engine.jobs.kill(stmt.id) };
+};

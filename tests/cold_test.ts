@@ -332,3 +332,27 @@ for (const step of ["flush:after-segment", "flush:after-manifest", "flush:after-
     });
   });
 }
+
+Deno.test("cold: storage path templates cannot escape or collide; KILL JOB of unknown ids", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    for (
+      const template of [
+        "USER_TABLES_TEMPLATE '{namespace}/{table}'", // users would share a directory
+        "SHARED_TABLES_TEMPLATE '../{namespace}/{table}'",
+        "SHARED_TABLES_TEMPLATE '/abs/{namespace}/{table}'",
+        "SHARED_TABLES_TEMPLATE '{namespace}/{tabel}/{table}'",
+      ]
+    ) {
+      await execError(
+        db,
+        `CREATE STORAGE bad TYPE filesystem PATH '${dir}/x' ${template}`,
+        "INVALID_PARAMETER",
+      );
+    }
+    await execError(db, "CREATE STORAGE b/../x TYPE filesystem PATH '/tmp'", "INVALID_SQL");
+    assertEquals(await rowsOf(db, "SELECT storage_id FROM system.storages"), [["local"]]);
+    await execError(db, "KILL JOB 'no-such-job'", "NOT_FOUND");
+    await db.close();
+  });
+});
