@@ -6,41 +6,17 @@
 import { SignJWT } from "jose";
 
 // ---------------------------------------------------------------- asserts
-// Own tiny asserts (JSR's @std/assert is unreachable). Not tests/_util.ts: that one imports the
-// storage engine, and these suites must type-check without it — they only speak HTTP.
+// The project's one set of asserts (tests/_util.ts), re-exported for the suites.
 
-export class AssertionError extends Error {
-  override name = "AssertionError";
-}
-
-/** Renders any value for failure messages. */
-export function show(v: unknown): string {
-  return Deno.inspect(v, { depth: 8, colors: false, strAbbreviateSize: 600 });
-}
-
-export function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new AssertionError(message);
-}
-
-/** Deep equality via Deno.inspect renderings. */
-export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  const a = show(actual);
-  const e = show(expected);
-  if (a !== e) {
-    throw new AssertionError(`${message ? message + "\n" : ""}expected: ${e}\n  actual: ${a}`);
-  }
-}
-
-export function assertStringIncludes(actual: string, expected: string, message?: string): void {
-  assert(
-    actual.includes(expected),
-    `${message ?? ""} expected ${show(actual)} to include ${show(expected)}`,
-  );
-}
-
-export function assertMatch(actual: string, re: RegExp, message?: string): void {
-  assert(re.test(actual), `${message ?? ""} expected ${show(actual)} to match ${re}`);
-}
+export {
+  assert,
+  assertEquals,
+  AssertionError,
+  assertMatch,
+  assertStringIncludes,
+  show,
+} from "../_util.ts";
+import { assert, assertEquals, show } from "../_util.ts";
 
 // ---------------------------------------------------------------- server
 
