@@ -354,51 +354,101 @@ export class ColdTier {
     buffered: TableSource,
     options: ScanOptions,
   ): Promise<Row[]> {
+    // Buffer first (see the file comment), then the manifest and the segments it needs.
+    const newest = bufferVersions(table, buffered, options);
+    const m = await this.manifest(table, userId);
+    const loaded = new Map<SegmentInfo, CachedSegment>();
+    for (const seg of this.#needed(table, m, options)) {
+      loaded.set(seg, await this.#segment(table, userId, seg));
+    }
+    return this.#combine(table, m, newest, loaded, options);
+  }
+
+  /**
+   * The merged rows of a scope in one synchronous step, when its manifest and every segment it
+   * needs are cached (see `preload`); undefined otherwise. Live-query snapshots use it so that
+   * reading and subscribing happen with nothing committed in between.
+   */
+  scanCachedSync(
+    table: TableInfo,
+    userId: string,
+    buffered: TableSource,
+    options: ScanOptions,
+  ): Row[] | undefined {
+    if (!this.hasColdData(table.id, userId)) return undefined;
+    const m = this.#manifests.get(scopeKey(table.id, userId));
+    if (!m) return undefined;
+    const loaded = new Map<SegmentInfo, CachedSegment>();
+    for (const seg of this.#needed(table, m, options)) {
+      const hit = this.#segments.get(this.#cacheKey(table, userId, seg));
+      if (!hit) return undefined;
+      loaded.set(seg, hit);
+    }
+    return this.#combine(table, m, bufferVersions(table, buffered, options), loaded, options);
+  }
+
+  /** Loads a scope's manifest and segments into the caches (before `scanCachedSync`). */
+  async preload(table: TableInfo, userId: string, options: ScanOptions = {}): Promise<void> {
+    const m = await this.manifest(table, userId);
+    for (const seg of this.#needed(table, m, options)) await this.#segment(table, userId, seg);
+  }
+
+  /** The segments a read must look at: pk range for seeks, statistics for scans. */
+  #needed(table: TableInfo, m: Manifest, options: ScanOptions): SegmentInfo[] {
+    const pk = table.schema.pkIndex;
+    if (options.keys) {
+      const pkId = table.schema.columns[pk].id;
+      return m.segments.filter((seg) =>
+        options.keys!.some((key) => key !== null && mayContain(seg, pkId, key, compareBounds))
+      );
+    }
+    // Statistics pruning: a segment that cannot hold a matching row is not read. Its rows' newer
+    // versions elsewhere are covered by tombstones, so skipping it hides nothing.
+    const ranges = this.pruning ? options.ranges : undefined;
+    return ranges ? m.segments.filter((seg) => mayMatch(table, seg, ranges)) : [...m.segments];
+  }
+
+  /** Newest version per key over buffer versions and segment rows; tombstones applied. */
+  #combine(
+    table: TableInfo,
+    m: Manifest,
+    newest: Map<string, Row>,
+    loaded: ReadonlyMap<SegmentInfo, CachedSegment>,
+    options: ScanOptions,
+  ): Row[] {
     const pk = table.schema.pkIndex;
     const seqAt = table.schema.columns.length - 2;
-    const deletedAt = seqAt + 1;
-    // Buffer first (see the file comment), deleted versions too: they hide flushed rows.
-    const newest = new Map<string, Row>();
-    for (const batch of scanSync(buffered, { keys: options.keys, includeDeleted: true })) {
-      for (const r of batch) newest.set(keyString(keyOf(r[pk])), r);
-    }
-    const m = await this.manifest(table, userId);
     const keep = (r: Row) => {
       const k = keyString(keyOf(r[pk]));
       if (isTombstoned(m, k, r[seqAt] as bigint)) return;
       const cur = newest.get(k);
       if (!cur || (cur[seqAt] as bigint) < (r[seqAt] as bigint)) newest.set(k, r);
     };
-    if (options.keys) {
-      const pkId = table.schema.columns[pk].id;
-      for (const key of options.keys) {
-        if (key === null) continue;
-        for (const seg of m.segments) {
-          if (!mayContain(seg, pkId, key, compareBounds)) continue;
-          const cached = await this.#segment(table, userId, seg);
-          cached.index ??= new Map(cached.rows.map((r, i) => [keyString(keyOf(r[pk])), i]));
-          const at = cached.index.get(keyString(keyOf(key)));
+    for (const cached of loaded.values()) {
+      if (options.keys) {
+        cached.index ??= new Map(cached.rows.map((r, i) => [keyString(keyOf(r[pk])), i]));
+        for (const key of options.keys) {
+          const at = key === null ? undefined : cached.index.get(keyString(keyOf(key)));
           if (at !== undefined) keep(cached.rows[at]);
         }
-      }
-    } else {
-      for (const seg of m.segments) {
-        // Statistics pruning: a segment that cannot hold a matching row is not read. Its rows'
-        // newer versions elsewhere are covered by tombstones, so skipping it hides nothing.
-        if (this.pruning && options.ranges && !mayMatch(table, seg, options.ranges)) continue;
+      } else {
         this.segmentsScanned++;
-        for (const r of (await this.#segment(table, userId, seg)).rows) keep(r);
+        for (const r of cached.rows) keep(r);
       }
     }
     const out: Row[] = [];
-    for (const r of newest.values()) if (options.includeDeleted || !r[deletedAt]) out.push(r);
+    for (const r of newest.values()) if (options.includeDeleted || !r[seqAt + 1]) out.push(r);
     return out.sort((a, b) => compareValues(a[pk]!, b[pk]!));
+  }
+
+  #cacheKey(table: TableInfo, userId: string, seg: SegmentInfo): string {
+    return `${table.id}@${table.version}:${this.scopeDir(table, userId)}/${seg.file}`;
   }
 
   /** A segment's rows mapped onto the table's current columns (cached). */
   async #segment(table: TableInfo, userId: string, seg: SegmentInfo): Promise<CachedSegment> {
     const path = `${this.scopeDir(table, userId)}/${seg.file}`;
-    const cacheKey = `${table.id}@${table.version}:${path}`;
+    const cacheKey = this.#cacheKey(table, userId, seg);
     const hit = this.#segments.get(cacheKey);
     if (hit) {
       this.#segments.delete(cacheKey); // LRU: move to the end
@@ -627,6 +677,20 @@ function scopeStats(m: Manifest): ScopeStats {
 
 function scopeKey(tableId: number, userId: string): string {
   return `${tableId}/${userId}`;
+}
+
+/** The buffer's versions of a scope (deleted ones too: they hide flushed rows), by key. */
+function bufferVersions(
+  table: TableInfo,
+  buffered: TableSource,
+  options: ScanOptions,
+): Map<string, Row> {
+  const pk = table.schema.pkIndex;
+  const newest = new Map<string, Row>();
+  for (const batch of scanSync(buffered, { keys: options.keys, includeDeleted: true })) {
+    for (const r of batch) newest.set(keyString(keyOf(r[pk])), r);
+  }
+  return newest;
 }
 
 function scanSync(source: TableSource, options: ScanOptions): Iterable<Row[]> {

@@ -27,6 +27,7 @@ import { deleteRows, insert, select, update } from "./dml.ts";
 import type { Engine, Handler, Outcome, Session, StatementContext } from "./engine.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { ColdTier } from "./cold.ts";
+import { ChangeFeed } from "./changes.ts";
 import { JobRunner } from "./jobs.ts";
 import {
   compactStatement,
@@ -123,7 +124,18 @@ export class Database {
       );
       const cold = new ColdTier(catalog, buffer, store, group);
       const jobs = new JobRunner(store, group);
-      const engine: Engine = { dataDir: dir, store, catalog, buffer, ids, group, cold, jobs };
+      const changes = new ChangeFeed();
+      const engine: Engine = {
+        dataDir: dir,
+        store,
+        catalog,
+        buffer,
+        ids,
+        group,
+        cold,
+        jobs,
+        changes,
+      };
       bootstrap(engine);
       registerJobs(engine);
       jobs.resume();

@@ -19,6 +19,7 @@ import {
 import { coerceValue, literalValue, type Row, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
+import type { Change } from "./changes.ts";
 import { keyOf } from "./buffer.ts";
 import type { Handler, Outcome, StatementContext } from "./engine.ts";
 import { systemTable } from "./system_tables.ts";
@@ -212,6 +213,17 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
     for (let i = 0; i < rows.length; i++) seqs[i] = ids.next();
     const dup = buffer.insert(t, scope, rows, seqs);
     if (dup >= 0) throw duplicate(t, rows[dup]);
+    const { changes } = ctx.engine;
+    if (changes.wants(t.id)) {
+      const list: Change[] = rows.map((values, i) => ({
+        table: t,
+        user: scope,
+        op: "insert",
+        seq: seqs[i],
+        row: [...values, seqs[i], false],
+      }));
+      group.afterCommit(() => changes.emit(list));
+    }
     if (!stmt.returning) {
       return { rowCount: rows.length, message: `Inserted ${rows.length} row(s)` };
     }
@@ -320,6 +332,7 @@ export const update: Handler<"update"> = (stmt, ctx) => {
       const written: Row[] = [];
       const n = t.columns.length;
       const user = scopeOf(t, ctx.session.user);
+      const feed = ctx.engine.changes.wants(t.id) ? [] as Change[] : undefined;
       for (const old of rows) {
         const values = old.slice(0, n);
         for (const s of sets) {
@@ -328,8 +341,11 @@ export const update: Handler<"update"> = (stmt, ctx) => {
         checkNotNull(t, values);
         const seq = ids.next();
         buffer.put(t, user, "update", seq, values, old);
-        written.push([...values, seq, false]);
+        const row: Row = [...values, seq, false];
+        written.push(row);
+        feed?.push({ table: t, user, op: "update", seq, row, old });
       }
+      if (feed) group.afterCommit(() => ctx.engine.changes.emit(feed));
       return returning(t, stmt.returning, written, "Updated", ctx);
     });
   });
@@ -343,7 +359,13 @@ export const deleteRows: Handler<"delete"> = (stmt, ctx) => {
     return andThen(matching(t, stmt.where, ctx), (rows) => {
       const n = t.columns.length;
       const user = scopeOf(t, ctx.session.user);
-      for (const old of rows) buffer.put(t, user, "delete", ids.next(), old.slice(0, n), old);
+      const feed = ctx.engine.changes.wants(t.id) ? [] as Change[] : undefined;
+      for (const old of rows) {
+        const seq = ids.next();
+        buffer.put(t, user, "delete", seq, old.slice(0, n), old);
+        feed?.push({ table: t, user, op: "delete", seq, old });
+      }
+      if (feed) group.afterCommit(() => ctx.engine.changes.emit(feed));
       return returning(t, stmt.returning, rows, "Deleted", ctx);
     });
   });

@@ -1,0 +1,57 @@
+// The change feed: committed inserts, updates and deletes, delivered to listeners (live queries)
+// right after the COMMIT that made them durable, in `_seq` order, one call per statement. A
+// statement only pays for the feed when someone listens to its table.
+
+import type { Row } from "../sql/values.ts";
+import type { TableInfo } from "./catalog.ts";
+
+export type ChangeKind = "insert" | "update" | "delete";
+
+/** One committed row change; rows are full rows (user columns, `_seq`, `_deleted`). */
+export interface Change {
+  readonly table: TableInfo;
+  /** The partition: the user of a USER/STREAM row, "" for SHARED. */
+  readonly user: string;
+  readonly op: ChangeKind;
+  readonly seq: bigint;
+  /** The new version (absent for delete). */
+  readonly row?: Row;
+  /** The previous version (update, delete). */
+  readonly old?: Row;
+}
+
+export type ChangeListener = (changes: readonly Change[]) => void;
+
+export class ChangeFeed {
+  #listeners = new Map<number, Set<ChangeListener>>();
+
+  /** Listens to one table's changes; returns the function that stops listening. */
+  listen(tableId: number, listener: ChangeListener): () => void {
+    let set = this.#listeners.get(tableId);
+    if (!set) this.#listeners.set(tableId, set = new Set());
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(tableId);
+    };
+  }
+
+  /** Whether a write to this table needs to build its changes at all. */
+  wants(tableId: number): boolean {
+    return this.#listeners.has(tableId);
+  }
+
+  /** Delivers one statement's changes (called after its commit). */
+  emit(changes: readonly Change[]): void {
+    if (changes.length === 0) return;
+    const set = this.#listeners.get(changes[0].table.id);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(changes);
+      } catch (err) {
+        console.error("change listener failed:", err);
+      }
+    }
+  }
+}
