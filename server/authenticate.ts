@@ -82,6 +82,11 @@ export class Authenticator {
     return this.#guard(address, () => this.#checkPassword(user, password, address));
   }
 
+  /** An access token sent in a WebSocket `authenticate` message. */
+  accessToken(token: string, address: string): Promise<Principal> {
+    return this.#guard(address, () => this.#checkToken(token, "access", address));
+  }
+
   /** `/auth/refresh`: a refresh token. */
   refresh(token: string, address: string): Promise<Principal> {
     return this.#guard(address, () => this.#checkToken(token, "refresh", address));

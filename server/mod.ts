@@ -1,8 +1,9 @@
-// The HTTP server's door (SPEC §4–§5). It opens the Database of the data directory first, so the
-// directory's lock is held for as long as the server runs and a second process gets the lock
-// error. Routes: healthcheck, SQL, login, refresh; CORS for browser apps (credentials travel in
-// the Authorization header, never cookies, so any origin may call). `runServer` stops gracefully
-// on SIGINT/SIGTERM: it stops accepting, lets in-flight requests finish, then closes the database.
+// The HTTP server's door (SPEC §4–§5, §8). It opens the Database of the data directory first, so
+// the directory's lock is held for as long as the server runs and a second process gets the lock
+// error. Routes: healthcheck, SQL, login, refresh, and the live-query WebSocket `/v1/ws`; CORS for
+// browser apps (credentials travel in the Authorization header, never cookies, so any origin may
+// call). `runServer` stops gracefully on SIGINT/SIGTERM: sockets close, in-flight requests
+// finish, then the database closes.
 
 import { Database } from "../storage/mod.ts";
 import { Tokens, verifyPassword } from "../auth/mod.ts";
@@ -11,6 +12,8 @@ import { Authenticator } from "./authenticate.ts";
 import { type HealthInfo, healthResponse } from "./health.ts";
 import { fail } from "./respond.ts";
 import { jwtSecret } from "./secret.ts";
+import { WsEndpoint } from "./ws.ts";
+import { LiveRegistry } from "../live/mod.ts";
 
 export { healthBody, type HealthInfo, healthResponse } from "./health.ts";
 
@@ -53,6 +56,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     concurrentWriters: true,
   });
   const drain = new Drain();
+  let ws: WsEndpoint;
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     if (options.rootPassword !== undefined) await setRootPassword(db, options.rootPassword);
@@ -66,7 +70,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       trustedProxies: limits.trustedProxies,
       loginFailureLimit: limits.loginFailureLimit,
     });
-    const handler = drain.wrap(router(new Api(db, auth, limits), options.build, performance.now()));
+    ws = new WsEndpoint(new LiveRegistry(db.engine), auth);
+    const handler = drain.wrap(
+      router(new Api(db, auth, limits), ws, options.build, performance.now()),
+    );
     server = Deno.serve({
       hostname: options.hostname,
       port: options.port,
@@ -89,7 +96,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     shutdown() {
       // Requests in flight finish first (Deno's shutdown would cut a body still arriving);
       // new ones meanwhile get 503. Then the listener closes and SQLite is closed cleanly.
-      stopping ??= drain.close().then(() => server.shutdown()).finally(() => db.close());
+      stopping ??= (ws.closeAll(), drain.close()).then(() => server.shutdown()).finally(() =>
+        db.close()
+      );
       return stopping;
     },
   };
@@ -150,7 +159,7 @@ class Drain {
 
 type Route = (req: Request, peer: string, t0: number) => Promise<Response>;
 
-function router(api: Api, build: HealthInfo, startedAt: number) {
+function router(api: Api, ws: WsEndpoint, build: HealthInfo, startedAt: number) {
   const posts: Record<string, Route> = {
     "/v1/api/sql": (req, peer, t0) => api.sql(req, peer, t0),
     "/v1/api/auth/login": (req, peer, t0) => api.login(req, peer, t0),
@@ -166,6 +175,8 @@ function router(api: Api, build: HealthInfo, startedAt: number) {
       res = req.method === "GET" || req.method === "HEAD"
         ? healthResponse(build, startedAt)
         : fail("UNSUPPORTED", `${req.method} is not allowed here; use GET`, t0, 405);
+    } else if (path === "/v1/ws") {
+      res = await ws.handle(req, info.remoteAddr.hostname, t0);
     } else if (posts[path]) {
       res = req.method === "POST"
         ? await posts[path](req, info.remoteAddr.hostname, t0)

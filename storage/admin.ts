@@ -11,7 +11,7 @@ import { systemRows } from "./system_tables.ts";
 import { DEFAULT_FLUSH_POLICY } from "./maintenance.ts";
 import { checkObjectPath } from "./object_store.ts";
 import { tableFacts } from "./authorize.ts";
-import { canRead } from "../auth/mod.ts";
+import { atLeast, canRead } from "../auth/mod.ts";
 
 /** A (namespace, table_name, …) system row as a table name for policy lookups. */
 function tableName(r: readonly unknown[]) {
@@ -234,10 +234,15 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
     case "namespaces":
     case "storages":
     case "users":
-    case "jobs":
-    case "live_queries": {
+    case "jobs": {
       const { columns, rows } = systemRows(e, target.what);
       return table(columns, rows);
+    }
+    case "live_queries": {
+      // Everyone sees their own; dba and system see all (SPEC §3).
+      const { columns, rows } = systemRows(e, target.what);
+      const all = atLeast(ctx.session.role, "dba");
+      return table(columns, all ? rows : rows.filter((r) => r[2] === ctx.session.user));
     }
     case "tables": {
       const { columns, rows } = systemRows(e, "tables");

@@ -13,6 +13,7 @@ import type { ScanOptions, TableSource } from "../sql/source.ts";
 import { compareValues, type Row, type Value } from "../sql/values.ts";
 import { encodeRow, type RowDecoder } from "./codec.ts";
 import type { TableInfo } from "./catalog.ts";
+import type { Change } from "./changes.ts";
 import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
 import type { SqliteStore } from "./sqlite.ts";
 import type { StatementSync } from "node:sqlite";
@@ -269,6 +270,30 @@ export class Buffer {
   dropTable(tableId: number): void {
     this.#store.w("DELETE FROM buffer WHERE table_id = ?").run(tableId);
     this.#store.w("DELETE FROM changelog WHERE table_id = ?").run(tableId);
+  }
+
+  /**
+   * Committed changes of a table after `fromSeq`, in `_seq` order, from the change log (resume of
+   * live queries). `userId` narrows to one partition; null means every user.
+   */
+  changesSince(table: TableInfo, userId: string | null, fromSeq: bigint): Change[] {
+    const sql = `SELECT seq, user_id, op, version, row, old_row FROM changelog
+      WHERE table_id = ? AND seq > ?${userId === null ? "" : " AND user_id = ?"} ORDER BY seq`;
+    const args: (number | bigint | string)[] = [table.id, fromSeq];
+    if (userId !== null) args.push(userId);
+    const out: Change[] = [];
+    const ops = ["", "insert", "update", "delete"] as const;
+    for (const r of this.#store.rows(sql).all(...args)) {
+      const decode = table.decoders.get(Number(r[3]));
+      if (!decode) continue; // written under a schema version that no longer decodes
+      const seq = BigInt(r[0] as bigint);
+      const op = ops[Number(r[2])] as ChangeOp;
+      const row = r[4] ? [...decode(r[4] as Uint8Array), seq, false] : undefined;
+      // The old version's own `_seq` is not logged; the change's seq stands in for ordering.
+      const old = r[5] ? [...decode(r[5] as Uint8Array), seq, false] : undefined;
+      out.push({ table, user: String(r[1]), op, seq, row, old });
+    }
+    return out;
   }
 
   /** Row counts per user for a table (SHOW STATS). */

@@ -55,3 +55,29 @@ export class ChangeFeed {
     }
   }
 }
+
+/** A row of system.live_queries, as the live-query registry reports it. */
+export interface LiveQueryInfo {
+  readonly liveId: string;
+  readonly connectionId: string;
+  readonly user: string;
+  readonly namespace: string;
+  readonly table: string;
+  readonly query: string;
+  readonly options: string;
+  readonly createdAt: number;
+  readonly lastEventAt: number | null;
+  readonly changesSent: number;
+}
+
+/** What the SQL side needs from live queries (SHOW LIVE QUERIES, KILL LIVE QUERY). */
+export interface LiveQueries {
+  list(): LiveQueryInfo[];
+  /** Ends a subscription (its subscriber gets LIVE_QUERY_KILLED); false when unknown. */
+  kill(liveId: string): boolean;
+}
+
+/** Where the live-query registry plugs in once a server runs (storage never imports live/). */
+export class LiveBridge {
+  queries?: LiveQueries;
+}

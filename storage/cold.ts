@@ -194,11 +194,13 @@ export class ColdTier {
     }
     // (4) drop exactly the flushed versions from the buffer; record the scope.
     const final = next;
+    // Every buffered version with `_seq` ≤ the snapshot was taken in (1), and any later write has
+    // a larger `_seq`: so "seq ≤ snapshot" deletes exactly the flushed (key, _seq) versions.
     await this.#group.run(() => {
-      const del = this.#store.w(
-        "DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id = ? AND seq = ?",
-      );
-      for (const r of taken) del.run(table.id, userId, keyOf(r[pkAt]) as never, r[seqAt] as never);
+      if (taken.length) {
+        this.#store.w("DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND seq <= ?")
+          .run(table.id, userId, snapshot);
+      }
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
     crashPoint("flush:after-delete");
@@ -418,6 +420,8 @@ export class ColdTier {
   ): Row[] {
     const pk = table.schema.pkIndex;
     const seqAt = table.schema.columns.length - 2;
+    const fast = this.#disjoint(table, m, newest, loaded, options);
+    if (fast) return fast;
     const keep = (r: Row) => {
       const k = keyString(keyOf(r[pk]));
       if (isTombstoned(m, k, r[seqAt] as bigint)) return;
@@ -439,6 +443,36 @@ export class ColdTier {
     const out: Row[] = [];
     for (const r of newest.values()) if (options.includeDeleted || !r[seqAt + 1]) out.push(r);
     return out.sort((a, b) => compareValues(a[pk]!, b[pk]!));
+  }
+
+  /**
+   * The common case of a flushed scan: nothing buffered, no tombstones, integer keys and segments
+   * whose key ranges do not overlap. Then no key can appear twice, and the segments in key order,
+   * each already sorted, are the answer: no per-row map, no sort.
+   */
+  #disjoint(
+    table: TableInfo,
+    m: Manifest,
+    newest: Map<string, Row>,
+    loaded: ReadonlyMap<SegmentInfo, CachedSegment>,
+    options: ScanOptions,
+  ): Row[] | undefined {
+    const pk = table.schema.columns[table.schema.pkIndex];
+    if (newest.size || m.tombstones.size || options.keys) return undefined;
+    if (!["SMALLINT", "INT", "BIGINT"].includes(pk.type.base)) return undefined;
+    const parts = [...loaded].map(([seg, cached]) => ({ st: seg.stats.get(pk.id), cached }));
+    if (parts.some((p) => !p.st || p.st.min === null || p.st.max === null)) return undefined;
+    parts.sort((a, b) => compareBounds(a.st!.min!, b.st!.min!));
+    for (let i = 1; i < parts.length; i++) {
+      if (compareBounds(parts[i].st!.min!, parts[i - 1].st!.max!) <= 0) return undefined;
+    }
+    const deletedAt = table.schema.columns.length - 1;
+    const out: Row[] = [];
+    for (const p of parts) {
+      this.segmentsScanned++;
+      for (const r of p.cached.rows) if (options.includeDeleted || !r[deletedAt]) out.push(r);
+    }
+    return out;
   }
 
   #cacheKey(table: TableInfo, userId: string, seg: SegmentInfo): string {

@@ -27,7 +27,7 @@ import { deleteRows, insert, select, update } from "./dml.ts";
 import type { Engine, Handler, Outcome, Session, StatementContext } from "./engine.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { ColdTier } from "./cold.ts";
-import { ChangeFeed } from "./changes.ts";
+import { ChangeFeed, LiveBridge } from "./changes.ts";
 import { JobRunner } from "./jobs.ts";
 import {
   compactStatement,
@@ -135,6 +135,7 @@ export class Database {
         cold,
         jobs,
         changes,
+        live: new LiveBridge(),
       };
       bootstrap(engine);
       registerJobs(engine);

@@ -6,7 +6,7 @@ import type { Role } from "../auth/mod.ts";
 import type { TypeName } from "../sql/ast.ts";
 import type { ResultColumn, Row, Value } from "../sql/values.ts";
 import type { Buffer } from "./buffer.ts";
-import type { ChangeFeed } from "./changes.ts";
+import type { ChangeFeed, LiveBridge } from "./changes.ts";
 import type { ColdTier } from "./cold.ts";
 import type { JobRunner } from "./jobs.ts";
 import type { Catalog } from "./catalog.ts";
@@ -27,6 +27,8 @@ export interface Engine {
   readonly jobs: JobRunner;
   /** Committed changes for live queries. */
   readonly changes: ChangeFeed;
+  /** The live-query registry, when a server runs one. */
+  readonly live: LiveBridge;
 }
 
 /** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role

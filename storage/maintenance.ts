@@ -162,10 +162,10 @@ export const flushStatement: Handler<"flush"> = async (stmt, ctx) => {
 
 export const killStatement: Handler<"kill"> = async (stmt, ctx) => {
   if (stmt.target === "live_query") {
-    throw new DbError(
-      "UNSUPPORTED",
-      "KILL LIVE QUERY is not available yet in this build (arrives with live queries)",
-    );
+    if (!ctx.engine.live.queries?.kill(stmt.id)) {
+      throw new DbError("NOT_FOUND", `Live query "${stmt.id}" does not exist`);
+    }
+    return { rowCount: 0, message: `Live query ${stmt.id} killed` };
   }
   return { rowCount: 0, message: await ctx.engine.jobs.kill(stmt.id) };
 };

@@ -2,3 +2,8 @@
 
 export { Database, type DatabaseOptions } from "./database.ts";
 export type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
+export type { Change, ChangeKind, LiveQueries, LiveQueryInfo } from "./changes.ts";
+export type { TableInfo } from "./catalog.ts";
+export type { Engine } from "./engine.ts";
+export { authorizeStatement } from "./authorize.ts";
+export { scopeOf } from "./dml.ts";

@@ -29,6 +29,11 @@ export class Snowflake {
     }
   }
 
+  /** The last id handed out (or the floor): every later write has a larger `_seq`. */
+  last(): bigint {
+    return (BigInt(this.#lastMs) << 22n) | (BigInt(this.nodeId) << 12n) | BigInt(this.#counter);
+  }
+
   /** The next id. */
   next(): bigint {
     const now = Date.now() - SNOWFLAKE_EPOCH_MS;

@@ -171,7 +171,19 @@ const SYSTEM_TABLES: Record<string, SystemTable> = {
       ["last_event_at", T.ts],
       ["changes_sent", T.bigint],
     ],
-    rows: () => [], // live queries arrive with the WebSocket issue
+    rows: (e) =>
+      (e.live.queries?.list() ?? []).map((q) => [
+        q.liveId,
+        q.connectionId,
+        q.user,
+        q.namespace,
+        q.table,
+        q.query,
+        q.options,
+        msToNs(q.createdAt),
+        msToNs(q.lastEventAt),
+        BigInt(q.changesSent),
+      ]),
   },
   stats: {
     columns: [["metric_name", T.text], ["metric_value", T.text]],

@@ -1,12 +1,13 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http (run one part; the other part's results are kept from
-// results.json), --quick (small sizes, for a smoke run: prints only, so it never overwrites the
-// recorded numbers).
+// BENCHMARKS.md. Flags: --only core|http|cold (run one part; the other parts' results are kept
+// from results.json), --quick (small sizes, for a smoke run: prints only, so it never overwrites
+// the recorded numbers).
 
 import { parseArgs } from "node:util";
 import { runCoreBench } from "./core.ts";
 import { runHttpBench } from "./http.ts";
-import { benchmarksMd, coreTable, httpTable, type Results } from "./_report.ts";
+import { runColdBench } from "./cold.ts";
+import { benchmarksMd, coldTable, coreTable, httpTable, type Results } from "./_report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -14,10 +15,12 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-if (values.only !== undefined && values.only !== "core" && values.only !== "http") {
-  console.error(`--only must be core or http, got ${values.only}`);
+const PARTS = ["core", "http", "cold"];
+if (values.only !== undefined && !PARTS.includes(values.only)) {
+  console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
 }
+const runs = (part: string) => values.only === undefined || values.only === part;
 const scale = values.quick ? 0.05 : 1;
 const resultsFile = new URL("./results.json", import.meta.url);
 
@@ -35,20 +38,27 @@ async function previous(): Promise<Results> {
 }
 
 const results = await previous();
-if (values.only !== "http") {
+if (runs("core")) {
   const started = new Date().toISOString();
   console.log(`core engine benchmark (scale ${scale}) …`);
   const core = await runCoreBench(scale);
   console.log(coreTable(core));
   results.core = { started, scale, results: core };
 }
-if (values.only !== "core") {
+if (runs("http")) {
   const started = new Date().toISOString();
   console.log(`HTTP benchmark (scale ${scale}) …`);
   const http = await runHttpBench(scale);
   console.log(httpTable(http));
   if (http.kalamdbError) console.log(`KalamDB-TS server not measured:\n${http.kalamdbError}`);
   results.http = { started, scale, results: http };
+}
+if (runs("cold")) {
+  const started = new Date().toISOString();
+  console.log(`cold-tier benchmark (scale ${scale}) …`);
+  const cold = await runColdBench(scale);
+  console.log(coldTable(cold));
+  results.cold = { started, scale, results: cold };
 }
 
 if (!values.quick) {

@@ -1,0 +1,88 @@
+// A live query: one SELECT over one table, any column list and any WHERE of the expression
+// language (SPEC §8). Compiled once into a row filter and a projection over the table's full
+// rows; both the snapshot and every change go through the same two functions, for USER, SHARED
+// and STREAM tables alike. Joins, grouping, ordering and limits answer UNSUPPORTED.
+
+import {
+  type EvalContext,
+  parseSql,
+  predicate,
+  projectReturning,
+  type ResultColumn,
+  type Row,
+  type SelectStmt,
+  tableScope,
+  toJsonValue,
+  type TypeName,
+  visitExpr,
+} from "../sql/mod.ts";
+import { DbError } from "../errors.ts";
+import type { TableInfo } from "../storage/mod.ts";
+
+export interface LiveQuery {
+  readonly stmt: SelectStmt;
+  readonly namespace: string;
+  readonly table: string;
+}
+
+export interface CompiledLive {
+  readonly schema: readonly ResultColumn[];
+  matches(row: Row): boolean;
+  /** The projected row as a JSON object (names → wire values). */
+  project(row: Row): Record<string, unknown>;
+}
+
+/** Parses and checks the subscription SQL; throws INVALID_SQL / UNSUPPORTED. */
+export function parseLiveQuery(sql: string): LiveQuery {
+  const { statements, diagnostics } = parseSql(sql);
+  if (diagnostics.length) {
+    const d = diagnostics[0];
+    throw new DbError(d.code, d.message, d);
+  }
+  if (statements.length !== 1 || statements[0].statement.kind !== "select") {
+    throw new DbError("INVALID_SQL", "A subscription is exactly one SELECT statement");
+  }
+  const stmt = statements[0].statement as SelectStmt;
+  const unsupported = (what: string) =>
+    new DbError("UNSUPPORTED", `Live queries do not support ${what}; subscribe to one table`);
+  if (!stmt.from || stmt.from.kind !== "table_ref") {
+    throw unsupported(stmt.from?.kind === "join" ? "JOIN" : "subqueries in FROM");
+  }
+  if (stmt.groupBy.length || stmt.having) throw unsupported("GROUP BY / HAVING");
+  if (stmt.orderBy.length) throw unsupported("ORDER BY (changes arrive in _seq order)");
+  if (stmt.limit || stmt.offset) throw unsupported("LIMIT / OFFSET (use options.last_rows)");
+  if (stmt.distinct) throw unsupported("DISTINCT");
+  for (const e of [...stmt.items.map((i) => i.expr), ...(stmt.where ? [stmt.where] : [])]) {
+    visitExpr(e, (x) => {
+      if (x.kind === "subquery" || x.kind === "exists" || x.kind === "in_subquery") {
+        throw unsupported("subqueries");
+      }
+      if (x.kind === "func" && ["COUNT", "SUM", "AVG", "MIN", "MAX"].includes(x.name)) {
+        throw unsupported("aggregates");
+      }
+    });
+  }
+  return { stmt, namespace: stmt.from.table.namespace, table: stmt.from.table.name };
+}
+
+/** Compiles a live query against the table's current schema for one subscriber. */
+export function compileLive(q: LiveQuery, table: TableInfo, ctx: EvalContext): CompiledLive {
+  const alias = q.stmt.from?.kind === "table_ref" ? q.stmt.from.alias : undefined;
+  const schema = alias ? { ...table.schema, name: alias } : table.schema;
+  const test = q.stmt.where ? predicate(q.stmt.where, tableScope(schema)) : () => true;
+  const p = projectReturning(q.stmt.items, schema, ctx);
+  const names = p.columns.map((c) => c.name);
+  const types: readonly TypeName[] = p.types;
+  const deletedAt = table.schema.columns.length - 1;
+  return {
+    schema: p.columns,
+    // Soft-deleted versions never match: they are how deletes look in the buffer.
+    matches: (row) => !row[deletedAt] && test(row, ctx),
+    project(row) {
+      const values = p.project(row);
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) out[names[i]] = toJsonValue(values[i], types[i]);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,243 @@
+// `/v1/ws` (SPEC §8): the WebSocket protocol on top of the live-query registry. Authentication
+// comes from the upgrade request's Authorization header or from a first `authenticate` message
+// within 5 s (token, user + password, or nothing = anonymous). Each socket queues its outgoing
+// messages and sends what is pending as one frame per microtask turn (a JSON array when there is
+// more than one), so a commit that touches many subscriptions costs one send per socket. The
+// queue is bounded: a socket that stops reading makes its subscriptions overflow
+// (SUBSCRIPTION_OVERFLOW) instead of growing the server's memory.
+
+import type { Principal } from "../auth/mod.ts";
+import type { LiveConnection, LiveRegistry } from "../live/mod.ts";
+import { DbError, toDbError } from "../errors.ts";
+import { ANONYMOUS, type Authenticator } from "./authenticate.ts";
+import { errorResponse } from "./respond.ts";
+
+export interface WsOptions {
+  /** Time to send `authenticate` when the upgrade carried no credentials (default 5 s). */
+  readonly authTimeoutMs?: number;
+  /** A socket that sends nothing for this long is closed (default 5 min). */
+  readonly idleTimeoutMs?: number;
+  /** Messages queued for one socket before its subscriptions overflow (default 10,000). */
+  readonly maxQueue?: number;
+  /** Bytes the socket may hold unsent before its subscriptions overflow (default 8 MiB). */
+  readonly maxBuffered?: number;
+}
+
+export class WsEndpoint {
+  #registry: LiveRegistry;
+  #auth: Authenticator;
+  #options: Required<WsOptions>;
+  #sockets = new Set<Socket>();
+  #counter = 0;
+
+  constructor(registry: LiveRegistry, auth: Authenticator, options: WsOptions = {}) {
+    this.#registry = registry;
+    this.#auth = auth;
+    this.#options = {
+      authTimeoutMs: options.authTimeoutMs ?? 5000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      maxQueue: options.maxQueue ?? 10_000,
+      maxBuffered: options.maxBuffered ?? 8 * 1024 * 1024,
+    };
+  }
+
+  /** The upgrade request; a failed Authorization header is answered before upgrading. */
+  async handle(req: Request, peer: string, t0: number): Promise<Response> {
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(
+        new DbError("INVALID_PARAMETER", "This endpoint speaks WebSocket (Upgrade: websocket)"),
+        t0,
+        [],
+        426,
+      );
+    }
+    const address = this.#auth.address(req, peer);
+    let principal: Principal | undefined;
+    if (req.headers.has("authorization")) {
+      try {
+        principal = await this.#auth.request(req, address);
+      } catch (err) {
+        return errorResponse(toDbError(err), t0);
+      }
+    }
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    const conn = new Socket(this, socket, `ws-${(this.#counter++).toString(36)}`, address);
+    this.#sockets.add(conn);
+    socket.onopen = () => {
+      if (principal) conn.authenticated(principal);
+      else conn.awaitAuthentication(this.#options.authTimeoutMs);
+    };
+    socket.onmessage = (ev) => conn.receive(ev.data);
+    socket.onclose = () => this.#closed(conn);
+    socket.onerror = () => this.#closed(conn);
+    return response;
+  }
+
+  /** Closes every socket (server shutdown). */
+  closeAll(): void {
+    for (const s of this.#sockets) s.close(1001, "server shutting down");
+  }
+
+  get registry(): LiveRegistry {
+    return this.#registry;
+  }
+  get auth(): Authenticator {
+    return this.#auth;
+  }
+  get options(): Required<WsOptions> {
+    return this.#options;
+  }
+
+  #closed(conn: Socket): void {
+    if (!this.#sockets.delete(conn)) return;
+    conn.dispose();
+    this.#registry.dropConnection(conn);
+  }
+}
+
+type Message = Record<string, unknown>;
+
+class Socket implements LiveConnection {
+  readonly id: string;
+  #endpoint: WsEndpoint;
+  #ws: WebSocket;
+  #address: string;
+  #principal?: Principal;
+  #pending: Message[] = [];
+  #scheduled = false;
+  #authTimer?: ReturnType<typeof setTimeout>;
+  #idleTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(endpoint: WsEndpoint, ws: WebSocket, id: string, address: string) {
+    this.#endpoint = endpoint;
+    this.#ws = ws;
+    this.id = id;
+    this.#address = address;
+  }
+
+  get principal(): Principal {
+    return this.#principal ?? ANONYMOUS;
+  }
+
+  send(message: Message): boolean {
+    const { maxQueue, maxBuffered } = this.#endpoint.options;
+    if (this.#ws.readyState !== WebSocket.OPEN) return true; // closing: nothing to keep
+    const full = this.#pending.length >= maxQueue || this.#ws.bufferedAmount > maxBuffered;
+    if (full && message.type !== "error") return false;
+    this.#pending.push(message);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return true;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#ws.send(JSON.stringify(batch.length === 1 ? batch[0] : batch));
+  }
+
+  authenticated(principal: Principal): void {
+    clearTimeout(this.#authTimer);
+    this.#principal = principal;
+    this.send({ type: "auth_success", user: principal.user, role: principal.role });
+    this.#touch();
+  }
+
+  awaitAuthentication(ms: number): void {
+    this.#authTimer = setTimeout(() =>
+      this.#authFailed(
+        new DbError(
+          "UNAUTHORIZED",
+          `No authenticate message within ${ms} ms`,
+        ),
+      ), ms);
+  }
+
+  receive(data: unknown): void {
+    this.#touch();
+    let msg: Message;
+    try {
+      msg = JSON.parse(String(data));
+      if (typeof msg !== "object" || msg === null || Array.isArray(msg)) throw new Error();
+    } catch {
+      this.send({ type: "error", code: "INVALID_PARAMETER", message: "Messages are JSON objects" });
+      return;
+    }
+    if (!this.#principal) return void this.#authenticate(msg);
+    const id = typeof msg.id === "string" ? msg.id : undefined;
+    const fail = (err: unknown) => {
+      const e = toDbError(err);
+      if (!(err instanceof DbError)) console.error("live query error:", err);
+      this.send({ type: "error", id, code: e.code, message: e.message });
+    };
+    const { registry } = this.#endpoint;
+    switch (msg.type) {
+      case "ping":
+        this.send({ type: "pong" });
+        return;
+      case "subscribe":
+        if (!id || typeof msg.sql !== "string") {
+          return fail(new DbError("INVALID_PARAMETER", 'subscribe needs "id" and "sql" strings'));
+        }
+        registry.subscribe(this, id, msg.sql, (msg.options ?? {}) as never).catch(fail);
+        return;
+      case "unsubscribe":
+        if (!id || !registry.unsubscribe(this, id)) {
+          return fail(new DbError("NOT_FOUND", `No subscription "${id}" on this socket`));
+        }
+        this.send({ type: "unsubscribed", id });
+        return;
+      case "authenticate":
+        return fail(new DbError("INVALID_PARAMETER", "This socket is already authenticated"));
+      default:
+        return fail(new DbError("INVALID_PARAMETER", `Unknown message type ${String(msg.type)}`));
+    }
+  }
+
+  async #authenticate(msg: Message): Promise<void> {
+    if (msg.type !== "authenticate") {
+      return this.#authFailed(new DbError("UNAUTHORIZED", "Authenticate first"));
+    }
+    const { auth } = this.#endpoint;
+    try {
+      if (typeof msg.token === "string") {
+        this.authenticated(await auth.accessToken(msg.token, this.#address));
+      } else if (typeof msg.user === "string") {
+        const password = typeof msg.password === "string" ? msg.password : "";
+        this.authenticated(await auth.login(msg.user, password, this.#address));
+      } else {
+        this.authenticated(ANONYMOUS);
+      }
+    } catch (err) {
+      this.#authFailed(toDbError(err));
+    }
+  }
+
+  #authFailed(err: DbError): void {
+    clearTimeout(this.#authTimer);
+    this.send({ type: "auth_error", code: err.code, message: err.message });
+    queueMicrotask(() => this.close(1008, "authentication failed"));
+  }
+
+  #touch(): void {
+    clearTimeout(this.#idleTimer);
+    const ms = this.#endpoint.options.idleTimeoutMs;
+    this.#idleTimer = setTimeout(() => this.close(1000, "idle timeout"), ms);
+  }
+
+  close(code: number, reason: string): void {
+    this.#flush();
+    try {
+      this.#ws.close(code, reason);
+    } catch { /* already closed */ }
+  }
+
+  dispose(): void {
+    clearTimeout(this.#authTimer);
+    clearTimeout(this.#idleTimer);
+  }
+}

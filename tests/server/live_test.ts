@@ -1,0 +1,274 @@
+// Live queries end to end (SPEC §8): a real server, real WebSocket clients. Authentication
+// (header, message, anonymous, failure), snapshot + ack, insert/update/delete with filter
+// enter/leave and projection, per-user isolation, gap-free subscription under a concurrent
+// writer, resume with from_seq, all-users subscriptions, errors, KILL LIVE QUERY, SHOW LIVE
+// QUERIES, and 1,000 subscriptions on one socket. Events are awaited, never slept for.
+
+import { assert, assertEquals, basic, ROOT, startServer, type TestServer } from "./_server.ts";
+import { assertNoChange, LiveClient } from "./_live.ts";
+
+async function setup(server: TestServer): Promise<void> {
+  await server.root(`CREATE NAMESPACE app;
+    CREATE USER alice WITH PASSWORD 'alice-pw' ROLE user;
+    CREATE USER bob WITH PASSWORD 'bob-pw' ROLE user;
+    CREATE USER svc WITH PASSWORD 'svc-pw' ROLE service;
+    CREATE USER boss WITH PASSWORD 'boss-pw' ROLE dba;
+    CREATE USER TABLE app.msgs (id BIGINT PRIMARY KEY, room TEXT, body TEXT, n INT);
+    CREATE SHARED TABLE app.news (id BIGINT PRIMARY KEY, title TEXT) WITH (ACCESS_LEVEL = 'PUBLIC')`);
+}
+
+const ALICE = basic("alice", "alice-pw");
+const BOB = basic("bob", "bob-pw");
+
+Deno.test("live: authentication by header, message, anonymous; failures close", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    const byHeader = await LiveClient.open(server.url, ALICE);
+    assertEquals(
+      await byHeader.next((m) => m.type === "auth_success"),
+      { type: "auth_success", user: "alice", role: "user" },
+    );
+    const byMessage = await LiveClient.open(server.url);
+    byMessage.send({ type: "authenticate", user: "bob", password: "bob-pw" });
+    assertEquals((await byMessage.next((m) => m.type.startsWith("auth"))).user, "bob");
+    const token = await server.token("svc", "svc-pw");
+    const byToken = await LiveClient.open(server.url);
+    byToken.send({ type: "authenticate", token: token.slice("Bearer ".length) });
+    assertEquals((await byToken.next((m) => m.type.startsWith("auth"))).role, "service");
+    const anon = await LiveClient.open(server.url);
+    anon.send({ type: "authenticate" });
+    assertEquals((await anon.next((m) => m.type.startsWith("auth"))).role, "anonymous");
+    // Anonymous may subscribe to PUBLIC shared tables only.
+    assertEquals(
+      (await anon.subscribe("n", "SELECT title FROM app.news")).ack.type,
+      "subscription_ack",
+    );
+    const denied = await anon.subscribe("m", "SELECT id FROM app.msgs");
+    assertEquals([denied.ack.type, denied.ack.code], ["error", "PERMISSION_DENIED"]);
+    const wrong = await LiveClient.open(server.url);
+    wrong.send({ type: "authenticate", user: "alice", password: "nope" });
+    const err = await wrong.next((m) => m.type.startsWith("auth"));
+    assertEquals([err.type, err.code], ["auth_error", "UNAUTHORIZED"]);
+    await wrong.closed();
+    for (const c of [byHeader, byMessage, byToken, anon]) await c.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("live: snapshot, changes, filter enter/leave, projection, isolation", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    await server.sql(
+      "INSERT INTO app.msgs (id, room, body, n) VALUES (1, 'a', 'hello', 1), (2, 'b', 'other', 1)",
+      { auth: ALICE },
+    );
+    const alice = await LiveClient.open(server.url, ALICE);
+    const { ack, rows } = await alice.subscribe(
+      "s1",
+      "SELECT id, body FROM app.msgs WHERE room = 'a'",
+    );
+    assertEquals(ack.schema, [{ name: "id", type: "BIGINT" }, { name: "body", type: "TEXT" }]);
+    assert(/^\d+$/.test(ack.snapshot_seq) && ack.resumed === false, JSON.stringify(ack));
+    assertEquals(rows, [{ id: "1", body: "hello" }]);
+    const write = async (sql: string, auth = ALICE) => {
+      const r = await server.sql(sql, { auth });
+      assertEquals(r.status, 200, r.text);
+    };
+    await write("INSERT INTO app.msgs (id, room, body, n) VALUES (3, 'a', 'new', 1)");
+    await write("UPDATE app.msgs SET body = 'edited' WHERE id = 1");
+    await write("UPDATE app.msgs SET room = 'a' WHERE id = 2"); // enters the filter
+    await write("UPDATE app.msgs SET room = 'z' WHERE id = 3"); // leaves it
+    await write("DELETE FROM app.msgs WHERE id = 1");
+    await write("INSERT INTO app.msgs (id, room, body, n) VALUES (99, 'a', 'bob', 1)", BOB);
+    const changes = await alice.collect("s1", "change", 5);
+    assertEquals(
+      changes.map((c) => [c.op, c.rows, c.old_rows]),
+      [
+        ["insert", [{ id: "3", body: "new" }], undefined],
+        ["update", [{ id: "1", body: "edited" }], [{ id: "1", body: "hello" }]],
+        ["insert", [{ id: "2", body: "other" }], undefined],
+        ["delete", [], [{ id: "3", body: "new" }]],
+        ["delete", [], [{ id: "1", body: "edited" }]],
+      ],
+    );
+    const seqs = changes.map((c) => BigInt(c.seq));
+    assert(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), "changes in _seq order");
+    assert(seqs[0] > BigInt(ack.snapshot_seq), "changes after the snapshot");
+    // Bob's row went to bob's partition: alice's own next write arrives, bob's never did.
+    await write("INSERT INTO app.msgs (id, room, body, n) VALUES (4, 'a', 'last', 1)");
+    await alice.collect("s1", "change", 6);
+    assertNoChange(alice, "s1", (m) => m.rows?.[0]?.id === "99");
+    alice.send({ type: "unsubscribe", id: "s1" });
+    await alice.next((m) => m.type === "unsubscribed" && m.id === "s1");
+    await write("INSERT INTO app.msgs (id, room, body, n) VALUES (5, 'a', 'after', 1)");
+    await alice.roundTrip();
+    assertEquals(alice.of("s1", "change").length, 6);
+    await alice.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("live: no gap, no duplicate while a writer inserts during the subscription", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    const N = 300;
+    let next = 1;
+    const writer = (async () => {
+      while (next <= N) {
+        const batch = [next++, next++, next++].filter((i) => i <= N);
+        const values = batch.map((i) => `(${i}, 'a', 'm${i}', ${i})`).join(", ");
+        const r = await server.sql(`INSERT INTO app.msgs (id, room, body, n) VALUES ${values}`, {
+          auth: ALICE,
+        });
+        assertEquals(r.status, 200, r.text);
+      }
+    })();
+    const alice = await LiveClient.open(server.url, ALICE);
+    while (next < N / 3) await alice.roundTrip(); // subscribe mid-stream
+    const { rows } = await alice.subscribe("g", "SELECT n FROM app.msgs");
+    await writer;
+    const seen = rows.map((r) => r.n);
+    for (let i = 0; i < 1000 && seen.length < N; i++) {
+      await alice.roundTrip(); // every change committed so far has been sent before the pong
+      seen.length = rows.length;
+      for (const c of alice.of("g", "change")) seen.push(...c.rows.map((r: { n: number }) => r.n));
+    }
+    assertEquals(seen.length, N, "each number exactly once");
+    assertEquals(
+      [...new Set(seen)].sort((a, b) => a - b),
+      Array.from({ length: N }, (_, i) => i + 1),
+    );
+    assert(rows.length > 0 && rows.length < N, `snapshot held ${rows.length} of ${N}`);
+    await alice.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("live: resume from_seq replays inserts, updates and deletes exactly once", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    const first = await LiveClient.open(server.url, ALICE);
+    await first.subscribe("r", "SELECT id, body FROM app.msgs");
+    await server.sql("INSERT INTO app.msgs (id, room, body, n) VALUES (1, 'a', 'one', 1)", {
+      auth: ALICE,
+    });
+    const [seen] = await first.collect("r", "change", 1);
+    await first.close();
+    for (
+      const sql of [
+        "INSERT INTO app.msgs (id, room, body, n) VALUES (2, 'a', 'two', 1)",
+        "UPDATE app.msgs SET body = 'uno' WHERE id = 1",
+        "DELETE FROM app.msgs WHERE id = 2",
+      ]
+    ) assertEquals((await server.sql(sql, { auth: ALICE })).status, 200);
+    await server.sql("INSERT INTO app.msgs (id, room, body, n) VALUES (7, 'a', 'bob', 1)", {
+      auth: BOB,
+    });
+    const again = await LiveClient.open(server.url, ALICE);
+    const { ack } = await again.subscribe("r", "SELECT id, body FROM app.msgs", {
+      from_seq: seen.seq,
+    });
+    assertEquals(ack.resumed, true);
+    const replay = await again.collect("r", "change", 3);
+    assertEquals(replay.map((c) => [c.op, c.rows[0]?.id ?? c.old_rows[0].id]), [
+      ["insert", "2"],
+      ["update", "1"],
+      ["delete", "2"],
+    ]);
+    await server.sql("INSERT INTO app.msgs (id, room, body, n) VALUES (3, 'a', 'live', 1)", {
+      auth: ALICE,
+    });
+    const after = await again.collect("r", "change", 4);
+    assertEquals(after[3].rows, [{ id: "3", body: "live" }]);
+    await again.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("live: all-users subscriptions, errors, KILL and SHOW LIVE QUERIES", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    const svc = await LiveClient.open(server.url, basic("svc", "svc-pw"));
+    await svc.subscribe("all", "SELECT id FROM app.msgs", { all_users: true });
+    await server.sql("INSERT INTO app.msgs (id, room, body, n) VALUES (1, 'a', 'x', 1)", {
+      auth: ALICE,
+    });
+    await server.sql("INSERT INTO app.msgs (id, room, body, n) VALUES (2, 'a', 'y', 1)", {
+      auth: BOB,
+    });
+    const changes = await svc.collect("all", "change", 2);
+    assertEquals(changes.map((c) => [c.user, c.rows[0].id]), [["alice", "1"], ["bob", "2"]]);
+    const alice = await LiveClient.open(server.url, ALICE);
+    const errors = [
+      ["SELECT id FROM app.msgs", { all_users: true }, "PERMISSION_DENIED"],
+      ["SELECT * FROM system.users", {}, "PERMISSION_DENIED"],
+      ["SELECT m.id FROM app.msgs m JOIN app.news n ON m.id = n.id", {}, "UNSUPPORTED"],
+      ["SELECT id FROM app.msgs ORDER BY id", {}, "UNSUPPORTED"],
+      ["SELECT COUNT(*) FROM app.msgs", {}, "UNSUPPORTED"],
+      ["SELEC id FROM app.msgs", {}, "INVALID_SQL"],
+    ] as const;
+    for (const [sql, options, code] of errors) {
+      const { ack } = await alice.subscribe(`e-${code}-${sql.length}`, sql, options);
+      assertEquals([ack.type, ack.code], ["error", code], sql);
+    }
+    const missing = await svc.subscribe("missing", "SELECT id FROM app.nope");
+    assertEquals(missing.ack.code, "TABLE_NOT_FOUND");
+    const { ack } = await alice.subscribe("mine", "SELECT id FROM app.msgs");
+    const own = await server.sql("SHOW LIVE QUERIES", { auth: ALICE });
+    assertEquals(own.body.results[0].rows.map((r: unknown[]) => r[0]), [ack.live_id]);
+    const boss = basic("boss", "boss-pw");
+    const all = await server.sql("SELECT live_id, user_id FROM system.live_queries", {
+      auth: boss,
+    });
+    assertEquals(all.body.results[0].rows.length, 2);
+    const denied = await server.sql(`KILL LIVE QUERY '${ack.live_id}'`, { auth: ALICE });
+    assertEquals(denied.body.error.code, "PERMISSION_DENIED");
+    const killed = await server.sql(`KILL LIVE QUERY '${ack.live_id}'`, { auth: boss });
+    assertEquals(killed.status, 200, killed.text);
+    const notice = await alice.next((m) => m.id === "mine" && m.type === "error");
+    assertEquals(notice.code, "LIVE_QUERY_KILLED");
+    await svc.close();
+    // A closed socket's subscriptions vanish (the close is processed asynchronously: poll).
+    let left = -1;
+    for (let i = 0; i < 200 && left !== 0; i++) {
+      const r = await server.sql("SELECT COUNT(*) FROM system.live_queries", { auth: ROOT });
+      left = Number(r.body.results[0].rows[0][0]);
+    }
+    assertEquals(left, 0);
+    await alice.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("live: 1,000 subscriptions on one socket each get the change", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    const alice = await LiveClient.open(server.url, ALICE);
+    for (let i = 0; i < 1000; i++) {
+      alice.send({ type: "subscribe", id: `s${i}`, sql: `SELECT id FROM app.msgs WHERE n = ${i}` });
+    }
+    while (alice.messages.filter((m) => m.type === "subscription_ack").length < 1000) {
+      await alice.roundTrip();
+    }
+    const values = Array.from({ length: 1000 }, (_, i) => `(${i + 1}, 'a', 'b', ${i})`).join(", ");
+    await server.sql(`INSERT INTO app.msgs (id, room, body, n) VALUES ${values}`, { auth: ALICE });
+    while (alice.messages.filter((m) => m.type === "change").length < 1000) await alice.roundTrip();
+    const changes = alice.messages.filter((m) => m.type === "change");
+    assertEquals(changes.length, 1000);
+    assert(changes.every((c) => c.rows[0].id === String(Number(c.id.slice(1)) + 1)), "routing");
+    await alice.close();
+  } finally {
+    await server.stop();
+  }
+});
