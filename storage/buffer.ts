@@ -59,7 +59,7 @@ export function keyOf(v: Value): Value {
 }
 
 /** The smallest `_seq` a stream row may have to be visible now. */
-function ttlFloor(table: TableInfo): bigint {
+export function ttlFloor(table: TableInfo): bigint {
   if (table.tableType !== "STREAM" || table.ttlSeconds === null) return 0n;
   const ms = Date.now() - table.ttlSeconds * 1000 - SNOWFLAKE_EPOCH_MS;
   return ms <= 0 ? 0n : BigInt(ms) << 22n;
@@ -294,6 +294,24 @@ export class Buffer {
       out.push({ table, user: String(r[1]), op, seq, row, old });
     }
     return out;
+  }
+
+  /** How many of a STREAM table's rows are past their TTL (invisible, not yet evicted). */
+  expiredCount(table: TableInfo): number {
+    const floor = ttlFloor(table);
+    if (floor === 0n) return 0;
+    const r = this.#store.rows("SELECT COUNT(*) FROM buffer WHERE table_id = ? AND seq < ?")
+      .get(table.id, floor);
+    return Number(r?.[0] ?? 0);
+  }
+
+  /** Physically removes a STREAM table's expired rows (inside a write); returns how many. */
+  evictExpired(table: TableInfo): number {
+    const floor = ttlFloor(table);
+    if (floor === 0n) return 0;
+    const r = this.#store.w("DELETE FROM buffer WHERE table_id = ? AND seq < ?")
+      .run(table.id, floor);
+    return Number(r.changes);
   }
 
   /** Row counts per user for a table (SHOW STATS). */

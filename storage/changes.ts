@@ -1,6 +1,7 @@
 // The change feed: committed inserts, updates and deletes, delivered to listeners (live queries)
-// right after the COMMIT that made them durable, in `_seq` order, one call per statement. A
-// statement only pays for the feed when someone listens to its table.
+// right after the COMMIT that made them durable, in `_seq` order, one call per statement.
+// Whether a table has listeners is asked at commit time (a subscription may register between a
+// write and its commit); a multi-row insert builds its change objects only then.
 
 import type { Row } from "../sql/values.ts";
 import type { TableInfo } from "./catalog.ts";

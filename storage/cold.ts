@@ -176,11 +176,22 @@ export class ColdTier {
       await store.put(`${dir}/${file}`, bytes);
       crashPoint("flush:after-segment");
       // Tombstones: keys of this segment that an older segment may also hold.
+      // Only segments whose key range overlaps the new one's can hold such keys (none, for the
+      // usual ever-growing Snowflake ids), so most flushes skip the per-row check entirely.
       const pkId = table.schema.columns[pkAt].id;
+      const own = segment.stats.get(pkId);
+      const overlapping = manifest.segments.filter((s) => {
+        const st = s.stats.get(pkId);
+        if (!own || own.min === null || own.max === null || !st || st.min === null) return true;
+        if (st.max === null) return true;
+        return compareBounds(own.min, st.max) <= 0 && compareBounds(st.min, own.max) <= 0;
+      });
       const tombstones = new Map<string, bigint>();
-      for (const r of fresh) {
-        if (manifest.segments.some((s) => mayContain(s, pkId, r[pkAt], compareBounds))) {
-          tombstones.set(keyString(keyOf(r[pkAt])), r[seqAt] as bigint);
+      if (overlapping.length) {
+        for (const r of fresh) {
+          if (overlapping.some((s) => mayContain(s, pkId, r[pkAt], compareBounds))) {
+            tombstones.set(keyString(keyOf(r[pkAt])), r[seqAt] as bigint);
+          }
         }
       }
       next = withSegment(manifest, segment, tombstones, snapshot, Date.now());

@@ -213,17 +213,19 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
     for (let i = 0; i < rows.length; i++) seqs[i] = ids.next();
     const dup = buffer.insert(t, scope, rows, seqs);
     if (dup >= 0) throw duplicate(t, rows[dup]);
+    // Whether anyone listens is decided at commit, not now: a subscription may register
+    // between this write and its (deferred) commit and must still get it.
     const { changes } = ctx.engine;
-    if (changes.wants(t.id)) {
-      const list: Change[] = rows.map((values, i) => ({
+    group.afterCommit(() => {
+      if (!changes.wants(t.id)) return;
+      changes.emit(rows.map((values, i) => ({
         table: t,
         user: scope,
         op: "insert",
         seq: seqs[i],
         row: [...values, seqs[i], false],
-      }));
-      group.afterCommit(() => changes.emit(list));
-    }
+      })));
+    });
     if (!stmt.returning) {
       return { rowCount: rows.length, message: `Inserted ${rows.length} row(s)` };
     }
@@ -332,7 +334,7 @@ export const update: Handler<"update"> = (stmt, ctx) => {
       const written: Row[] = [];
       const n = t.columns.length;
       const user = scopeOf(t, ctx.session.user);
-      const feed = ctx.engine.changes.wants(t.id) ? [] as Change[] : undefined;
+      const feed: Change[] = [];
       for (const old of rows) {
         const values = old.slice(0, n);
         for (const s of sets) {
@@ -343,9 +345,9 @@ export const update: Handler<"update"> = (stmt, ctx) => {
         buffer.put(t, user, "update", seq, values, old);
         const row: Row = [...values, seq, false];
         written.push(row);
-        feed?.push({ table: t, user, op: "update", seq, row, old });
+        feed.push({ table: t, user, op: "update", seq, row, old });
       }
-      if (feed) group.afterCommit(() => ctx.engine.changes.emit(feed));
+      group.afterCommit(() => ctx.engine.changes.emit(feed)); // emits only to listeners
       return returning(t, stmt.returning, written, "Updated", ctx);
     });
   });
@@ -359,13 +361,13 @@ export const deleteRows: Handler<"delete"> = (stmt, ctx) => {
     return andThen(matching(t, stmt.where, ctx), (rows) => {
       const n = t.columns.length;
       const user = scopeOf(t, ctx.session.user);
-      const feed = ctx.engine.changes.wants(t.id) ? [] as Change[] : undefined;
+      const feed: Change[] = [];
       for (const old of rows) {
         const seq = ids.next();
         buffer.put(t, user, "delete", seq, old.slice(0, n), old);
-        feed?.push({ table: t, user, op: "delete", seq, old });
+        feed.push({ table: t, user, op: "delete", seq, old });
       }
-      if (feed) group.afterCommit(() => ctx.engine.changes.emit(feed));
+      group.afterCommit(() => ctx.engine.changes.emit(feed)); // emits only to listeners
       return returning(t, stmt.returning, rows, "Deleted", ctx);
     });
   });

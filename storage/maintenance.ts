@@ -2,7 +2,8 @@
 // `COMPACT TABLE` queue one job per table and answer at once with the job ids (SPEC §3); the
 // jobs run cold.ts and report rows, files and bytes. Tables flush on their own by FLUSH_POLICY
 // (`rows:N,interval:S`, default rows:10000,interval:600): a 1 s tick queues a flush job for a
-// table whose buffer holds N rows, or any rows for S seconds since its last flush.
+// table whose buffer holds N rows, or any rows for S seconds since its last flush. The same tick
+// queues an eviction job for a STREAM table holding rows past their TTL.
 
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
@@ -35,6 +36,15 @@ export function registerJobs(e: Engine): void {
       message: `Compacted ${r.filesRemoved} file(s): ${r.rowsBefore} row version(s) → ` +
         `${r.rowsAfter} row(s)`,
     };
+  });
+  e.jobs.register("evict", async (job) => {
+    const t = jobTable(e, job);
+    if (!t) {
+      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
+    }
+    const n = await e.group.run(() => e.buffer.evictExpired(t));
+    if (n === 0) return { message: "No expired rows", skipped: true };
+    return { message: `Evicted ${n} expired row(s) (TTL ${t.ttlSeconds} s)` };
   });
   e.jobs.register("move", async (job, signal) => {
     const t = jobTable(e, job);
@@ -93,7 +103,13 @@ export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
     busy = true;
     try {
       for (const t of e.catalog.tables()) {
-        if (t.tableType === "STREAM") continue;
+        if (t.tableType === "STREAM") {
+          // TTL: rows are invisible at once; the eviction job removes them physically.
+          if (e.buffer.expiredCount(t) > 0) {
+            await e.jobs.submit({ type: "evict", namespace: t.namespace, table: t.name });
+          }
+          continue;
+        }
         const policy = parsePolicy(t.flushPolicy ?? DEFAULT_FLUSH_POLICY);
         const buffered = e.buffer.counts(t.id).reduce((n, c) => n + c.rows + c.deleted, 0);
         if (buffered === 0) continue;
