@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS buffer (
 CREATE TABLE IF NOT EXISTS changelog (
   seq INTEGER PRIMARY KEY, table_id INTEGER NOT NULL, user_id TEXT NOT NULL, op INTEGER NOT NULL,
   version INTEGER NOT NULL, row BLOB, old_row BLOB);
-CREATE INDEX IF NOT EXISTS changelog_by_table ON changelog (table_id, seq);
+-- No index by table: every write would pay for it, and the readers (resume: seq > X AND
+-- table_id = T) walk the primary key from X. DROP TABLE's cleanup scans, which is rare.
+DROP INDEX IF EXISTS changelog_by_table;
 CREATE TABLE IF NOT EXISTS jobs (
   job_id TEXT PRIMARY KEY, job_type TEXT NOT NULL, status TEXT NOT NULL, namespace TEXT,
   table_name TEXT, parameters TEXT, message TEXT, retry_count INTEGER NOT NULL DEFAULT 0,
