@@ -8,12 +8,14 @@ import {
   parseSql,
   predicate,
   projectReturning,
+  rangeExtractor,
   type ResultColumn,
   type Row,
   type SelectStmt,
   tableScope,
   toJsonValue,
   type TypeName,
+  valueKey,
   visitExpr,
 } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
@@ -27,6 +29,8 @@ export interface LiveQuery {
 
 export interface CompiledLive {
   readonly schema: readonly ResultColumn[];
+  /** A `column = constant` conjunct of the WHERE (routing index), if there is one. */
+  readonly equality?: { readonly column: number; readonly key: string };
   matches(row: Row): boolean;
   /** The projected row as a JSON object (names → wire values). */
   project(row: Row): Record<string, unknown>;
@@ -74,8 +78,10 @@ export function compileLive(q: LiveQuery, table: TableInfo, ctx: EvalContext): C
   const names = p.columns.map((c) => c.name);
   const types: readonly TypeName[] = p.types;
   const deletedAt = table.schema.columns.length - 1;
+  const eq = rangeExtractor(q.stmt.where, schema)?.(ctx).find((r) => r.op === "=");
   return {
     schema: p.columns,
+    equality: eq && { column: eq.column, key: valueKey(eq.value) },
     // Soft-deleted versions never match: they are how deletes look in the buffer.
     matches: (row) => !row[deletedAt] && test(row, ctx),
     project(row) {

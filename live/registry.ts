@@ -5,7 +5,7 @@
 // delivered from after-commit hooks, which never run inside that step: no gap, no duplicate.
 
 import { authorize, type Principal } from "../auth/mod.ts";
-import type { Row } from "../sql/mod.ts";
+import { type Row, valueKey } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import {
   authorizeStatement,
@@ -54,9 +54,55 @@ interface Subscription {
   changesSent: number;
 }
 
+/**
+ * The subscriptions of one (table, partition): those with a `column = constant` conjunct are
+ * indexed by (column, value), so a write looks only at the ones its row can match; the rest
+ * are tested one by one.
+ */
+class Bucket {
+  readonly rest = new Set<Subscription>();
+  readonly byColumn = new Map<number, Map<string, Set<Subscription>>>();
+  size = 0;
+
+  add(sub: Subscription): void {
+    this.size++;
+    const eq = sub.compiled.equality;
+    if (!eq) return void this.rest.add(sub);
+    let byValue = this.byColumn.get(eq.column);
+    if (!byValue) this.byColumn.set(eq.column, byValue = new Map());
+    let set = byValue.get(eq.key);
+    if (!set) byValue.set(eq.key, set = new Set());
+    set.add(sub);
+  }
+
+  delete(sub: Subscription): void {
+    const eq = sub.compiled.equality;
+    const set = eq ? this.byColumn.get(eq.column)?.get(eq.key) : this.rest;
+    if (!set?.delete(sub)) return;
+    this.size--;
+    if (eq && set.size === 0) {
+      const byValue = this.byColumn.get(eq.column)!;
+      byValue.delete(eq.key);
+      if (byValue.size === 0) this.byColumn.delete(eq.column);
+    }
+  }
+
+  /** The subscriptions a change with these row versions may concern. */
+  candidates(c: Change, out: Set<Subscription>): void {
+    for (const s of this.rest) out.add(s);
+    for (const [column, byValue] of this.byColumn) {
+      for (const row of [c.row, c.old]) {
+        if (!row) continue;
+        const set = byValue.get(valueKey(row[column]));
+        if (set) { for (const s of set) out.add(s); }
+      }
+    }
+  }
+}
+
 interface TableEntry {
   readonly unlisten: () => void;
-  readonly scopes: Map<string, Set<Subscription>>;
+  readonly scopes: Map<string, Bucket>;
 }
 
 export class LiveRegistry implements LiveQueries {
@@ -264,9 +310,9 @@ export class LiveRegistry implements LiveQueries {
       const unlisten = this.#engine.changes.listen(sub.table.id, (c) => this.#onChanges(c));
       this.#tables.set(sub.table.id, entry = { unlisten, scopes: new Map() });
     }
-    let set = entry.scopes.get(sub.scope);
-    if (!set) entry.scopes.set(sub.scope, set = new Set());
-    set.add(sub);
+    let bucket = entry.scopes.get(sub.scope);
+    if (!bucket) entry.scopes.set(sub.scope, bucket = new Bucket());
+    bucket.add(sub);
   }
 
   #remove(sub: Subscription): void {
@@ -275,32 +321,40 @@ export class LiveRegistry implements LiveQueries {
     perConn?.delete(sub.id);
     if (perConn?.size === 0) this.#byConn.delete(sub.conn);
     const entry = this.#tables.get(sub.table.id);
-    const set = entry?.scopes.get(sub.scope);
-    set?.delete(sub);
-    if (set?.size === 0) entry!.scopes.delete(sub.scope);
+    const bucket = entry?.scopes.get(sub.scope);
+    bucket?.delete(sub);
+    if (bucket?.size === 0) entry!.scopes.delete(sub.scope);
     if (entry && entry.scopes.size === 0) {
       entry.unlisten();
       this.#tables.delete(sub.table.id);
     }
   }
 
-  /** One statement's committed changes: only the subscriptions of its partition (and "*"). */
+  /**
+   * One statement's committed changes: only the subscriptions of its partition (and "*"), and of
+   * those only the ones whose equality conjunct the row can match. Subscriptions with the same
+   * SQL (and user) share one projection of each row.
+   */
   #onChanges(changes: readonly Change[]): void {
     const entry = this.#tables.get(changes[0].table.id);
     if (!entry) return;
+    const targets = new Set<Subscription>();
     for (const c of changes) {
-      const exact = entry.scopes.get(c.user);
-      const all = entry.scopes.get("*");
-      if (exact) { for (const sub of [...exact]) this.#deliver(sub, c); }
-      if (all) { for (const sub of [...all]) this.#deliver(sub, c); }
+      targets.clear();
+      entry.scopes.get(c.user)?.candidates(c, targets);
+      entry.scopes.get("*")?.candidates(c, targets);
+      const shapes = new Map<string, Projected>();
+      for (const sub of targets) this.#deliver(sub, c, shapes);
     }
   }
 
-  #deliver(sub: Subscription, c: Change): void {
+  #deliver(sub: Subscription, c: Change, shapes?: Map<string, Projected>): void {
     if (sub.options.storage_id && c.table.storageId !== sub.options.storage_id) return;
     if (c.table.version !== sub.table.version) {
       try {
         const q = parseLiveQuery(sub.sql);
+        const bucket = this.#tables.get(sub.table.id)?.scopes.get(sub.scope);
+        bucket?.delete(sub); // its equality key may change with the schema
         sub.compiled = compileLive(q, c.table, {
           params: [],
           user: sub.conn.principal.user,
@@ -308,6 +362,7 @@ export class LiveRegistry implements LiveQueries {
           nextId: () => this.#engine.ids.next(),
         });
         sub.table = c.table;
+        bucket?.add(sub);
       } catch (err) {
         this.#remove(sub);
         const e = err instanceof DbError ? err : new DbError("INTERNAL_ERROR", "Internal error");
@@ -315,18 +370,27 @@ export class LiveRegistry implements LiveQueries {
         return;
       }
     }
-    const before = c.old !== undefined && sub.compiled.matches(c.old);
-    const after = c.row !== undefined && sub.compiled.matches(c.row);
-    if (!before && !after) return;
-    const op = before && after ? "update" : after ? "insert" : "delete";
+    const shapeKey = `${sub.conn.principal.user}\0${sub.table.version}\0${sub.sql}`;
+    let shape = shapes?.get(shapeKey);
+    if (!shape) {
+      const before = c.old !== undefined && sub.compiled.matches(c.old);
+      const after = c.row !== undefined && sub.compiled.matches(c.row);
+      shape = {
+        op: before && after ? "update" : after ? "insert" : before ? "delete" : undefined,
+        rows: after ? [sub.compiled.project(c.row!)] : [],
+        oldRows: before ? [sub.compiled.project(c.old!)] : undefined,
+      };
+      shapes?.set(shapeKey, shape);
+    }
+    if (!shape.op) return;
     const message: Record<string, unknown> = {
       type: "change",
       id: sub.id,
-      op,
+      op: shape.op,
       seq: String(c.seq),
-      rows: after ? [sub.compiled.project(c.row!)] : [],
+      rows: shape.rows,
     };
-    if (before) message.old_rows = [sub.compiled.project(c.old!)];
+    if (shape.oldRows) message.old_rows = shape.oldRows;
     if (sub.scope === "*") message.user = c.user;
     sub.changesSent++;
     sub.lastEventAt = Date.now();
@@ -342,6 +406,13 @@ export class LiveRegistry implements LiveQueries {
       message: "The client did not keep up; resubscribe with from_seq to resume",
     });
   }
+}
+
+/** One change as one subscription shape sees it. */
+interface Projected {
+  readonly op?: "insert" | "update" | "delete";
+  readonly rows: Record<string, unknown>[];
+  readonly oldRows?: Record<string, unknown>[];
 }
 
 function ack(sub: Subscription, seq: bigint, resumed: boolean): Record<string, unknown> {

@@ -93,3 +93,23 @@ Deno.test("live registry: routing by partition; STREAM snapshots skip expired ro
     await db.close();
   });
 });
+
+Deno.test("live registry: equality routing sends a moved row as delete and insert", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    const registry = new LiveRegistry(db.engine);
+    const a = fakeConnection("root", "system");
+    const b = fakeConnection("root", "system");
+    await registry.subscribe(a.conn, "a", "SELECT id FROM app.t WHERE v = 'a'");
+    await registry.subscribe(b.conn, "b", "SELECT id FROM app.t WHERE v = 'b' AND id > 0");
+    const run = async (sql: string) => assert(!(await db.execute(sql)).error, sql);
+    await run("INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'c')");
+    await run("UPDATE app.t SET v = 'b' WHERE id = 1");
+    await run("UPDATE app.t SET v = 'b' WHERE id = 2");
+    const changes = (c: { sent: Msg[] }) =>
+      c.sent.filter((m) => m.type === "change").map((m) => [m.op, JSON.stringify(m.rows)]);
+    assertEquals(changes(a), [["insert", '[{"id":1}]'], ["delete", "[]"]]);
+    assertEquals(changes(b), [["insert", '[{"id":1}]'], ["insert", '[{"id":2}]']]);
+    await db.close();
+  });
+});

@@ -24,6 +24,7 @@ export {
   keyExtractor,
   planSelect,
   projectReturning,
+  rangeExtractor,
   tableScope,
 } from "./exec/mod.ts";
 export type { Plan, SelectResult } from "./exec/mod.ts";

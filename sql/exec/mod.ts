@@ -3,4 +3,4 @@
 
 export { executeSelect, planSelect } from "./select.ts";
 export type { Plan, SelectResult } from "./select.ts";
-export { extractKeys, keyExtractor, projectReturning, tableScope } from "./keys.ts";
+export { extractKeys, keyExtractor, projectReturning, rangeExtractor, tableScope } from "./keys.ts";
