@@ -54,7 +54,17 @@ async function main(): Promise<number> {
   let status: Deno.CommandStatus;
   try {
     status = await new Deno.Command(Deno.execPath(), {
-      args: ["compile", "-A", "--output", "kalamdb", ...Deno.args, "main.ts"],
+      // The flush worker is loaded by URL at run time: include it in the binary explicitly.
+      args: [
+        "compile",
+        "-A",
+        "--include",
+        "storage/_flush_worker.ts",
+        "--output",
+        "kalamdb",
+        ...Deno.args,
+        "main.ts",
+      ],
       cwd: root,
       stdout: "inherit",
       stderr: "inherit",

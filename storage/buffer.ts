@@ -100,6 +100,7 @@ interface InsertStatements {
 }
 
 export class Buffer {
+  #pending = new Map<number, number>();
   #store: SqliteStore;
   #inserts = new Map<number, InsertStatements>();
 
@@ -136,6 +137,7 @@ export class Buffer {
     values: readonly Value[],
     old: readonly Value[] | undefined,
   ): void {
+    this.#counted(table.id, 1);
     const pk = table.schema.pkIndex;
     const data = encodeRow(values);
     this.#store.w(PUT_SQL).run(
@@ -171,6 +173,7 @@ export class Buffer {
     rows: readonly Value[][],
     seqs: readonly bigint[],
   ): number {
+    this.#counted(table.id, rows.length);
     const pk = table.schema.pkIndex;
     let done = 0;
     while (done < rows.length) {
@@ -267,7 +270,33 @@ export class Buffer {
   }
 
   /** Removes every buffered row and change of a table (DROP TABLE). */
+  /**
+   * Row versions written to a table's buffer since it was last counted: a counter kept in
+   * memory, so the flush policy's once-a-second look costs nothing. It starts from a real count
+   * (the first time, and after each flush via `recount`) and only grows with writes; a rolled
+   * back write makes it overcount a little, which only brings a flush forward.
+   */
+  pendingWrites(tableId: number): number {
+    let n = this.#pending.get(tableId);
+    if (n === undefined) n = this.recount(tableId);
+    return n;
+  }
+
+  /** Counts a table's buffered rows exactly (after a flush, or the first time). */
+  recount(tableId: number): number {
+    const r = this.#store.rows("SELECT COUNT(*) FROM buffer WHERE table_id = ?").get(tableId);
+    const n = Number(r?.[0] ?? 0);
+    this.#pending.set(tableId, n);
+    return n;
+  }
+
+  #counted(tableId: number, n: number): void {
+    const cur = this.#pending.get(tableId);
+    if (cur !== undefined) this.#pending.set(tableId, cur + n);
+  }
+
   dropTable(tableId: number): void {
+    this.#pending.delete(tableId);
     this.#store.w("DELETE FROM buffer WHERE table_id = ?").run(tableId);
     this.#store.w("DELETE FROM changelog WHERE table_id = ?").run(tableId);
   }

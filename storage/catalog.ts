@@ -27,6 +27,8 @@ export interface TableInfo {
   readonly schema: TableSchema;
   /** Decoder from each stored schema version to the current columns. */
   readonly decoders: ReadonlyMap<number, RowDecoder>;
+  /** The stored columns of every schema version (what a flush worker needs to decode rows). */
+  readonly versions: ReadonlyMap<number, readonly StoredColumn[]>;
 }
 
 export interface UserInfo {
@@ -186,6 +188,7 @@ export class Catalog {
         pkIndex: all.findIndex((c) => c.primaryKey),
       },
       decoders,
+      versions,
     };
     this.#tables.set(`${namespace}.${name}`, info);
     return info;
@@ -236,7 +239,7 @@ export class Catalog {
   }
 
   createTable(
-    t: Omit<TableInfo, "id" | "version" | "schema" | "decoders" | "columns">,
+    t: Omit<TableInfo, "id" | "version" | "schema" | "decoders" | "versions" | "columns">,
     columns: readonly StoredColumn[],
   ): TableInfo {
     this.#touch();

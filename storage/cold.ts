@@ -40,7 +40,9 @@ import {
   type ObjectStoreConfig,
   openObjectStore,
 } from "./object_store.ts";
-import { compareBounds, decodeSegment, encodeSegment } from "./parquet.ts";
+import { compareBounds, decodeSegment, encodeSegment, type SegmentStats } from "./parquet.ts";
+import { type EncodeReply, type EncodeRequest, encodeRequest } from "./_flush_worker.ts";
+import { setImmediate } from "node:timers";
 import type { SqliteStore } from "./sqlite.ts";
 
 const BATCH = 1024;
@@ -102,6 +104,7 @@ export class ColdTier {
   #scopes = new Map<number, Map<string, ScopeStats>>();
   #segments = new Map<string, CachedSegment>();
   #cachedRows = 0;
+  #encoder = new Encoder();
   /** Skip segments by their statistics (benchmarks turn it off to measure the difference). */
   pruning = true;
   /** Segments read by scans since open (tests and benchmarks observe pruning with it). */
@@ -144,13 +147,16 @@ export class ColdTier {
       throw new DbError("UNSUPPORTED", "STREAM tables are never flushed to Parquet");
     }
     let rows = 0, files = 0, bytes = 0;
-    for (const { user } of this.#buffer.counts(table.id)) {
+    const scopes = this.#store.rows("SELECT DISTINCT user_id FROM buffer WHERE table_id = ?", true)
+      .all(table.id).map((r) => String(r[0]));
+    for (const user of scopes) {
       if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Flush cancelled");
       const r = await this.flushScope(table, user);
       rows += r.rows;
       files += r.files;
       bytes += r.bytes;
     }
+    this.#buffer.recount(table.id);
     return { rows, files, bytes };
   }
 
@@ -159,18 +165,22 @@ export class ColdTier {
     // (1) the snapshot: taken inside a write so every row at or below it is committed on return.
     const snapshot = await this.#group.run(() => this.#maxBufferedSeq(table.id, userId));
     if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
-    const manifest = await this.manifest(table, userId);
-    const all = this.#bufferedRows(table, userId);
-    const seqAt = table.schema.columns.length - 2;
     const pkAt = table.schema.pkIndex;
-    const taken = all.filter((r) => (r[seqAt] as bigint) <= snapshot);
-    const fresh = taken.filter((r) => (r[seqAt] as bigint) > manifest.flushedSeq);
+    const manifest = await this.manifest(table, userId);
+    const raw = await this.#rawRows(table, userId, snapshot);
+    // Versions at or below the manifest's flushedSeq are already in a segment (a flush that
+    // crashed before its step 4): they are deleted below, not written again.
+    const fresh = raw.filter((r) => r.seq > manifest.flushedSeq);
     let result: FlushResult = { rows: 0, files: 0, bytes: 0 };
     let next = manifest;
     if (fresh.length) {
-      // (2) the segment, rows in primary-key order (the buffer scan's order).
+      // (2) the segment, rows in primary-key order (the buffer's order), encoded off-thread.
       const dir = this.scopeDir(table, userId);
-      const { bytes, segment } = this.#encode(table, fresh, `batch-${manifest.nextBatch}.parquet`);
+      const { bytes, segment } = await this.#encodeRaw(
+        table,
+        fresh,
+        `batch-${manifest.nextBatch}.parquet`,
+      );
       const file = segment.file;
       const store = this.objectStore(table.storageId);
       await store.put(`${dir}/${file}`, bytes);
@@ -188,9 +198,11 @@ export class ColdTier {
       });
       const tombstones = new Map<string, bigint>();
       if (overlapping.length) {
+        const pkType = table.schema.columns[pkAt].type.base;
         for (const r of fresh) {
-          if (overlapping.some((s) => mayContain(s, pkId, r[pkAt], compareBounds))) {
-            tombstones.set(keyString(keyOf(r[pkAt])), r[seqAt] as bigint);
+          const key = keyFromRowId(r.rowId, pkType);
+          if (overlapping.some((s) => mayContain(s, pkId, key, compareBounds))) {
+            tombstones.set(keyString(keyOf(key)), r.seq);
           }
         }
       }
@@ -203,17 +215,24 @@ export class ColdTier {
       crashPoint("flush:after-manifest");
       result = { rows: fresh.length, files: 1, bytes: bytes.byteLength };
     }
-    // (4) drop exactly the flushed versions from the buffer; record the scope.
+    // (4) drop exactly the flushed versions from the buffer; record the scope. Every buffered
+    // version with `_seq` ≤ the snapshot is in a segment now, and any later write has a larger
+    // `_seq`: so "seq ≤ snapshot" within a key range deletes exactly flushed versions. It runs in
+    // chunks of keys (each its own write) so that no single transaction holds up requests; a
+    // crash between chunks leaves versions that the next flush recognises by `flushedSeq`.
     const final = next;
-    // Every buffered version with `_seq` ≤ the snapshot was taken in (1), and any later write has
-    // a larger `_seq`: so "seq ≤ snapshot" deletes exactly the flushed (key, _seq) versions.
     await this.#group.run(() => {
-      if (taken.length) {
-        this.#store.w("DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND seq <= ?")
-          .run(table.id, userId, snapshot);
-      }
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
+    for (let i = 0; i < raw.length; i += RAW_PAGE) {
+      const first = raw[i].rowId, last = raw[Math.min(i + RAW_PAGE, raw.length) - 1].rowId;
+      await this.#group.run(() => {
+        this.#store.w(
+          `DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id >= ? AND row_id <= ?
+            AND seq <= ?`,
+        ).run(table.id, userId, first as never, last as never, snapshot);
+      });
+    }
     crashPoint("flush:after-delete");
     return result;
   }
@@ -226,21 +245,82 @@ export class ColdTier {
   ): { bytes: Uint8Array; segment: SegmentInfo } {
     const columns = table.schema.columns.map((c) => ({ name: c.name, type: c.type }));
     const { bytes, stats } = encodeSegment(columns, rows);
-    const segment: SegmentInfo = {
-      file,
-      rows: rows.length,
-      bytes: bytes.byteLength,
-      minSeq: stats.minSeq ?? 0n,
-      maxSeq: stats.maxSeq ?? 0n,
-      columns: table.columns.map((c) => ({ id: c.id, name: c.name })),
-      stats: new Map(
-        table.columns.map((c) => {
-          const s = stats.columns[c.name];
-          return [c.id, { min: s?.min ?? null, max: s?.max ?? null, nulls: s?.nullCount ?? 0 }];
-        }),
-      ),
+    return { bytes, segment: segmentInfo(table, file, rows.length, bytes, stats) };
+  }
+
+  /** Like `#encode` for raw buffer rows: decoding and encoding run in the flush worker. */
+  async #encodeRaw(
+    table: TableInfo,
+    rows: readonly RawRow[],
+    file: string,
+  ): Promise<{ bytes: Uint8Array; segment: SegmentInfo }> {
+    let size = 0;
+    for (const r of rows) size += r.data.byteLength;
+    const data = new Uint8Array(size);
+    const offsets = new Int32Array(rows.length + 1);
+    const rowVersions = new Int32Array(rows.length);
+    const seqs = new BigInt64Array(rows.length);
+    const deleted = new Uint8Array(rows.length);
+    let at = 0;
+    rows.forEach((r, i) => {
+      offsets[i] = at;
+      data.set(r.data, at);
+      at += r.data.byteLength;
+      rowVersions[i] = r.version;
+      seqs[i] = r.seq;
+      deleted[i] = r.deleted ? 1 : 0;
+    });
+    offsets[rows.length] = at;
+    const req: Omit<EncodeRequest, "id"> = {
+      current: table.columns,
+      versions: [...table.versions],
+      columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
+      data,
+      offsets,
+      rowVersions,
+      seqs,
+      deleted,
     };
-    return { bytes, segment };
+    const { bytes, stats } = await this.#encoder.encode(req);
+    return { bytes, segment: segmentInfo(table, file, rows.length, bytes, stats) };
+  }
+
+  /**
+   * A scope's buffered versions with `_seq` ≤ `snapshot`, undecoded, in primary-key order, read
+   * in pages with a turn of the event loop between them (requests keep flowing meanwhile). A
+   * version replaced by a newer write between pages is simply not flushed: its replacement has a
+   * `_seq` above the snapshot and stays buffered.
+   */
+  async #rawRows(table: TableInfo, userId: string, snapshot: bigint): Promise<RawRow[]> {
+    const out: RawRow[] = [];
+    const cols = "row_id, seq, deleted, version, data";
+    const where = "table_id = ? AND user_id = ? AND seq <= ?";
+    let last: unknown = undefined;
+    for (;;) {
+      const page = last === undefined
+        ? this.#store.rows(`SELECT ${cols} FROM buffer WHERE ${where} ORDER BY row_id LIMIT ?`)
+          .all(table.id, userId, snapshot, RAW_PAGE)
+        : this.#store.rows(
+          `SELECT ${cols} FROM buffer WHERE ${where} AND row_id > ? ORDER BY row_id LIMIT ?`,
+        ).all(table.id, userId, snapshot, last as never, RAW_PAGE);
+      for (const r of page) {
+        out.push({
+          rowId: r[0],
+          seq: BigInt(r[1] as bigint),
+          deleted: r[2] === 1n || r[2] === 1,
+          version: Number(r[3]),
+          data: r[4] as Uint8Array,
+        });
+      }
+      if (page.length < RAW_PAGE) return out;
+      last = page[page.length - 1][0];
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Stops the flush worker (at close). */
+  close(): void {
+    this.#encoder.close();
   }
 
   #maxBufferedSeq(tableId: number, userId: string): bigint | null {
@@ -249,14 +329,6 @@ export class ColdTier {
       true,
     ).get(tableId, userId);
     return r && r[0] !== null ? BigInt(r[0] as bigint) : null;
-  }
-
-  /** All buffered versions of a scope, deleted ones too, in primary-key order. */
-  #bufferedRows(table: TableInfo, userId: string): Row[] {
-    const source = this.#buffer.source(table, userId, false);
-    const out: Row[] = [];
-    for (const batch of scanSync(source, { includeDeleted: true })) out.push(...batch);
-    return out;
   }
 
   #recordScope(tableId: number, userId: string, m: Manifest): void {
@@ -708,6 +780,105 @@ function mayMatch(table: TableInfo, seg: SegmentInfo, ranges: readonly ColumnRan
 class MissingSegment extends DbError {
   constructor(path: string) {
     super("STORAGE_ERROR", `Segment ${path} is missing`);
+  }
+}
+
+/** One undecoded buffered row version. */
+interface RawRow {
+  readonly rowId: unknown;
+  readonly seq: bigint;
+  readonly deleted: boolean;
+  readonly version: number;
+  readonly data: Uint8Array;
+}
+
+const RAW_PAGE = 1024;
+
+/** A buffer row id back in its column's value type (integers come back from SQLite as bigint). */
+function keyFromRowId(v: unknown, type: string): Value {
+  if (type === "SMALLINT" || type === "INT") return Number(v);
+  if (type === "BIGINT" || type === "TIMESTAMP") return BigInt(v as bigint);
+  if (type === "BOOLEAN") return Number(v) === 1;
+  if (type === "REAL" || type === "DOUBLE") return Number(v);
+  return v as Value;
+}
+
+/** The manifest's record of a freshly encoded segment. */
+function segmentInfo(
+  table: TableInfo,
+  file: string,
+  rows: number,
+  bytes: Uint8Array,
+  stats: SegmentStats,
+): SegmentInfo {
+  return {
+    file,
+    rows,
+    bytes: bytes.byteLength,
+    minSeq: stats.minSeq ?? 0n,
+    maxSeq: stats.maxSeq ?? 0n,
+    columns: table.columns.map((c) => ({ id: c.id, name: c.name })),
+    stats: new Map(
+      table.columns.map((c) => {
+        const s = stats.columns[c.name];
+        return [c.id, { min: s?.min ?? null, max: s?.max ?? null, nulls: s?.nullCount ?? 0 }];
+      }),
+    ),
+  };
+}
+
+/**
+ * The flush worker (storage/_flush_worker.ts), started on first use. Where workers are not
+ * available (a compiled binary built without it), it encodes in-process instead.
+ */
+class Encoder {
+  #worker?: Worker;
+  #failed = false;
+  #next = 0;
+  #waiting = new Map<number, { resolve(r: EncodeReply): void }>();
+
+  async encode(
+    req: Omit<EncodeRequest, "id">,
+  ): Promise<{ bytes: Uint8Array; stats: SegmentStats }> {
+    const worker = this.#start();
+    if (!worker) return encodeRequest({ ...req, id: 0 });
+    const id = this.#next++;
+    const reply = await new Promise<EncodeReply>((resolve) => {
+      this.#waiting.set(id, { resolve });
+      worker.postMessage({ ...req, id }, [req.data.buffer as ArrayBuffer]);
+    });
+    if ("error" in reply) {
+      throw new DbError("STORAGE_ERROR", `Flush encoding failed: ${reply.error}`);
+    }
+    return reply;
+  }
+
+  #start(): Worker | undefined {
+    if (this.#worker || this.#failed) return this.#worker;
+    try {
+      const w = new Worker(new URL("./_flush_worker.ts", import.meta.url).href, { type: "module" });
+      w.onmessage = (e: MessageEvent<EncodeReply>) => {
+        const waiter = this.#waiting.get(e.data.id);
+        this.#waiting.delete(e.data.id);
+        waiter?.resolve(e.data);
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        for (const [id, w2] of this.#waiting) w2.resolve({ id, error: e.message });
+        this.#waiting.clear();
+      };
+      this.#worker = w;
+    } catch {
+      this.#failed = true;
+    }
+    return this.#worker;
+  }
+
+  close(): void {
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    for (const [id, w] of this.#waiting) w.resolve({ id, error: "closed" });
+    this.#waiting.clear();
   }
 }
 

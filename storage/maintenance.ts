@@ -111,7 +111,7 @@ export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
           continue;
         }
         const policy = parsePolicy(t.flushPolicy ?? DEFAULT_FLUSH_POLICY);
-        const buffered = e.buffer.counts(t.id).reduce((n, c) => n + c.rows + c.deleted, 0);
+        const buffered = e.buffer.pendingWrites(t.id);
         if (buffered === 0) continue;
         const since = Date.now() - (lastFlush.get(t.id) ?? started);
         const due = (policy.rows !== undefined && buffered >= policy.rows) ||
