@@ -1,5 +1,5 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http|cold (run one part; the other parts' results are kept
+// BENCHMARKS.md. Flags: --only core|http|cold|live (run one part; the others' results are kept
 // from results.json), --quick (small sizes, for a smoke run: prints only, so it never overwrites
 // the recorded numbers).
 
@@ -7,7 +7,15 @@ import { parseArgs } from "node:util";
 import { runCoreBench } from "./core.ts";
 import { runHttpBench } from "./http.ts";
 import { runColdBench } from "./cold.ts";
-import { benchmarksMd, coldTable, coreTable, httpTable, type Results } from "./_report.ts";
+import { runLiveBench } from "./live.ts";
+import {
+  benchmarksMd,
+  coldTable,
+  coreTable,
+  httpTable,
+  liveTable,
+  type Results,
+} from "./_report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -15,7 +23,7 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const PARTS = ["core", "http", "cold"];
+const PARTS = ["core", "http", "cold", "live"];
 if (values.only !== undefined && !PARTS.includes(values.only)) {
   console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
@@ -59,6 +67,14 @@ if (runs("cold")) {
   const cold = await runColdBench(scale);
   console.log(coldTable(cold));
   results.cold = { started, scale, results: cold };
+}
+if (runs("live")) {
+  const started = new Date().toISOString();
+  console.log(`live-query benchmark (scale ${scale}) …`);
+  const live = await runLiveBench(scale);
+  console.log(liveTable(live));
+  for (const u of live.unavailable) console.log(`${u.system} not measured:\n${u.reason}`);
+  results.live = { started, scale, results: live };
 }
 
 if (!values.quick) {
