@@ -22,8 +22,11 @@ import { type CompiledLive, compileLive, parseLiveQuery } from "./query.ts";
 export interface LiveConnection {
   readonly id: string;
   readonly principal: Principal;
-  /** Queues a message; false when the socket's queue is full (the subscription overflows). */
-  send(message: Record<string, unknown>): boolean;
+  /**
+   * Queues a message (with its JSON text when the registry already made it, shared by every
+   * socket that gets the same message); false when the socket's queue is full (overflow).
+   */
+  send(message: Record<string, unknown>, json?: string): boolean;
 }
 
 export interface SubscribeOptions {
@@ -379,22 +382,30 @@ export class LiveRegistry implements LiveQueries {
         op: before && after ? "update" : after ? "insert" : before ? "delete" : undefined,
         rows: after ? [sub.compiled.project(c.row!)] : [],
         oldRows: before ? [sub.compiled.project(c.old!)] : undefined,
+        texts: new Map(),
       };
       shapes?.set(shapeKey, shape);
     }
     if (!shape.op) return;
-    const message: Record<string, unknown> = {
-      type: "change",
-      id: sub.id,
-      op: shape.op,
-      seq: String(c.seq),
-      rows: shape.rows,
-    };
-    if (shape.oldRows) message.old_rows = shape.oldRows;
-    if (sub.scope === "*") message.user = c.user;
+    // The same (shape, subscription id) gets the same bytes on every socket: build them once.
+    const textKey = sub.scope === "*" ? `${sub.id}\0${c.user}` : sub.id;
+    let sent = shape.texts.get(textKey);
+    if (!sent) {
+      const message: Record<string, unknown> = {
+        type: "change",
+        id: sub.id,
+        op: shape.op,
+        seq: String(c.seq),
+        rows: shape.rows,
+      };
+      if (shape.oldRows) message.old_rows = shape.oldRows;
+      if (sub.scope === "*") message.user = c.user;
+      sent = { message, json: JSON.stringify(message) };
+      shape.texts.set(textKey, sent);
+    }
     sub.changesSent++;
     sub.lastEventAt = Date.now();
-    if (!sub.conn.send(message)) this.#overflow(sub);
+    if (!sub.conn.send(sent.message, sent.json)) this.#overflow(sub);
   }
 
   #overflow(sub: Subscription): void {
@@ -413,6 +424,8 @@ interface Projected {
   readonly op?: "insert" | "update" | "delete";
   readonly rows: Record<string, unknown>[];
   readonly oldRows?: Record<string, unknown>[];
+  /** The change message per subscription id (and user, for all-users), object and JSON. */
+  readonly texts: Map<string, { message: Record<string, unknown>; json: string }>;
 }
 
 function ack(sub: Subscription, seq: bigint, resumed: boolean): Record<string, unknown> {

@@ -103,7 +103,7 @@ class Socket implements LiveConnection {
   #ws: WebSocket;
   #address: string;
   #principal?: Principal;
-  #pending: Message[] = [];
+  #pending: string[] = [];
   #scheduled = false;
   #authTimer?: ReturnType<typeof setTimeout>;
   #idleTimer?: ReturnType<typeof setTimeout>;
@@ -119,12 +119,13 @@ class Socket implements LiveConnection {
     return this.#principal ?? ANONYMOUS;
   }
 
-  send(message: Message): boolean {
+  send(message: Message, json?: string): boolean {
     const { maxQueue, maxBuffered } = this.#endpoint.options;
     if (this.#ws.readyState !== WebSocket.OPEN) return true; // closing: nothing to keep
     const full = this.#pending.length >= maxQueue || this.#ws.bufferedAmount > maxBuffered;
     if (full && message.type !== "error") return false;
-    this.#pending.push(message);
+    // A change shared by many sockets arrives already serialised (once, by the registry).
+    this.#pending.push(json ?? JSON.stringify(message));
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#flush());
@@ -137,7 +138,7 @@ class Socket implements LiveConnection {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#ws.send(JSON.stringify(batch.length === 1 ? batch[0] : batch));
+    this.#ws.send(batch.length === 1 ? batch[0] : `[${batch.join(",")}]`);
   }
 
   authenticated(principal: Principal): void {
