@@ -32,6 +32,8 @@ export interface ServerSettings {
   readonly loginFailureLimit: number;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
+  /** Hours the change log keeps entries for live-query resume. */
+  readonly changeLogRetentionHours: number;
 }
 
 export const SERVER_DEFAULTS: ServerSettings = {
@@ -43,6 +45,7 @@ export const SERVER_DEFAULTS: ServerSettings = {
   loginFailureLimit: 10,
   accessTokenTtlS: 3600,
   refreshTokenTtlS: 7 * 24 * 3600,
+  changeLogRetentionHours: 24,
 };
 
 /** (field, env variable, file key, min, max) of the numeric server settings. */
@@ -54,6 +57,13 @@ const SERVER_NUMBERS = [
   ["loginFailureLimit", "KALAMDB_LOGIN_FAILURE_LIMIT", "login_failure_limit", 0, 1e9],
   ["accessTokenTtlS", "KALAMDB_ACCESS_TOKEN_TTL", "access_token_ttl", 1, 365 * 86400],
   ["refreshTokenTtlS", "KALAMDB_REFRESH_TOKEN_TTL", "refresh_token_ttl", 1, 3650 * 86400],
+  [
+    "changeLogRetentionHours",
+    "KALAMDB_CHANGELOG_RETENTION_HOURS",
+    "changelog_retention_hours",
+    1,
+    24 * 3650,
+  ],
 ] as const;
 
 /** Settings as read from a TOML file, before validation. */

@@ -172,7 +172,9 @@ export class LiveRegistry implements LiveQueries {
       lastEventAt: null,
       changesSent: 0,
     };
-    const fromSeq = parseSeq(options.from_seq);
+    let fromSeq = parseSeq(options.from_seq);
+    // Older than what the change log still holds: a fresh snapshot instead (resumed: false).
+    if (fromSeq !== undefined && fromSeq < this.#engine.buffer.changeFloor()) fromSeq = undefined;
     // Segments must be in memory so that the snapshot step below can be synchronous.
     for (;;) {
       table = catalog.table(query.namespace, query.table);

@@ -113,3 +113,27 @@ Deno.test("live registry: equality routing sends a moved row as delete and inser
     await db.close();
   });
 });
+
+Deno.test("live registry: a resume older than the trimmed change log gets a fresh snapshot", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    const registry = new LiveRegistry(db.engine);
+    const first = await db.execute("INSERT INTO app.t (id, v) VALUES (1, 'a') RETURNING _seq");
+    const seq = String(first.results[0].rows![0][0]);
+    await db.execute("INSERT INTO app.t (id, v) VALUES (2, 'b')");
+    const resumable = fakeConnection("root", "system");
+    await registry.subscribe(resumable.conn, "r", "SELECT id FROM app.t", { from_seq: seq });
+    assertEquals(resumable.sent[0].resumed, true);
+    assertEquals(resumable.sent.filter((m) => m.type === "change").length, 1);
+    // Keep only the newest entry: the floor passes `seq`.
+    const trimmed = await db.engine.group.run(() => db.engine.buffer.pruneChanges(0n, 1));
+    assertEquals(trimmed, 1); // two inserts logged, the newest one kept
+    assert(db.engine.buffer.changeFloor() > BigInt(seq));
+    const late = fakeConnection("root", "system");
+    await registry.subscribe(late.conn, "r", "SELECT id FROM app.t", { from_seq: seq });
+    assertEquals(late.sent[0].resumed, false);
+    const initial = late.sent.find((m) => m.type === "initial_data")!;
+    assertEquals(initial.rows, [{ id: 1 }, { id: 2 }]);
+    await db.close();
+  });
+});

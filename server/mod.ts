@@ -23,6 +23,7 @@ export interface ServerLimits extends ApiLimits {
   readonly loginFailureLimit: number;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
+  readonly changeLogRetentionHours?: number;
 }
 
 /** Where to listen, which data directory to own, and the security settings. */
@@ -54,6 +55,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: options.dataDir,
     nodeId: options.nodeId,
     concurrentWriters: true,
+    changeLogRetentionMs: (options.limits.changeLogRetentionHours ?? 24) * 3600_000,
   });
   const drain = new Drain();
   let ws: WsEndpoint;

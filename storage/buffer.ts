@@ -343,6 +343,35 @@ export class Buffer {
     return Number(r.changes);
   }
 
+  /**
+   * Trims the change log (inside a write): entries with `_seq` below `beforeSeq`, and beyond the
+   * newest `maxEntries`. Records the new floor, below which a resume cannot replay. Returns how
+   * many entries went.
+   */
+  pruneChanges(beforeSeq: bigint, maxEntries: number): number {
+    let floor = beforeSeq;
+    const nth = this.#store.rows(
+      "SELECT seq FROM changelog ORDER BY seq DESC LIMIT 1 OFFSET ?",
+      true,
+    )
+      .get(maxEntries);
+    if (nth && BigInt(nth[0] as bigint) >= floor) floor = BigInt(nth[0] as bigint) + 1n;
+    const r = this.#store.w("DELETE FROM changelog WHERE seq < ?").run(floor);
+    if (Number(r.changes) > 0 || floor > this.changeFloor()) {
+      this.#store.w(
+        `INSERT INTO meta (key, value) VALUES ('changelog_floor', ?)
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ).run(String(floor));
+    }
+    return Number(r.changes);
+  }
+
+  /** The oldest `_seq` the change log can still replay from (0 when never trimmed). */
+  changeFloor(): bigint {
+    const r = this.#store.rows("SELECT value FROM meta WHERE key = 'changelog_floor'", true).get();
+    return r ? BigInt(String(r[0])) : 0n;
+  }
+
   /** Row counts per user for a table (SHOW STATS). */
   counts(tableId: number): { user: string; rows: number; deleted: number }[] {
     const st = this.#store.rows(

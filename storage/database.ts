@@ -53,6 +53,10 @@ export interface DatabaseOptions {
    * turn so concurrent requests share one fsync. Embedded batches leave it off.
    */
   readonly concurrentWriters?: boolean;
+  /** Change-log entries are kept at least this long for live-query resume (default 24 h). */
+  readonly changeLogRetentionMs?: number;
+  /** …and at most this many (default 10 million); older ones are trimmed first. */
+  readonly changeLogMaxEntries?: number;
 }
 
 type Handlers = { [K in Statement["kind"]]: Handler<K> };
@@ -136,6 +140,10 @@ export class Database {
         jobs,
         changes,
         live: new LiveBridge(),
+        changeLog: {
+          retentionMs: options.changeLogRetentionMs ?? 24 * 3600_000,
+          maxEntries: options.changeLogMaxEntries ?? 10_000_000,
+        },
       };
       bootstrap(engine);
       registerJobs(engine);

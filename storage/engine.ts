@@ -29,6 +29,8 @@ export interface Engine {
   readonly changes: ChangeFeed;
   /** The live-query registry, when a server runs one. */
   readonly live: LiveBridge;
+  /** How long (and how many) change-log entries are kept for resume. */
+  readonly changeLog: { readonly retentionMs: number; readonly maxEntries: number };
 }
 
 /** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role

@@ -11,6 +11,7 @@ import type { TablePlace } from "./cold.ts";
 import type { Engine, Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
 import type { Job } from "./jobs.ts";
+import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
 
 /** Registers the job types with the engine's runner (before `resume`). */
 export function registerJobs(e: Engine): void {
@@ -36,6 +37,14 @@ export function registerJobs(e: Engine): void {
       message: `Compacted ${r.filesRemoved} file(s): ${r.rowsBefore} row version(s) → ` +
         `${r.rowsAfter} row(s)`,
     };
+  });
+  e.jobs.register("prune-changelog", async () => {
+    const { retentionMs, maxEntries } = e.changeLog;
+    const ms = Date.now() - retentionMs - SNOWFLAKE_EPOCH_MS;
+    const before = ms <= 0 ? 0n : BigInt(ms) << 22n;
+    const n = await e.group.run(() => e.buffer.pruneChanges(before, maxEntries));
+    if (n === 0) return { message: "Change log within its retention", skipped: true };
+    return { message: `Trimmed ${n} change-log entries (resume floor ${e.buffer.changeFloor()})` };
   });
   e.jobs.register("evict", async (job) => {
     const t = jobTable(e, job);
@@ -98,10 +107,13 @@ export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
   const lastFlush = new Map<number, number>(); // table id → ms of the last queued flush
   const started = Date.now();
   let busy = false;
+  let ticks = 0;
   const timer = setInterval(async () => {
     if (busy) return;
     busy = true;
     try {
+      // The change log is trimmed to its retention about once a minute.
+      if (++ticks % 60 === 0) await e.jobs.submit({ type: "prune-changelog" });
       for (const t of e.catalog.tables()) {
         if (t.tableType === "STREAM") {
           // TTL: rows are invisible at once; the eviction job removes them physically.
