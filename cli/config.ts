@@ -34,6 +34,9 @@ export interface ServerSettings {
   readonly refreshTokenTtlS: number;
   /** Hours the change log keeps entries for live-query resume. */
   readonly changeLogRetentionHours: number;
+  /** WebSocket: time to authenticate, and idle time before the server closes the socket. */
+  readonly wsAuthTimeoutMs: number;
+  readonly wsIdleTimeoutMs: number;
 }
 
 export const SERVER_DEFAULTS: ServerSettings = {
@@ -46,6 +49,8 @@ export const SERVER_DEFAULTS: ServerSettings = {
   accessTokenTtlS: 3600,
   refreshTokenTtlS: 7 * 24 * 3600,
   changeLogRetentionHours: 24,
+  wsAuthTimeoutMs: 5000,
+  wsIdleTimeoutMs: 300_000,
 };
 
 /** (field, env variable, file key, min, max) of the numeric server settings. */
@@ -64,6 +69,8 @@ const SERVER_NUMBERS = [
     1,
     24 * 3650,
   ],
+  ["wsAuthTimeoutMs", "KALAMDB_WS_AUTH_TIMEOUT_MS", "ws_auth_timeout_ms", 1, 3600_000],
+  ["wsIdleTimeoutMs", "KALAMDB_WS_IDLE_TIMEOUT_MS", "ws_idle_timeout_ms", 1, 24 * 3600_000],
 ] as const;
 
 /** Settings as read from a TOML file, before validation. */

@@ -24,6 +24,8 @@ export interface ServerLimits extends ApiLimits {
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   readonly changeLogRetentionHours?: number;
+  readonly wsAuthTimeoutMs?: number;
+  readonly wsIdleTimeoutMs?: number;
 }
 
 /** Where to listen, which data directory to own, and the security settings. */
@@ -72,7 +74,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       trustedProxies: limits.trustedProxies,
       loginFailureLimit: limits.loginFailureLimit,
     });
-    ws = new WsEndpoint(new LiveRegistry(db.engine), auth);
+    ws = new WsEndpoint(new LiveRegistry(db.engine), auth, {
+      authTimeoutMs: limits.wsAuthTimeoutMs,
+      idleTimeoutMs: limits.wsIdleTimeoutMs,
+    });
     const handler = drain.wrap(
       router(new Api(db, auth, limits), ws, options.build, performance.now()),
     );

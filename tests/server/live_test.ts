@@ -272,3 +272,23 @@ Deno.test("live: 1,000 subscriptions on one socket each get the change", async (
     await server.stop();
   }
 });
+
+Deno.test("live: sockets that never authenticate, or go idle, are closed by the server", async () => {
+  const server = await startServer({
+    KALAMDB_WS_AUTH_TIMEOUT_MS: "200",
+    KALAMDB_WS_IDLE_TIMEOUT_MS: "400",
+  });
+  try {
+    await setup(server);
+    const silent = await LiveClient.open(server.url);
+    const err = await silent.next((m) => m.type === "auth_error");
+    assertEquals(err.code, "UNAUTHORIZED");
+    await silent.closed();
+    const idle = await LiveClient.open(server.url, ALICE);
+    await idle.next((m) => m.type === "auth_success");
+    const closed = await idle.closed(); // nothing sent: the idle timer closes it
+    assertEquals(closed.code, 1000);
+  } finally {
+    await server.stop();
+  }
+});
