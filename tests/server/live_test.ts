@@ -292,3 +292,68 @@ Deno.test("live: sockets that never authenticate, or go idle, are closed by the 
     await server.stop();
   }
 });
+
+/** A masked client text frame (RFC 6455) — the raw client below writes frames itself. */
+function clientFrame(text: string): Uint8Array {
+  const payload = new TextEncoder().encode(text);
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  const head = payload.length < 126 ? [0x81, 0x80 | payload.length] : [
+    0x81,
+    0x80 | 126,
+    payload.length >> 8,
+    payload.length & 0xff,
+  ];
+  const out = new Uint8Array(head.length + 4 + payload.length);
+  out.set(head);
+  out.set(mask, head.length);
+  for (let i = 0; i < payload.length; i++) out[head.length + 4 + i] = payload[i] ^ mask[i % 4];
+  return out;
+}
+
+Deno.test("live: a client that stops reading overflows instead of growing the server", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    await server.root("CREATE SHARED TABLE app.big (id BIGINT PRIMARY KEY, payload TEXT)");
+    const port = Number(new URL(server.url).port);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      const key = btoa("kalamdb-overflow");
+      await conn.write(new TextEncoder().encode(
+        `GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: ${ROOT}\r\n\r\n`,
+      ));
+      const head = new Uint8Array(4096);
+      const n = await conn.read(head);
+      assert(new TextDecoder().decode(head.subarray(0, n ?? 0)).startsWith("HTTP/1.1 101"));
+      await conn.write(clientFrame(JSON.stringify({
+        type: "subscribe",
+        id: "s",
+        sql: "SELECT id, payload FROM app.big",
+      })));
+      const count = async () =>
+        Number(
+          (await server.root("SELECT COUNT(*) FROM system.live_queries")).body.results[0]
+            .rows[0][0],
+        );
+      for (let i = 0; i < 500 && await count() === 0; i++) { /* subscription registering */ }
+      assertEquals(await count(), 1);
+      // From here on the client never reads: ~40 MiB of changes pile up unsent.
+      const payload = "p".repeat(200_000);
+      let live = 1;
+      for (let i = 0; i < 200 && live > 0; i++) {
+        const r = await server.sql("INSERT INTO app.big (id, payload) VALUES ($1, $2)", {
+          auth: ROOT,
+          params: [i, payload],
+        });
+        assertEquals(r.status, 200, r.text);
+        live = await count();
+      }
+      assertEquals(live, 0, "the subscription overflowed and was removed");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
