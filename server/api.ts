@@ -35,7 +35,8 @@ export class Api {
   async sql(req: Request, peer: string, t0: number): Promise<Response> {
     try {
       const address = this.#auth.address(req, peer);
-      const who = await this.#auth.request(req, address);
+      const pending = this.#auth.request(req, address);
+      const who = pending instanceof Promise ? await pending : pending;
       this.#throttle(who, address);
       const body = await readJsonObject(req, this.#limits.maxBodyBytes);
       const { sql, params } = this.#sqlFields(body);
