@@ -143,8 +143,11 @@ export class LiveRegistry implements LiveQueries {
       authorize(who, { op: "maintain" }); // service and above
     }
     let table = catalog.table(query.namespace, query.table);
-    const mine = [...this.#subs.values()].filter((s) => s.conn.principal.user === who.user);
-    if (mine.length >= this.#maxPerUser) {
+    // Per user; anonymous sockets share no identity, so their cap is per socket.
+    const held = who.role === "anonymous"
+      ? this.#byConn.get(conn)?.size ?? 0
+      : [...this.#subs.values()].filter((s) => s.conn.principal.user === who.user).length;
+    if (held >= this.#maxPerUser) {
       throw new DbError("RATE_LIMITED", `At most ${this.#maxPerUser} live queries per user`);
     }
     const scope = table.tableType === "SHARED"

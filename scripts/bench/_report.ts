@@ -362,8 +362,16 @@ function liveSection(s: Section<LiveBench> | undefined): string {
     ].filter(Boolean).join("; ");
     return `- ${fmt(r.subscribers)} subscribers, ${runName(r)}: ${what.replaceAll("\n", " ")}`;
   });
+  const sockets = b.sockets
+    ? `\n**Idle sockets:** ${
+      fmt(b.sockets.sockets)
+    } authenticated WebSockets with one subscription ` +
+      `each cost the server ${b.sockets.kb_per_connection} KB of RSS per connection (target ≤ 60 KB; ` +
+      `RSS ${b.sockets.rss_before_mb} → ${b.sockets.rss_after_mb} MB) and were all subscribed in ` +
+      `${b.sockets.subscribe_s} s.\n`
+    : "";
   return `${liveTable(b)}
-${missing}
+${sockets}${missing}
 Latency is from just before the write is sent to the subscriber's receipt, over every delivery
 (each subscription gets every row) of the writes after a ${b.warmup ?? 0} s warm-up (the
 deliveries column counts the warm-up's too). The ratio columns are KalamDB-TS's latency ÷ this system's,

@@ -87,6 +87,8 @@ export interface LiveBench {
   readonly runs: LiveRun[];
   /** Systems that could not be measured, and why. */
   readonly unavailable: { system: LiveSystem; reason: string }[];
+  /** Memory per idle socket (target ≤ 60 KB) and the time to subscribe them all. */
+  readonly sockets?: SocketMemory;
 }
 
 const ROOT = new URL("../../", import.meta.url);
@@ -635,6 +637,7 @@ export async function runLiveBench(
   const dir = await Deno.makeTempDir({ prefix: "kalamdb-live-bench-" });
   const peers: Target[] = [];
   let idBase = 0;
+  let sockets: SocketMemory | undefined;
 
   const attempt = async (t: Target, sockets: number, subs: number) => {
     console.log(`  ${LABELS[t.system]}: ${sockets} sockets × ${subs} subscription(s) …`);
@@ -702,6 +705,12 @@ export async function runLiveBench(
       for (const p of peers) await attempt(p, n, 1);
     }
     if (kalamdb) await kalamdbRun(100, 10);
+    if (kalamdb) {
+      sockets = await socketMemory(
+        `${dir}/kalamdb-sockets`,
+        Math.max(200, Math.round(10_000 * scale)),
+      );
+    }
   } finally {
     for (const p of peers) {
       try {
@@ -723,7 +732,50 @@ export async function runLiveBench(
     versions,
     runs,
     unavailable,
+    sockets,
   };
+}
+
+/** Server RSS per idle authenticated socket with one subscription (scripts/bench/_sockets.ts). */
+export interface SocketMemory {
+  readonly sockets: number;
+  readonly subscribe_s: number;
+  readonly rss_before_mb: number;
+  readonly rss_after_mb: number;
+  readonly kb_per_connection: number;
+}
+
+async function socketMemory(dir: string, count: number): Promise<SocketMemory | undefined> {
+  console.log(`  KalamDB-TS: ${count} idle sockets, one subscription each …`);
+  const k = await startKalamdb(dir);
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./_sockets.ts", import.meta.url).pathname,
+        `http://127.0.0.1:${k.port}`,
+        String(k.pids()[0]),
+        String(count),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+    if (!out.success) {
+      console.log(
+        `  socket memory not measured: ${new TextDecoder().decode(out.stderr).slice(0, 300)}`,
+      );
+      return undefined;
+    }
+    const r = JSON.parse(line) as SocketMemory;
+    console.log(
+      `    ${r.kb_per_connection} KB per connection, all subscribed in ${r.subscribe_s} s`,
+    );
+    return r;
+  } finally {
+    await k.stop();
+  }
 }
 
 if (import.meta.main) {
