@@ -41,7 +41,7 @@ import {
   openObjectStore,
 } from "./object_store.ts";
 import { compareBounds, decodeSegment, encodeSegment, type SegmentStats } from "./parquet.ts";
-import { type EncodeReply, type EncodeRequest, encodeRequest } from "./_flush_worker.ts";
+import { type EncodePage, type EncodeReply, SegmentBuilder } from "./_flush_worker.ts";
 import { setImmediate } from "node:timers";
 import type { SqliteStore } from "./sqlite.ts";
 
@@ -167,20 +167,25 @@ export class ColdTier {
     if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
     const pkAt = table.schema.pkIndex;
     const manifest = await this.manifest(table, userId);
-    const raw = await this.#rawRows(table, userId, snapshot);
-    // Versions at or below the manifest's flushedSeq are already in a segment (a flush that
-    // crashed before its step 4): they are deleted below, not written again.
-    const fresh = raw.filter((r) => r.seq > manifest.flushedSeq);
+    // (2) the segment: rows read in pages in primary-key order (the buffer's order) and handed to
+    // the flush worker as they come; versions at or below the manifest's flushedSeq are already in
+    // a segment (a flush that crashed before its step 4) and are only deleted below.
+    const session = this.#encoder.session(table);
+    const raw = await this.#readRaw(table, userId, snapshot, manifest.flushedSeq, session);
     let result: FlushResult = { rows: 0, files: 0, bytes: 0 };
     let next = manifest;
-    if (fresh.length) {
-      // (2) the segment, rows in primary-key order (the buffer's order), encoded off-thread.
+    if (raw.fresh.length === 0) session.cancel();
+    else {
       const dir = this.scopeDir(table, userId);
-      const { bytes, segment } = await this.#encodeRaw(
+      const encoded = await session.finish();
+      const segment = segmentInfo(
         table,
-        fresh,
         `batch-${manifest.nextBatch}.parquet`,
+        raw.fresh.length,
+        encoded.bytes,
+        encoded.stats,
       );
+      const bytes = encoded.bytes;
       const file = segment.file;
       const store = this.objectStore(table.storageId);
       await store.put(`${dir}/${file}`, bytes);
@@ -199,7 +204,7 @@ export class ColdTier {
       const tombstones = new Map<string, bigint>();
       if (overlapping.length) {
         const pkType = table.schema.columns[pkAt].type.base;
-        for (const r of fresh) {
+        for (const r of raw.fresh) {
           const key = keyFromRowId(r.rowId, pkType);
           if (overlapping.some((s) => mayContain(s, pkId, key, compareBounds))) {
             tombstones.set(keyString(keyOf(key)), r.seq);
@@ -213,7 +218,7 @@ export class ColdTier {
       // Readers merge this scope from now on, before any buffered row goes away.
       this.#scopeMap(table.id).set(userId, scopeStats(next));
       crashPoint("flush:after-manifest");
-      result = { rows: fresh.length, files: 1, bytes: bytes.byteLength };
+      result = { rows: raw.fresh.length, files: 1, bytes: bytes.byteLength };
     }
     // (4) drop exactly the flushed versions from the buffer; record the scope. Every buffered
     // version with `_seq` ≤ the snapshot is in a segment now, and any later write has a larger
@@ -224,8 +229,9 @@ export class ColdTier {
     await this.#group.run(() => {
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
-    for (let i = 0; i < raw.length; i += DELETE_CHUNK) {
-      const first = raw[i].rowId, last = raw[Math.min(i + DELETE_CHUNK, raw.length) - 1].rowId;
+    const ids = raw.rowIds;
+    for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
+      const first = ids[i], last = ids[Math.min(i + DELETE_CHUNK, ids.length) - 1];
       await this.#group.run(() => {
         this.#store.w(
           `DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id >= ? AND row_id <= ?
@@ -248,51 +254,23 @@ export class ColdTier {
     return { bytes, segment: segmentInfo(table, file, rows.length, bytes, stats) };
   }
 
-  /** Like `#encode` for raw buffer rows: decoding and encoding run in the flush worker. */
-  async #encodeRaw(
-    table: TableInfo,
-    rows: readonly RawRow[],
-    file: string,
-  ): Promise<{ bytes: Uint8Array; segment: SegmentInfo }> {
-    let size = 0;
-    for (const r of rows) size += r.data.byteLength;
-    const data = new Uint8Array(size);
-    const offsets = new Int32Array(rows.length + 1);
-    const rowVersions = new Int32Array(rows.length);
-    const seqs = new BigInt64Array(rows.length);
-    const deleted = new Uint8Array(rows.length);
-    let at = 0;
-    rows.forEach((r, i) => {
-      offsets[i] = at;
-      data.set(r.data, at);
-      at += r.data.byteLength;
-      rowVersions[i] = r.version;
-      seqs[i] = r.seq;
-      deleted[i] = r.deleted ? 1 : 0;
-    });
-    offsets[rows.length] = at;
-    const req: Omit<EncodeRequest, "id"> = {
-      current: table.columns,
-      versions: [...table.versions],
-      columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
-      data,
-      offsets,
-      rowVersions,
-      seqs,
-      deleted,
-    };
-    const { bytes, stats } = await this.#encoder.encode(req);
-    return { bytes, segment: segmentInfo(table, file, rows.length, bytes, stats) };
-  }
-
   /**
-   * A scope's buffered versions with `_seq` ≤ `snapshot`, undecoded, in primary-key order, read
-   * in pages with a turn of the event loop between them (requests keep flowing meanwhile). A
-   * version replaced by a newer write between pages is simply not flushed: its replacement has a
-   * `_seq` above the snapshot and stays buffered.
+   * A scope's buffered versions with `_seq` ≤ `snapshot`, read raw in pages in primary-key
+   * order with a turn of the event loop between pages (requests keep flowing); the pages'
+   * versions above `flushedSeq` go to the flush worker as they are read. A version replaced by a
+   * newer write between pages is simply not flushed: its replacement has a `_seq` above the
+   * snapshot and stays buffered. Returns every row id read (for the deletes) and the key and
+   * `_seq` of the versions sent (for the tombstones).
    */
-  async #rawRows(table: TableInfo, userId: string, snapshot: bigint): Promise<RawRow[]> {
-    const out: RawRow[] = [];
+  async #readRaw(
+    table: TableInfo,
+    userId: string,
+    snapshot: bigint,
+    flushedSeq: bigint,
+    session: EncodeSession,
+  ): Promise<{ rowIds: unknown[]; fresh: { rowId: unknown; seq: bigint }[] }> {
+    const rowIds: unknown[] = [];
+    const fresh: { rowId: unknown; seq: bigint }[] = [];
     const cols = "row_id, seq, deleted, version, data";
     const where = "table_id = ? AND user_id = ? AND seq <= ?";
     let last: unknown = undefined;
@@ -303,16 +281,22 @@ export class ColdTier {
         : this.#store.rows(
           `SELECT ${cols} FROM buffer WHERE ${where} AND row_id > ? ORDER BY row_id LIMIT ?`,
         ).all(table.id, userId, snapshot, last as never, RAW_PAGE);
+      const send: RawRow[] = [];
       for (const r of page) {
-        out.push({
+        rowIds.push(r[0]);
+        const seq = BigInt(r[1] as bigint);
+        if (seq <= flushedSeq) continue;
+        fresh.push({ rowId: r[0], seq });
+        send.push({
           rowId: r[0],
-          seq: BigInt(r[1] as bigint),
+          seq,
           deleted: r[2] === 1n || r[2] === 1,
           version: Number(r[3]),
           data: r[4] as Uint8Array,
         });
       }
-      if (page.length < RAW_PAGE) return out;
+      if (send.length) session.page(send);
+      if (page.length < RAW_PAGE) return { rowIds, fresh };
       last = page[page.length - 1][0];
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -834,26 +818,82 @@ function segmentInfo(
  * The flush worker (storage/_flush_worker.ts), started on first use. Where workers are not
  * available (a compiled binary built without it), it encodes in-process instead.
  */
+/** One segment in the making: pages go to the worker as they are read. */
+interface EncodeSession {
+  page(rows: readonly RawRow[]): void;
+  finish(): Promise<{ bytes: Uint8Array; stats: SegmentStats }>;
+  cancel(): void;
+}
+
+/** Raw rows as one transferable page. */
+function pageOf(rows: readonly RawRow[]): Omit<EncodePage, "kind" | "id"> {
+  let size = 0;
+  for (const r of rows) size += r.data.byteLength;
+  const data = new Uint8Array(size);
+  const offsets = new Int32Array(rows.length + 1);
+  const rowVersions = new Int32Array(rows.length);
+  const seqs = new BigInt64Array(rows.length);
+  const deleted = new Uint8Array(rows.length);
+  let at = 0;
+  rows.forEach((r, i) => {
+    offsets[i] = at;
+    data.set(r.data, at);
+    at += r.data.byteLength;
+    rowVersions[i] = r.version;
+    seqs[i] = r.seq;
+    deleted[i] = r.deleted ? 1 : 0;
+  });
+  offsets[rows.length] = at;
+  return { data, offsets, rowVersions, seqs, deleted };
+}
+
+/**
+ * The flush worker (storage/_flush_worker.ts), started on first use. Where workers are not
+ * available (a compiled binary built without it), segments are built in-process instead.
+ */
 class Encoder {
   #worker?: Worker;
   #failed = false;
   #next = 0;
   #waiting = new Map<number, { resolve(r: EncodeReply): void }>();
 
-  async encode(
-    req: Omit<EncodeRequest, "id">,
-  ): Promise<{ bytes: Uint8Array; stats: SegmentStats }> {
+  session(table: TableInfo): EncodeSession {
+    const begin = {
+      current: table.columns,
+      versions: [...table.versions],
+      columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
+    } as const;
     const worker = this.#start();
-    if (!worker) return encodeRequest({ ...req, id: 0 });
-    const id = this.#next++;
-    const reply = await new Promise<EncodeReply>((resolve) => {
-      this.#waiting.set(id, { resolve });
-      worker.postMessage({ ...req, id }, [req.data.buffer as ArrayBuffer]);
-    });
-    if ("error" in reply) {
-      throw new DbError("STORAGE_ERROR", `Flush encoding failed: ${reply.error}`);
+    if (!worker) {
+      const builder = new SegmentBuilder(begin);
+      return {
+        page: (rows) => builder.add(pageOf(rows)),
+        finish: () => Promise.resolve(builder.finish()),
+        cancel: () => {},
+      };
     }
-    return reply;
+    const id = this.#next++;
+    worker.postMessage({ kind: "begin", id, ...begin });
+    return {
+      page: (rows) => {
+        const p = pageOf(rows);
+        worker.postMessage({ kind: "page", id, ...p }, [p.data.buffer as ArrayBuffer]);
+      },
+      finish: async () => {
+        const reply = await new Promise<EncodeReply>((resolve) => {
+          this.#waiting.set(id, { resolve });
+          worker.postMessage({ kind: "finish", id });
+        });
+        if ("error" in reply) {
+          throw new DbError("STORAGE_ERROR", `Flush encoding failed: ${reply.error}`);
+        }
+        return reply;
+      },
+      cancel: () => {
+        // The worker answers and forgets the segment; nobody waits for that answer.
+        worker.postMessage({ kind: "finish", id });
+      },
+    };
   }
 
   #start(): Worker | undefined {
