@@ -15,12 +15,12 @@
 // publishes its manifest before deleting buffer rows, a reader always sees every row in at least
 // one tier. `cold_scopes` says which scopes have segments, so a scope without any costs nothing.
 
-import type { ColumnRange, ScanOptions, TableSource } from "../sql/source.ts";
+import type { ScanOptions, TableSource } from "../sql/source.ts";
 import { compareValues, type Row, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import type { Buffer } from "./buffer.ts";
 import { keyOf } from "./buffer.ts";
-import type { Catalog, StorageInfo, TableInfo } from "./catalog.ts";
+import type { Catalog, TableInfo } from "./catalog.ts";
 import { untagValue } from "./codec.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import {
@@ -34,14 +34,10 @@ import {
   type SegmentInfo,
   withSegment,
 } from "./manifest.ts";
-import {
-  checkObjectPath,
-  type ObjectStore,
-  type ObjectStoreConfig,
-  openObjectStore,
-} from "./object_store.ts";
-import { compareBounds, decodeSegment, encodeSegment, type SegmentStats } from "./parquet.ts";
-import { type EncodePage, type EncodeReply, SegmentBuilder } from "./_flush_worker.ts";
+import { checkObjectPath, type ObjectStore, openObjectStore } from "./object_store.ts";
+import { compareBounds, decodeSegment, encodeSegment } from "./parquet.ts";
+import { Encoder, type EncodeSession, type RawRow } from "./_flush_encoder.ts";
+import { keyFromRowId, mayMatch, segmentInfo, storeConfig } from "./_segments.ts";
 import { setImmediate } from "node:timers";
 import type { SqliteStore } from "./sqlite.ts";
 
@@ -727,203 +723,16 @@ export class ColdTier {
   }
 }
 
-/** False when a segment's statistics prove no row can satisfy every range. */
-function mayMatch(table: TableInfo, seg: SegmentInfo, ranges: readonly ColumnRange[]): boolean {
-  for (const r of ranges) {
-    const col = table.schema.columns[r.column];
-    let min: Value, max: Value;
-    if (col.name === "_seq") [min, max] = [seg.minSeq, seg.maxSeq];
-    else {
-      const st = seg.stats.get(col.id);
-      if (!st) continue;
-      [min, max] = [st.min, st.max];
-    }
-    if (min === null || max === null) continue; // unknown bounds: never prune on them
-    const decimal = col.type.base === "DECIMAL";
-    let cmpMin: number, cmpMax: number;
-    try {
-      cmpMin = compareBounds(r.value, min, decimal);
-      cmpMax = compareBounds(r.value, max, decimal);
-    } catch {
-      continue;
-    }
-    const excluded = r.op === "="
-      ? cmpMin < 0 || cmpMax > 0
-      : r.op === "<"
-      ? cmpMin <= 0
-      : r.op === "<="
-      ? cmpMin < 0
-      : r.op === ">"
-      ? cmpMax >= 0
-      : cmpMax > 0;
-    if (excluded) return false;
-  }
-  return true;
-}
-
 class MissingSegment extends DbError {
   constructor(path: string) {
     super("STORAGE_ERROR", `Segment ${path} is missing`);
   }
 }
 
-/** One undecoded buffered row version. */
-interface RawRow {
-  readonly rowId: unknown;
-  readonly seq: bigint;
-  readonly deleted: boolean;
-  readonly version: number;
-  readonly data: Uint8Array;
-}
-
 /** Rows read per page (a page is one synchronous step of the event loop). */
 const RAW_PAGE = 1024;
 /** Flushed versions deleted per write: each is a commit (an fsync), so larger than a page. */
 const DELETE_CHUNK = 16_384;
-
-/** A buffer row id back in its column's value type (integers come back from SQLite as bigint). */
-function keyFromRowId(v: unknown, type: string): Value {
-  if (type === "SMALLINT" || type === "INT") return Number(v);
-  if (type === "BIGINT" || type === "TIMESTAMP") return BigInt(v as bigint);
-  if (type === "BOOLEAN") return Number(v) === 1;
-  if (type === "REAL" || type === "DOUBLE") return Number(v);
-  return v as Value;
-}
-
-/** The manifest's record of a freshly encoded segment. */
-function segmentInfo(
-  table: TableInfo,
-  file: string,
-  rows: number,
-  bytes: Uint8Array,
-  stats: SegmentStats,
-): SegmentInfo {
-  return {
-    file,
-    rows,
-    bytes: bytes.byteLength,
-    minSeq: stats.minSeq ?? 0n,
-    maxSeq: stats.maxSeq ?? 0n,
-    columns: table.columns.map((c) => ({ id: c.id, name: c.name })),
-    stats: new Map(
-      table.columns.map((c) => {
-        const s = stats.columns[c.name];
-        return [c.id, { min: s?.min ?? null, max: s?.max ?? null, nulls: s?.nullCount ?? 0 }];
-      }),
-    ),
-  };
-}
-
-/**
- * The flush worker (storage/_flush_worker.ts), started on first use. Where workers are not
- * available (a compiled binary built without it), it encodes in-process instead.
- */
-/** One segment in the making: pages go to the worker as they are read. */
-interface EncodeSession {
-  page(rows: readonly RawRow[]): void;
-  finish(): Promise<{ bytes: Uint8Array; stats: SegmentStats }>;
-  cancel(): void;
-}
-
-/** Raw rows as one transferable page. */
-function pageOf(rows: readonly RawRow[]): Omit<EncodePage, "kind" | "id"> {
-  let size = 0;
-  for (const r of rows) size += r.data.byteLength;
-  const data = new Uint8Array(size);
-  const offsets = new Int32Array(rows.length + 1);
-  const rowVersions = new Int32Array(rows.length);
-  const seqs = new BigInt64Array(rows.length);
-  const deleted = new Uint8Array(rows.length);
-  let at = 0;
-  rows.forEach((r, i) => {
-    offsets[i] = at;
-    data.set(r.data, at);
-    at += r.data.byteLength;
-    rowVersions[i] = r.version;
-    seqs[i] = r.seq;
-    deleted[i] = r.deleted ? 1 : 0;
-  });
-  offsets[rows.length] = at;
-  return { data, offsets, rowVersions, seqs, deleted };
-}
-
-/**
- * The flush worker (storage/_flush_worker.ts), started on first use. Where workers are not
- * available (a compiled binary built without it), segments are built in-process instead.
- */
-class Encoder {
-  #worker?: Worker;
-  #failed = false;
-  #next = 0;
-  #waiting = new Map<number, { resolve(r: EncodeReply): void }>();
-
-  session(table: TableInfo): EncodeSession {
-    const begin = {
-      current: table.columns,
-      versions: [...table.versions],
-      columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
-    } as const;
-    const worker = this.#start();
-    if (!worker) {
-      const builder = new SegmentBuilder(begin);
-      return {
-        page: (rows) => builder.add(pageOf(rows)),
-        finish: () => Promise.resolve(builder.finish()),
-        cancel: () => {},
-      };
-    }
-    const id = this.#next++;
-    worker.postMessage({ kind: "begin", id, ...begin });
-    return {
-      page: (rows) => {
-        const p = pageOf(rows);
-        worker.postMessage({ kind: "page", id, ...p }, [p.data.buffer as ArrayBuffer]);
-      },
-      finish: async () => {
-        const reply = await new Promise<EncodeReply>((resolve) => {
-          this.#waiting.set(id, { resolve });
-          worker.postMessage({ kind: "finish", id });
-        });
-        if ("error" in reply) {
-          throw new DbError("STORAGE_ERROR", `Flush encoding failed: ${reply.error}`);
-        }
-        return reply;
-      },
-      cancel: () => {
-        // The worker answers and forgets the segment; nobody waits for that answer.
-        worker.postMessage({ kind: "finish", id });
-      },
-    };
-  }
-
-  #start(): Worker | undefined {
-    if (this.#worker || this.#failed) return this.#worker;
-    try {
-      const w = new Worker(new URL("./_flush_worker.ts", import.meta.url).href, { type: "module" });
-      w.onmessage = (e: MessageEvent<EncodeReply>) => {
-        const waiter = this.#waiting.get(e.data.id);
-        this.#waiting.delete(e.data.id);
-        waiter?.resolve(e.data);
-      };
-      w.onerror = (e) => {
-        e.preventDefault();
-        for (const [id, w2] of this.#waiting) w2.resolve({ id, error: e.message });
-        this.#waiting.clear();
-      };
-      this.#worker = w;
-    } catch {
-      this.#failed = true;
-    }
-    return this.#worker;
-  }
-
-  close(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    for (const [id, w] of this.#waiting) w.resolve({ id, error: "closed" });
-    this.#waiting.clear();
-  }
-}
 
 function scopeStats(m: Manifest): ScopeStats {
   return {
@@ -955,22 +764,4 @@ function bufferVersions(
 function scanSync(source: TableSource, options: ScanOptions): Iterable<Row[]> {
   if (!source.scanSync) throw new Error("buffer source without scanSync");
   return source.scanSync(options);
-}
-
-function storeConfig(info: StorageInfo, secret: string | null): ObjectStoreConfig {
-  if (info.type === "filesystem") {
-    return { kind: "filesystem", root: info.config.PATH };
-  }
-  const credentials = JSON.parse(secret ?? "{}");
-  return {
-    kind: "s3",
-    endpoint: info.config.ENDPOINT ??
-      `https://s3.${info.config.REGION ?? "us-east-1"}.amazonaws.com`,
-    bucket: info.config.BUCKET,
-    region: info.config.REGION ?? "us-east-1",
-    credentials: {
-      accessKeyId: String(credentials.access_key_id ?? credentials.accessKeyId ?? ""),
-      secretAccessKey: String(credentials.secret_access_key ?? credentials.secretAccessKey ?? ""),
-    },
-  };
 }
