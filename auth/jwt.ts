@@ -108,12 +108,6 @@ export class Tokens {
     return claims;
   }
 
-  /** The claims of a token verified before and not yet expired (no signature check), if any. */
-  cached(token: string, type: TokenType): JwtClaims | undefined {
-    const hit = this.#verified.get(token);
-    return hit && hit.token_type === type && hit.exp > Date.now() / 1000 ? hit : undefined;
-  }
-
   async #verifySignature(token: string, type: TokenType): Promise<JwtClaims> {
     let payload: Record<string, unknown>;
     try {

@@ -114,6 +114,8 @@ export class LiveRegistry implements LiveQueries {
   #subs = new Map<string, Subscription>();
   #byConn = new Map<LiveConnection, Map<string, Subscription>>();
   #tables = new Map<number, TableEntry>();
+  /** Subscriptions held per user (the cap), kept with register/remove. */
+  #perUser = new Map<string, number>();
   #counter = 0;
 
   constructor(engine: Engine, options: RegistryOptions = {}) {
@@ -146,7 +148,7 @@ export class LiveRegistry implements LiveQueries {
     // Per user; anonymous sockets share no identity, so their cap is per socket.
     const held = who.role === "anonymous"
       ? this.#byConn.get(conn)?.size ?? 0
-      : [...this.#subs.values()].filter((s) => s.conn.principal.user === who.user).length;
+      : this.#perUser.get(who.user) ?? 0;
     if (held >= this.#maxPerUser) {
       throw new DbError("RATE_LIMITED", `At most ${this.#maxPerUser} live queries per user`);
     }
@@ -310,6 +312,8 @@ export class LiveRegistry implements LiveQueries {
 
   #register(sub: Subscription): void {
     this.#subs.set(sub.liveId, sub);
+    const user = sub.conn.principal.user;
+    this.#perUser.set(user, (this.#perUser.get(user) ?? 0) + 1);
     let perConn = this.#byConn.get(sub.conn);
     if (!perConn) this.#byConn.set(sub.conn, perConn = new Map());
     perConn.set(sub.id, sub);
@@ -324,7 +328,11 @@ export class LiveRegistry implements LiveQueries {
   }
 
   #remove(sub: Subscription): void {
-    this.#subs.delete(sub.liveId);
+    if (!this.#subs.delete(sub.liveId)) return;
+    const user = sub.conn.principal.user;
+    const held = (this.#perUser.get(user) ?? 1) - 1;
+    if (held > 0) this.#perUser.set(user, held);
+    else this.#perUser.delete(user);
     const perConn = this.#byConn.get(sub.conn);
     perConn?.delete(sub.id);
     if (perConn?.size === 0) this.#byConn.delete(sub.conn);

@@ -8,7 +8,11 @@ import { type LiveConnection, LiveRegistry } from "./mod.ts";
 
 type Msg = Record<string, unknown>;
 
-function fakeConnection(user: string, role: "user" | "system", capacity = Infinity) {
+function fakeConnection(
+  user: string,
+  role: "user" | "system" | "anonymous",
+  capacity = Infinity,
+) {
   const sent: Msg[] = [];
   const conn: LiveConnection = {
     id: `fake-${user}`,
@@ -134,6 +138,35 @@ Deno.test("live registry: a resume older than the trimmed change log gets a fres
     assertEquals(late.sent[0].resumed, false);
     const initial = late.sent.find((m) => m.type === "initial_data")!;
     assertEquals(initial.rows, [{ id: 1 }, { id: 2 }]);
+    await db.close();
+  });
+});
+
+Deno.test("live registry: subscriptions are capped per user, per socket for anonymous", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await db.execute(
+      "CREATE SHARED TABLE app.pub (id INT PRIMARY KEY) WITH (ACCESS_LEVEL = 'PUBLIC')",
+    );
+    const registry = new LiveRegistry(db.engine, { maxPerUser: 2 });
+    const a1 = fakeConnection("alice", "user");
+    const a2 = fakeConnection("alice", "user");
+    await registry.subscribe(a1.conn, "1", "SELECT id FROM app.t");
+    await registry.subscribe(a2.conn, "2", "SELECT id FROM app.t");
+    let code = "";
+    await registry.subscribe(a2.conn, "3", "SELECT id FROM app.t").catch((e) => code = e.code);
+    assertEquals(code, "RATE_LIMITED");
+    assert(registry.unsubscribe(a1.conn, "1"));
+    await registry.subscribe(a2.conn, "3", "SELECT id FROM app.t"); // a slot came free
+    const anon = [
+      fakeConnection("anonymous", "anonymous"),
+      fakeConnection("anonymous", "anonymous"),
+    ];
+    for (const c of anon) {
+      await registry.subscribe(c.conn, "x", "SELECT id FROM app.pub");
+      await registry.subscribe(c.conn, "y", "SELECT id FROM app.pub");
+    }
+    assertEquals(registry.size, 2 + 4);
     await db.close();
   });
 });

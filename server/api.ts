@@ -3,7 +3,7 @@
 // body (size, JSON, fields), then the batch under the statement timeout. Nothing of the body is
 // read for a request that fails authentication.
 
-import type { Principal } from "../auth/mod.ts";
+import type { Principal, UserRole } from "../auth/mod.ts";
 import { RateLimiter } from "../auth/mod.ts";
 import type { Database } from "../storage/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
@@ -35,8 +35,7 @@ export class Api {
   async sql(req: Request, peer: string, t0: number): Promise<Response> {
     try {
       const address = this.#auth.address(req, peer);
-      const pending = this.#auth.request(req, address);
-      const who = pending instanceof Promise ? await pending : pending;
+      const who = await this.#auth.request(req, address);
       this.#throttle(who, address);
       const body = await readJsonObject(req, this.#limits.maxBodyBytes);
       const { sql, params } = this.#sqlFields(body);
@@ -58,28 +57,36 @@ export class Api {
   }
 
   /** POST /v1/api/auth/login `{"user","password"}` */
-  async login(req: Request, peer: string, t0: number): Promise<Response> {
-    try {
-      const address = this.#auth.address(req, peer);
-      const body = await readJsonObject(req, 64 * 1024);
-      const who = await this.#auth.login(
-        field(body, "user"),
-        field(body, "password"),
-        address,
-      );
-      return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as never));
-    } catch (err) {
-      return errorResponse(reported(err), t0);
-    }
+  login(req: Request, peer: string, t0: number): Promise<Response> {
+    return this.#tokens(
+      req,
+      peer,
+      t0,
+      (body, address) => this.#auth.login(field(body, "user"), field(body, "password"), address),
+    );
   }
 
   /** POST /v1/api/auth/refresh `{"refresh_token"}` */
-  async refresh(req: Request, peer: string, t0: number): Promise<Response> {
+  refresh(req: Request, peer: string, t0: number): Promise<Response> {
+    return this.#tokens(
+      req,
+      peer,
+      t0,
+      (body, address) => this.#auth.refresh(field(body, "refresh_token"), address),
+    );
+  }
+
+  /** Both token routes: a small JSON body proves who the caller is; the answer is a new pair. */
+  async #tokens(
+    req: Request,
+    peer: string,
+    t0: number,
+    check: (body: Record<string, unknown>, address: string) => Promise<Principal>,
+  ): Promise<Response> {
     try {
       const address = this.#auth.address(req, peer);
-      const body = await readJsonObject(req, 64 * 1024);
-      const who = await this.#auth.refresh(field(body, "refresh_token"), address);
-      return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as never));
+      const who = await check(await readJsonObject(req, 64 * 1024), address);
+      return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as UserRole));
     } catch (err) {
       return errorResponse(reported(err), t0);
     }

@@ -60,45 +60,10 @@ export class Authenticator {
     return clientAddress(peer, req.headers.get("x-forwarded-for"), this.#trusted);
   }
 
-  /**
-   * The principal of a request; throws UNAUTHORIZED or RATE_LIMITED. Answers synchronously when
-   * nothing needs to wait (anonymous, root without password, a remembered Basic pair, a
-   * remembered token); anything else — and every failure — takes the checked path.
-   */
-  request(req: Request, address: string): Principal | Promise<Principal> {
+  /** The principal of a request; throws UNAUTHORIZED or RATE_LIMITED. */
+  request(req: Request, address: string): Promise<Principal> {
     const header = req.headers.get("authorization");
-    if (header === null) return ANONYMOUS;
-    return this.#fast(header, address) ?? this.#slow(header, address);
-  }
-
-  #fast(header: string, address: string): Principal | undefined {
-    if (this.#failures.blocked(address)) return undefined;
-    if (header.startsWith("Basic ")) {
-      let pair: [string, string];
-      try {
-        pair = decodeBasic(header.slice(6).trim());
-      } catch {
-        return undefined;
-      }
-      const u = this.#db.user(pair[0]);
-      if (!u) return undefined;
-      if (u.passwordHash === null) {
-        return pair[1] === "" && isLoopback(address) ? { user: u.name, role: u.role } : undefined;
-      }
-      return this.#verified.get(this.#cacheKeyOf(pair[0], pair[1])) === u.passwordHash
-        ? { user: u.name, role: u.role }
-        : undefined;
-    }
-    if (header.startsWith("Bearer ")) {
-      const claims = this.#tokens.cached(header.slice(7).trim(), "access");
-      const u = claims && this.#db.user(claims.sub);
-      if (!u || (u.passwordHash === null && !isLoopback(address))) return undefined;
-      return { user: u.name, role: u.role as UserRole };
-    }
-    return undefined;
-  }
-
-  #slow(header: string, address: string): Promise<Principal> {
+    if (header === null) return Promise.resolve(ANONYMOUS);
     return this.#guard(address, async () => {
       const space = header.indexOf(" ");
       const scheme = header.slice(0, space).toLowerCase();

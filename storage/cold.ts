@@ -605,21 +605,15 @@ export class ColdTier {
   async compactScope(table: TableInfo, userId: string): Promise<CompactResult> {
     const m = await this.manifest(table, userId);
     if (m.segments.length === 0) return { rowsBefore: 0, rowsAfter: 0, filesRemoved: 0 };
-    const pk = table.schema.pkIndex;
-    const seqAt = table.schema.columns.length - 2;
-    const newest = new Map<string, Row>();
+    // The segments' newest live version per key: the read path's merge with an empty buffer.
+    const loaded = new Map<SegmentInfo, CachedSegment>();
     let before = 0;
     for (const seg of m.segments) {
-      for (const r of (await this.#segment(table, userId, seg)).rows) {
-        before++;
-        const k = keyString(keyOf(r[pk]));
-        if (isTombstoned(m, k, r[seqAt] as bigint)) continue;
-        const cur = newest.get(k);
-        if (!cur || (cur[seqAt] as bigint) < (r[seqAt] as bigint)) newest.set(k, r);
-      }
+      const cached = await this.#segment(table, userId, seg);
+      loaded.set(seg, cached);
+      before += cached.rows.length;
     }
-    const live = [...newest.values()].filter((r) => !r[seqAt + 1])
-      .sort((a, b) => compareValues(a[pk]!, b[pk]!));
+    const live = this.#combine(table, m, new Map(), loaded, {});
     const dir = this.scopeDir(table, userId);
     const store = this.objectStore(table.storageId);
     let next: Manifest = { ...m, segments: [], tombstones: new Map(), lastFlushMs: Date.now() };

@@ -19,7 +19,7 @@ import {
 import { coerceValue, literalValue, type Row, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
-import type { Change } from "./changes.ts";
+import type { Change, ChangeKind } from "./changes.ts";
 import { keyOf } from "./buffer.ts";
 import type { Handler, Outcome, StatementContext } from "./engine.ts";
 import { systemTable } from "./system_tables.ts";
@@ -213,19 +213,7 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
     for (let i = 0; i < rows.length; i++) seqs[i] = ids.next();
     const dup = buffer.insert(t, scope, rows, seqs);
     if (dup >= 0) throw duplicate(t, rows[dup]);
-    // Whether anyone listens is decided at commit, not now: a subscription may register
-    // between this write and its (deferred) commit and must still get it.
-    const { changes } = ctx.engine;
-    group.afterCommit(() => {
-      if (!changes.wants(t.id)) return;
-      changes.emit(rows.map((values, i) => ({
-        table: t,
-        user: scope,
-        op: "insert",
-        seq: seqs[i],
-        row: [...values, seqs[i], false],
-      })));
-    });
+    publish(ctx, t, scope, "insert", seqs, (i) => [...rows[i], seqs[i], false]);
     if (!stmt.returning) {
       return { rowCount: rows.length, message: `Inserted ${rows.length} row(s)` };
     }
@@ -233,6 +221,34 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
     return returning(t, stmt.returning, written, "Inserted", ctx);
   }
 };
+
+/**
+ * Offers a statement's changes to live queries after its commit. Whether anyone listens is
+ * asked then, not now (a subscription may register between this write and its deferred
+ * commit and must still get it), and the change objects are only built if someone does.
+ */
+function publish(
+  ctx: StatementContext,
+  t: TableInfo,
+  user: string,
+  op: ChangeKind,
+  seqs: readonly bigint[],
+  row?: (i: number) => Row,
+  olds?: readonly Row[],
+): void {
+  const { changes, group } = ctx.engine;
+  group.afterCommit(() => {
+    if (!changes.wants(t.id)) return;
+    changes.emit(seqs.map((seq, i): Change => ({
+      table: t,
+      user,
+      op,
+      seq,
+      row: row?.(i),
+      old: olds?.[i],
+    })));
+  });
+}
 
 function duplicate(t: TableInfo, row: readonly Value[]): DbError {
   const pk = t.schema.pkIndex;
@@ -334,7 +350,7 @@ export const update: Handler<"update"> = (stmt, ctx) => {
       const written: Row[] = [];
       const n = t.columns.length;
       const user = scopeOf(t, ctx.session.user);
-      const feed: Change[] = [];
+      const seqs: bigint[] = [];
       for (const old of rows) {
         const values = old.slice(0, n);
         for (const s of sets) {
@@ -343,11 +359,10 @@ export const update: Handler<"update"> = (stmt, ctx) => {
         checkNotNull(t, values);
         const seq = ids.next();
         buffer.put(t, user, "update", seq, values, old);
-        const row: Row = [...values, seq, false];
-        written.push(row);
-        feed.push({ table: t, user, op: "update", seq, row, old });
+        written.push([...values, seq, false]);
+        seqs.push(seq);
       }
-      group.afterCommit(() => ctx.engine.changes.emit(feed)); // emits only to listeners
+      publish(ctx, t, user, "update", seqs, (i) => written[i], rows);
       return returning(t, stmt.returning, written, "Updated", ctx);
     });
   });
@@ -361,13 +376,12 @@ export const deleteRows: Handler<"delete"> = (stmt, ctx) => {
     return andThen(matching(t, stmt.where, ctx), (rows) => {
       const n = t.columns.length;
       const user = scopeOf(t, ctx.session.user);
-      const feed: Change[] = [];
-      for (const old of rows) {
+      const seqs = rows.map((old) => {
         const seq = ids.next();
         buffer.put(t, user, "delete", seq, old.slice(0, n), old);
-        feed.push({ table: t, user, op: "delete", seq, old });
-      }
-      group.afterCommit(() => ctx.engine.changes.emit(feed)); // emits only to listeners
+        return seq;
+      });
+      publish(ctx, t, user, "delete", seqs, undefined, rows);
       return returning(t, stmt.returning, rows, "Deleted", ctx);
     });
   });

@@ -10,34 +10,34 @@ import type { TableInfo } from "./catalog.ts";
 import type { TablePlace } from "./cold.ts";
 import type { Engine, Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
-import type { Job } from "./jobs.ts";
+import type { Job, JobOutcome, JobWork } from "./jobs.ts";
 import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
 
 /** Registers the job types with the engine's runner (before `resume`). */
 export function registerJobs(e: Engine): void {
-  e.jobs.register("flush", async (job, signal) => {
-    const t = jobTable(e, job);
-    if (!t) {
-      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
-    }
-    const r = await e.cold.flushTable(t, signal);
-    if (r.rows === 0) return { message: "Nothing to flush: no buffered rows", skipped: true };
-    return {
-      message: `Flushed ${r.rows} row(s) to ${r.files} file(s), ${r.bytes} bytes`,
-    };
-  });
-  e.jobs.register("compact", async (job, signal) => {
-    const t = jobTable(e, job);
-    if (!t) {
-      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
-    }
-    const r = await e.cold.compactTable(t, signal);
-    if (r.filesRemoved === 0) return { message: "Nothing to compact: no segments", skipped: true };
-    return {
-      message: `Compacted ${r.filesRemoved} file(s): ${r.rowsBefore} row version(s) → ` +
-        `${r.rowsAfter} row(s)`,
-    };
-  });
+  e.jobs.register(
+    "flush",
+    tableJob(e, async (t, _job, signal) => {
+      const r = await e.cold.flushTable(t, signal);
+      if (r.rows === 0) return { message: "Nothing to flush: no buffered rows", skipped: true };
+      return {
+        message: `Flushed ${r.rows} row(s) to ${r.files} file(s), ${r.bytes} bytes`,
+      };
+    }),
+  );
+  e.jobs.register(
+    "compact",
+    tableJob(e, async (t, _job, signal) => {
+      const r = await e.cold.compactTable(t, signal);
+      if (r.filesRemoved === 0) {
+        return { message: "Nothing to compact: no segments", skipped: true };
+      }
+      return {
+        message: `Compacted ${r.filesRemoved} file(s): ${r.rowsBefore} row version(s) → ` +
+          `${r.rowsAfter} row(s)`,
+      };
+    }),
+  );
   e.jobs.register("prune-changelog", async () => {
     const { retentionMs, maxEntries } = e.changeLog;
     const ms = Date.now() - retentionMs - SNOWFLAKE_EPOCH_MS;
@@ -46,29 +46,27 @@ export function registerJobs(e: Engine): void {
     if (n === 0) return { message: "Change log within its retention", skipped: true };
     return { message: `Trimmed ${n} change-log entries (resume floor ${e.buffer.changeFloor()})` };
   });
-  e.jobs.register("evict", async (job) => {
-    const t = jobTable(e, job);
-    if (!t) {
-      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
-    }
-    const n = await e.group.run(() => e.buffer.evictExpired(t));
-    if (n === 0) return { message: "No expired rows", skipped: true };
-    return { message: `Evicted ${n} expired row(s) (TTL ${t.ttlSeconds} s)` };
-  });
-  e.jobs.register("move", async (job, signal) => {
-    const t = jobTable(e, job);
-    if (!t) {
-      return { message: `Table ${job.namespace}.${job.table} no longer exists`, skipped: true };
-    }
-    const to = String(job.parameters?.storage_id);
-    if (t.storageId === to) return { message: `Already on storage ${to}`, skipped: true };
-    const r = await e.cold.moveTable(t, to, () => {
-      const now = e.catalog.table(t.namespace, t.name);
-      e.catalog.alterOptions(now, { storageId: to });
-      e.store.w("UPDATE buffer SET storage_id = ? WHERE table_id = ?").run(to, t.id);
-    }, signal);
-    return { message: `Moved ${r.files} file(s), ${r.bytes} bytes to storage ${to}` };
-  });
+  e.jobs.register(
+    "evict",
+    tableJob(e, async (t) => {
+      const n = await e.group.run(() => e.buffer.evictExpired(t));
+      if (n === 0) return { message: "No expired rows", skipped: true };
+      return { message: `Evicted ${n} expired row(s) (TTL ${t.ttlSeconds} s)` };
+    }),
+  );
+  e.jobs.register(
+    "move",
+    tableJob(e, async (t, job, signal) => {
+      const to = String(job.parameters?.storage_id);
+      if (t.storageId === to) return { message: `Already on storage ${to}`, skipped: true };
+      const r = await e.cold.moveTable(t, to, () => {
+        const now = e.catalog.table(t.namespace, t.name);
+        e.catalog.alterOptions(now, { storageId: to });
+        e.store.w("UPDATE buffer SET storage_id = ? WHERE table_id = ?").run(to, t.id);
+      }, signal);
+      return { message: `Moved ${r.files} file(s), ${r.bytes} bytes to storage ${to}` };
+    }),
+  );
   e.jobs.register("cleanup", async (job) => {
     const p = job.parameters as unknown as TablePlace & { scopes: string[] };
     const n = await e.cold.deleteFiles(p, p.scopes);
@@ -152,9 +150,21 @@ function parsePolicy(text: string): { rows?: number; interval?: number } {
   return out;
 }
 
-function jobTable(e: Engine, job: Job): TableInfo | undefined {
-  if (!job.namespace || !job.table) return undefined;
-  return e.catalog.findTable(job.namespace, job.table);
+/** A job about one table: skipped when the table was dropped since the job was queued. */
+function tableJob(
+  e: Engine,
+  work: (t: TableInfo, job: Job, signal: AbortSignal) => Promise<JobOutcome>,
+): JobWork {
+  return (job, signal) => {
+    const t = job.namespace && job.table
+      ? e.catalog.findTable(job.namespace, job.table)
+      : undefined;
+    if (!t) {
+      const message = `Table ${job.namespace}.${job.table} no longer exists`;
+      return Promise.resolve({ message, skipped: true });
+    }
+    return work(t, job, signal);
+  };
 }
 
 export const flushStatement: Handler<"flush"> = async (stmt, ctx) => {

@@ -49,6 +49,11 @@ export class LiveClient {
     this.#ws.send(JSON.stringify(message));
   }
 
+  /** Sends a text frame as is (for malformed-input tests). */
+  sendRaw(text: string): void {
+    this.#ws.send(text);
+  }
+
   /** The next message (after `from`, default: any not yet awaited) for which `test` holds. */
   next(test: (m: Msg) => boolean, from = 0): Promise<Msg> {
     const found = this.messages.slice(from).find(test);

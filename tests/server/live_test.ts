@@ -388,3 +388,36 @@ Deno.test("live: STREAM rows expire on time, and an expired row is never in a sn
     await server.stop();
   }
 });
+
+Deno.test("live: malformed messages get clear errors and change nothing", async () => {
+  const server = await startServer();
+  try {
+    await setup(server);
+    const alice = await LiveClient.open(server.url, ALICE);
+    await alice.next((m) => m.type === "auth_success");
+    const errorFor = async (raw: string) => {
+      const from = alice.messages.length;
+      alice.sendRaw(raw);
+      return await alice.next((m) => m.type === "error", from);
+    };
+    assertEquals((await errorFor("not json")).code, "INVALID_PARAMETER");
+    assertEquals((await errorFor('["an","array"]')).code, "INVALID_PARAMETER");
+    assertEquals((await errorFor('{"type":"dance"}')).code, "INVALID_PARAMETER");
+    assertEquals((await errorFor('{"type":"subscribe","id":"x"}')).code, "INVALID_PARAMETER");
+    assertEquals((await errorFor('{"type":"unsubscribe","id":"nope"}')).code, "NOT_FOUND");
+    const badSeq = await alice.subscribe("r", "SELECT id FROM app.msgs", { from_seq: "12x" });
+    assertEquals([badSeq.ack.type, badSeq.ack.code], ["error", "INVALID_PARAMETER"]);
+    assertEquals(
+      (await alice.subscribe("d", "SELECT id FROM app.msgs")).ack.type,
+      "subscription_ack",
+    );
+    const dup = await alice.subscribe("d", "SELECT id FROM app.msgs");
+    assertEquals([dup.ack.type, dup.ack.code], ["error", "ALREADY_EXISTS"]);
+    // Only the one good subscription exists.
+    const r = await server.sql("SHOW LIVE QUERIES", { auth: ALICE });
+    assertEquals(r.body.results[0].rows.length, 1);
+    await alice.close();
+  } finally {
+    await server.stop();
+  }
+});
