@@ -5,11 +5,11 @@
 
 import type { Principal, UserRole } from "../auth/mod.ts";
 import { RateLimiter } from "../auth/mod.ts";
-import type { Database } from "../storage/mod.ts";
+import { type Database, elapsedMs } from "../storage/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import type { Authenticator } from "./authenticate.ts";
 import { readJsonObject } from "./body.ts";
-import { encodeResult, errorResponse, jsonResponse, tookSince } from "./respond.ts";
+import { encodeResult, errorResponse, jsonResponse } from "./respond.ts";
 
 export interface ApiLimits {
   readonly maxBodyBytes: number;
@@ -47,7 +47,7 @@ export class Api {
       if (batch.error) return errorResponse(batch.error, t0, batch.results);
       return jsonResponse({
         status: "success",
-        took_ms: tookSince(t0),
+        took_ms: elapsedMs(t0),
         as_user: batch.asUser,
         results: batch.results.map(encodeResult),
       });

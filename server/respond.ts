@@ -4,13 +4,8 @@
 
 import type { TypeName } from "../sql/mod.ts";
 import { toJsonValue, type Value } from "../sql/mod.ts";
-import type { StatementResult } from "../storage/mod.ts";
+import { elapsedMs, type StatementResult } from "../storage/mod.ts";
 import { DbError } from "../errors.ts";
-
-/** Milliseconds since `t0`, rounded to µs and never 0 (SPEC §4). */
-export function tookSince(t0: number): number {
-  return Math.max(0.001, Math.round((performance.now() - t0) * 1000) / 1000);
-}
 
 /** One statement's result on the wire. */
 export function encodeResult(r: StatementResult): Record<string, unknown> {
@@ -72,7 +67,7 @@ export function errorResponse(
   if (err.column !== undefined) error.column = err.column;
   return jsonResponse({
     status: "error",
-    took_ms: tookSince(t0),
+    took_ms: elapsedMs(t0),
     results: results.map(encodeResult),
     error,
   }, status);

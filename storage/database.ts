@@ -37,7 +37,12 @@ import {
   startAutoFlush,
 } from "./maintenance.ts";
 import { lockDataDir } from "./lock.ts";
-import type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
+import {
+  type BatchResult,
+  elapsedMs,
+  type ExecuteOptions,
+  type StatementResult,
+} from "./result.ts";
 import { Snowflake } from "./snowflake.ts";
 import { type Durability, SqliteStore } from "./sqlite.ts";
 
@@ -183,7 +188,7 @@ export class Database {
       error,
       errors: error && errors.length === 0 ? [error] : errors,
       asUser,
-      tookMs: elapsed(started),
+      tookMs: elapsedMs(started),
     });
     if (this.#closed) {
       error = new DbError("STORAGE_ERROR", "The database is closed");
@@ -223,7 +228,7 @@ export class Database {
           signal,
         );
         asUser = user;
-        results.push({ statement: i + 1, ...outcome, tookMs: elapsed(t0) });
+        results.push({ statement: i + 1, ...outcome, tookMs: elapsedMs(t0) });
       } catch (err) {
         const e = toDbError(err);
         if (!(err instanceof DbError)) console.error("internal error:", err);
@@ -323,11 +328,6 @@ function withDeadline(signal: AbortSignal | undefined, ms: number): AbortSignal 
     get: () => (signal?.aborted ?? false) || performance.now() >= deadline,
   });
   return out;
-}
-
-/** Milliseconds since `t0`, rounded to µs and never 0. */
-function elapsed(t0: number): number {
-  return Math.max(0.001, Math.round((performance.now() - t0) * 1000) / 1000);
 }
 
 /** First-start state: the `local` storage and `root` (role system, empty password). */

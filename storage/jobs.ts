@@ -8,6 +8,7 @@
 import { DbError } from "../errors.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import type { SqliteStore } from "./sqlite.ts";
+import { elapsedMs } from "./result.ts";
 
 export type JobStatus =
   | "new"
@@ -199,7 +200,7 @@ export class JobRunner {
           job.id,
           outcome.skipped ? "skipped" : "completed",
           outcome.message,
-          elapsed(started),
+          elapsedMs(started),
         );
       }
     } catch (err) {
@@ -222,7 +223,7 @@ export class JobRunner {
           }, delay),
         });
       } else {
-        await this.#finish(job.id, "failed", reason(err), elapsed(started));
+        await this.#finish(job.id, "failed", reason(err), elapsedMs(started));
       }
     } finally {
       this.#running.delete(job.id);
@@ -252,10 +253,6 @@ function jobOf(r: unknown[]): Job {
     parameters: r[4] ? JSON.parse(String(r[4])) : undefined,
     retryCount: Number(r[5]),
   };
-}
-
-function elapsed(t0: number): number {
-  return Math.max(0.001, Math.round((performance.now() - t0) * 1000) / 1000);
 }
 
 function reason(err: unknown): string {

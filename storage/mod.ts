@@ -2,6 +2,7 @@
 
 export { Database, type DatabaseOptions } from "./database.ts";
 export type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
+export { elapsedMs } from "./result.ts";
 export type { Change, ChangeKind, LiveQueries, LiveQueryInfo } from "./changes.ts";
 export type { TableInfo } from "./catalog.ts";
 export type { Engine } from "./engine.ts";

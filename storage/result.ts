@@ -51,3 +51,8 @@ export interface ExecuteOptions {
   /** Keep running after a failing statement (CLI --continue-on-error). */
   readonly continueOnError?: boolean;
 }
+
+/** Milliseconds since `t0` (a `performance.now()` reading), rounded to µs and never 0. */
+export function elapsedMs(t0: number): number {
+  return Math.max(0.001, Math.round((performance.now() - t0) * 1000) / 1000);
+}
