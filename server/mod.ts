@@ -190,13 +190,13 @@ function router(api: Api, ws: WsEndpoint, build: HealthInfo, startedAt: number) 
   ): Response | Promise<Response> => {
     const t0 = performance.now();
     const path = pathOf(req.url);
+    if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: PREFLIGHT });
     const route = posts[path];
     if (route) {
       return req.method === "POST"
         ? route(req, info.remoteAddr.hostname, t0)
         : fail("UNSUPPORTED", `${req.method} is not allowed here; use POST`, t0, 405);
     }
-    if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: PREFLIGHT });
     if (path === "/v1/api/healthcheck") {
       return req.method === "GET" || req.method === "HEAD"
         ? healthResponse(build, startedAt)

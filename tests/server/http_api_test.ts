@@ -26,6 +26,18 @@ Deno.test("http api", async (t) => {
       assert(typeof r.body.uptime_s === "number" && r.body.uptime_s >= 0, r.text);
     });
 
+    await t.step("CORS: any origin; preflight allows the Authorization header", async () => {
+      const pre = await s.request("OPTIONS", "/v1/api/sql");
+      assertEquals(pre.status, 204);
+      assertEquals(pre.headers.get("access-control-allow-origin"), "*");
+      assertEquals(
+        pre.headers.get("access-control-allow-headers"),
+        "authorization, content-type",
+      );
+      const r = await s.sql("SELECT 1 AS one;");
+      assertEquals(r.headers.get("access-control-allow-origin"), "*");
+    });
+
     await t.step("routing: unknown route 404 NOT_FOUND, wrong method 405 UNSUPPORTED", async () => {
       const missing = await s.request("GET", "/v1/api/nope");
       assertError(missing, "NOT_FOUND");
