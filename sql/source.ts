@@ -37,7 +37,15 @@ export interface ScanOptions {
   readonly ranges?: readonly ColumnRange[];
   /** Include soft-deleted rows (the query filters on `_deleted`). */
   readonly includeDeleted?: boolean;
-  readonly signal?: AbortSignal;
+  readonly signal?: Cancel;
+}
+
+/**
+ * What long work polls to stop early: an AbortSignal fits, and so does a statement deadline
+ * (storage/database.ts), which compares the clock instead of arming a timer per statement.
+ */
+export interface Cancel {
+  readonly aborted: boolean;
 }
 
 /**
@@ -79,5 +87,5 @@ export interface EvalContext {
 
 export interface ExecContext extends EvalContext {
   readonly catalog: Catalog;
-  readonly signal?: AbortSignal;
+  readonly signal?: Cancel;
 }

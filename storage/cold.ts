@@ -100,6 +100,10 @@ export class ColdTier {
   #scopes = new Map<number, Map<string, ScopeStats>>();
   #segments = new Map<string, CachedSegment>();
   #cachedRows = 0;
+  /** Manifests whose every segment is decoded in the cache, with the table version it holds. */
+  #warm = new WeakMap<Manifest, number>();
+  /** scopeDir per table object and user (the storage object tells when a template changed). */
+  #dirs = new WeakMap<TablePlace, { storage: unknown; dirs: Map<string, string> }>();
   #encoder = new Encoder();
   /** Skip segments by their statistics (benchmarks turn it off to measure the difference). */
   pruning = true;
@@ -349,15 +353,17 @@ export class ColdTier {
   scopeDir(table: TablePlace, userId: string): string {
     const info = this.#catalog.storage(table.storageId);
     if (!info) throw new DbError("NOT_FOUND", `Storage "${table.storageId}" does not exist`);
-    const shared = table.tableType === "SHARED";
-    const template = shared
-      ? info.config.SHARED_TABLES_TEMPLATE ?? "{namespace}/{table}"
-      : info.config.USER_TABLES_TEMPLATE ?? "{namespace}/{table}/{user_id}";
-    const dir = template
-      .replaceAll("{namespace}", table.namespace)
-      .replaceAll("{table}", `${table.name}-${table.id}`)
-      .replaceAll("{user_id}", userId);
-    return checkObjectPath(dir.replace(/\/+$/, ""));
+    let memo = this.#dirs.get(table);
+    if (!memo || memo.storage !== info || memo.dirs.size >= DIR_MEMO) {
+      memo = { storage: info, dirs: new Map() };
+      this.#dirs.set(table, memo);
+    }
+    let dir = memo.dirs.get(userId);
+    if (dir === undefined) {
+      dir = buildScopeDir(info.config, table, userId);
+      memo.dirs.set(userId, dir);
+    }
+    return dir;
   }
 
   /** A scope's manifest (cached; EMPTY when nothing was flushed). */
@@ -383,6 +389,16 @@ export class ColdTier {
     if (!this.hasColdData(table.id, userId)) return buffered;
     // deno-lint-ignore no-this-alias
     const cold = this;
+    const m = this.#manifests.get(scopeKey(table.id, userId));
+    if (m && this.#warm.get(m) === table.version) {
+      // Everything this scope has is decoded in memory: the read needs no wait, so the query
+      // can run in one synchronous step (as buffer-only reads do).
+      return {
+        schema: buffered.schema,
+        scan: (options) => toAsync(cold.#warmRows(table, userId, m, buffered, options)),
+        scanSync: (options) => cold.#warmRows(table, userId, m, buffered, options),
+      };
+    }
     return {
       schema: buffered.schema,
       async *scan(options: ScanOptions): AsyncGenerator<Row[]> {
@@ -426,7 +442,33 @@ export class ColdTier {
     for (const seg of this.#needed(table, m, options)) {
       loaded.set(seg, await this.#segment(table, userId, seg));
     }
+    this.#markWarm(table, userId, m);
     return this.#combine(table, m, newest, loaded, options);
+  }
+
+  /** Remembers that every segment of `m` is cached (reads of the scope may then run synchronously). */
+  #markWarm(table: TableInfo, userId: string, m: Manifest): void {
+    if (this.#warm.get(m) === table.version) return;
+    if (m.segments.every((seg) => this.#segments.has(this.#cacheKey(table, userId, seg)))) {
+      this.#warm.set(m, table.version);
+    }
+  }
+
+  /** The merged rows of a warm scope, in batches. */
+  *#warmRows(
+    table: TableInfo,
+    userId: string,
+    m: Manifest,
+    buffered: TableSource,
+    options: ScanOptions,
+  ): Generator<Row[]> {
+    const loaded = this.#cachedSegments(table, userId, m, options);
+    if (!loaded) throw new Error("a segment of a warm scope left the cache");
+    const rows = this.#combine(table, m, bufferVersions(table, buffered, options), loaded, options);
+    for (let i = 0; i < rows.length; i += BATCH) {
+      if (options.signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Query cancelled/timeout");
+      yield rows.length <= BATCH ? rows : rows.slice(i, i + BATCH);
+    }
   }
 
   /**
@@ -442,20 +484,32 @@ export class ColdTier {
   ): Row[] | undefined {
     if (!this.hasColdData(table.id, userId)) return undefined;
     const m = this.#manifests.get(scopeKey(table.id, userId));
-    if (!m) return undefined;
+    const loaded = m && this.#cachedSegments(table, userId, m, options);
+    if (!loaded) return undefined;
+    return this.#combine(table, m, bufferVersions(table, buffered, options), loaded, options);
+  }
+
+  /** The segments a read needs, when all of them are cached. */
+  #cachedSegments(
+    table: TableInfo,
+    userId: string,
+    m: Manifest,
+    options: ScanOptions,
+  ): Map<SegmentInfo, CachedSegment> | undefined {
     const loaded = new Map<SegmentInfo, CachedSegment>();
     for (const seg of this.#needed(table, m, options)) {
       const hit = this.#segments.get(this.#cacheKey(table, userId, seg));
       if (!hit) return undefined;
       loaded.set(seg, hit);
     }
-    return this.#combine(table, m, bufferVersions(table, buffered, options), loaded, options);
+    return loaded;
   }
 
   /** Loads a scope's manifest and segments into the caches (before `scanCachedSync`). */
   async preload(table: TableInfo, userId: string, options: ScanOptions = {}): Promise<void> {
     const m = await this.manifest(table, userId);
     for (const seg of this.#needed(table, m, options)) await this.#segment(table, userId, seg);
+    this.#markWarm(table, userId, m);
   }
 
   /** The segments a read must look at: pk range for seeks, statistics for scans. */
@@ -578,6 +632,7 @@ export class ColdTier {
       if (this.#cachedRows <= SEGMENT_CACHE_ROWS || k === cacheKey) break;
       this.#segments.delete(k);
       this.#cachedRows -= v.rows.length;
+      this.#warm = new WeakMap();
     }
     return entry;
   }
@@ -714,6 +769,7 @@ export class ColdTier {
         this.#cachedRows -= v.rows.length;
       }
     }
+    this.#warm = new WeakMap();
   }
 }
 
@@ -758,4 +814,27 @@ function bufferVersions(
 function scanSync(source: TableSource, options: ScanOptions): Iterable<Row[]> {
   if (!source.scanSync) throw new Error("buffer source without scanSync");
   return source.scanSync(options);
+}
+
+/** Scopes whose directory is remembered per table object (cleared when full). */
+const DIR_MEMO = 100_000;
+
+/** A scope's directory from the storage's path template (validated: no escaping the root). */
+function buildScopeDir(
+  config: Readonly<Record<string, string>>,
+  table: TablePlace,
+  userId: string,
+): string {
+  const template = table.tableType === "SHARED"
+    ? config.SHARED_TABLES_TEMPLATE ?? "{namespace}/{table}"
+    : config.USER_TABLES_TEMPLATE ?? "{namespace}/{table}/{user_id}";
+  const dir = template
+    .replaceAll("{namespace}", table.namespace)
+    .replaceAll("{table}", `${table.name}-${table.id}`)
+    .replaceAll("{user_id}", userId);
+  return checkObjectPath(dir.replace(/\/+$/, ""));
+}
+
+async function* toAsync(batches: Iterable<Row[]>): AsyncGenerator<Row[]> {
+  yield* batches;
 }

@@ -5,7 +5,7 @@
 
 import type { ParsedStatement, Statement } from "../sql/ast.ts";
 import type { Role, UserRole } from "../auth/mod.ts";
-import { parseSql } from "../sql/mod.ts";
+import { type Cancel, parseSql } from "../sql/mod.ts";
 import { nowNs, type Value } from "../sql/values.ts";
 import { DbError, toDbError } from "../errors.ts";
 import {
@@ -209,7 +209,7 @@ export class Database {
     const params = (options.params ?? []) as Value[];
     const signal = options.timeoutMs === undefined
       ? options.signal
-      : withDeadline(options.signal, options.timeoutMs);
+      : new Deadline(options.signal, options.timeoutMs);
     if (params.length && statements.length + (parseError ? 1 : 0) > 1) {
       error = new DbError(
         "INVALID_PARAMETER",
@@ -278,7 +278,7 @@ export class Database {
     stmt: Statement,
     session: Session,
     params: readonly Value[],
-    signal: AbortSignal | undefined,
+    signal: Cancel | undefined,
   ): Promise<{ outcome: Outcome; user: string }> {
     const { catalog } = this.#engine;
     // Permission before existence: nothing below resolves a name the caller may not use.
@@ -316,18 +316,22 @@ export class Database {
 }
 
 /**
- * An AbortSignal that reads as aborted once `ms` have passed (or `signal` aborted). Execution is
- * mostly synchronous, so a timer could only fire after the query ended; the executor's checks of
- * `signal.aborted` between batches of rows compare the clock directly. No timer is created, so
- * nothing outlives the statement.
+ * A statement deadline: reads as aborted once `ms` have passed (or `signal` aborted). Execution
+ * polls `aborted` between batches of rows, so comparing the clock there needs no timer per
+ * statement; one class keeps the property access monomorphic on the hot path.
  */
-function withDeadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const out = new AbortController().signal;
-  const deadline = performance.now() + ms;
-  Object.defineProperty(out, "aborted", {
-    get: () => (signal?.aborted ?? false) || performance.now() >= deadline,
-  });
-  return out;
+class Deadline implements Cancel {
+  readonly #signal: Cancel | undefined;
+  readonly #at: number;
+
+  constructor(signal: Cancel | undefined, ms: number) {
+    this.#signal = signal;
+    this.#at = performance.now() + ms;
+  }
+
+  get aborted(): boolean {
+    return (this.#signal?.aborted ?? false) || performance.now() >= this.#at;
+  }
 }
 
 /** First-start state: the `local` storage and `root` (role system, empty password). */

@@ -5,6 +5,7 @@ import type { Statement } from "../sql/ast.ts";
 import type { Role } from "../auth/mod.ts";
 import type { TypeName } from "../sql/ast.ts";
 import type { ResultColumn, Row, Value } from "../sql/values.ts";
+import type { Cancel } from "../sql/source.ts";
 import type { Buffer } from "./buffer.ts";
 import type { ChangeFeed, LiveBridge } from "./changes.ts";
 import type { ColdTier } from "./cold.ts";
@@ -44,7 +45,7 @@ export interface StatementContext {
   readonly engine: Engine;
   readonly session: Session;
   readonly params: readonly Value[];
-  readonly signal?: AbortSignal;
+  readonly signal?: Cancel;
   /** Statement time, ns. */
   readonly now: bigint;
 }

@@ -5,6 +5,7 @@ import type { TypeName } from "../sql/ast.ts";
 import type { DbError } from "../errors.ts";
 import type { Principal } from "../auth/mod.ts";
 import type { ResultColumn, Row } from "../sql/values.ts";
+import type { Cancel } from "../sql/source.ts";
 
 /** The result of one statement. Rows are present for statements that return a table. */
 export interface StatementResult {
@@ -45,7 +46,7 @@ export interface ExecuteOptions {
   readonly principal?: Principal;
   /** `$1…` values; only allowed with a single statement. */
   readonly params?: readonly unknown[];
-  readonly signal?: AbortSignal;
+  readonly signal?: Cancel;
   /** Statement timeout for the whole batch, ms → QUERY_TIMEOUT. */
   readonly timeoutMs?: number;
   /** Keep running after a failing statement (CLI --continue-on-error). */

@@ -55,6 +55,44 @@ Deno.test("cold: flushed rows read back the same; buffer and segments merge", as
   });
 });
 
+Deno.test("cold: a scope whose segments are all cached reads synchronously and sees every change", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(db, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)");
+    await run(db, "INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    await flushAll(db);
+    const { cold, buffer, catalog } = db.engine;
+    const sync = () => {
+      const t = catalog.table("app", "t");
+      return cold.source(t, "", buffer.source(t, "", false)).scanSync !== undefined;
+    };
+    const all = async () => (await rowsOf(db, "SELECT id, v FROM app.t")).map((r) => r.join("="));
+    assertEquals(sync(), false, "nothing decoded yet");
+    assertEquals(await all(), ["1=a", "2=b", "3=c"]);
+    assertEquals(sync(), true, "the read cached every segment");
+    await run(
+      db,
+      "INSERT INTO app.t (id, v) VALUES (4, 'd'); UPDATE app.t SET v = 'B' WHERE id = 2",
+    );
+    await run(db, "DELETE FROM app.t WHERE id = 3");
+    assertEquals(sync(), true);
+    assertEquals(await all(), ["1=a", "2=B", "4=d"]);
+    assertEquals(await rowsOf(db, "SELECT v FROM app.t WHERE id = 2"), [["B"]]);
+    assertEquals(await rowsOf(db, "SELECT v FROM app.t WHERE id = 3"), []);
+    await flushAll(db);
+    assertEquals(sync(), false, "a new manifest is not warm until its segments are read");
+    assertEquals(await all(), ["1=a", "2=B", "4=d"]);
+    assertEquals(sync(), true);
+    await run(db, "ALTER TABLE app.t ADD COLUMN n INT DEFAULT 7");
+    assertEquals(sync(), false, "a new table version decodes again");
+    assertEquals(await rowsOf(db, "SELECT id, n FROM app.t WHERE id = 4"), [["4", "7"]]);
+    assertEquals(sync(), false, "a key lookup decodes only the segments that may hold the key");
+    assertEquals(await rowsOf(db, "SELECT SUM(n) FROM app.t"), [["21"]]);
+    assertEquals(sync(), true);
+    await db.close();
+  });
+});
+
 Deno.test("cold: UPDATE/DELETE on flushed rows, uniqueness, no resurrection", async () => {
   await withTempDir(async (dir) => {
     let db = await open(dir);

@@ -182,6 +182,7 @@ export class TableScan implements Operator {
     const filter = this.filter;
     const batches = source.scanSync!({
       keys: this.keys?.(ctx),
+      ranges: this.ranges?.(ctx),
       includeDeleted: this.includeDeleted,
       signal: ctx.signal,
     });
