@@ -36,9 +36,10 @@ import {
 } from "./manifest.ts";
 import { checkObjectPath, type ObjectStore, openObjectStore } from "./object_store.ts";
 import { compareBounds, decodeSegment, encodeSegment } from "./parquet.ts";
-import { Encoder, type EncodeSession, type RawRow } from "./_flush_encoder.ts";
-import { keyFromRowId, mayMatch, segmentInfo, storeConfig } from "./_segments.ts";
-import { setImmediate } from "node:timers";
+import { Encoder } from "./_flush_encoder.ts";
+import { commonKeys, hasKey, type SortedKeys } from "./_keys.ts";
+import { mayMatch, segmentInfo, storeConfig } from "./_segments.ts";
+import { yieldToIo } from "./yield.ts";
 import type { SqliteStore } from "./sqlite.ts";
 
 const BATCH = 1024;
@@ -100,6 +101,13 @@ export class ColdTier {
   #scopes = new Map<number, Map<string, ScopeStats>>();
   #segments = new Map<string, CachedSegment>();
   #cachedRows = 0;
+  /**
+   * The sorted primary keys of segments this process flushed (the worker lists them), so an
+   * INSERT can tell that its keys are in no segment, and a flush which keys need a tombstone,
+   * without decoding a segment. Bounded (least recently flushed out).
+   */
+  #segmentKeys = new Map<string, SortedKeys>();
+  #segmentKeyCount = 0;
   /** Manifests whose every segment is decoded in the cache, with the table version it holds. */
   #warm = new WeakMap<Manifest, number>();
   /** scopeDir per table object and user (the storage object tells when a template changed). */
@@ -167,32 +175,44 @@ export class ColdTier {
     if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
     const pkAt = table.schema.pkIndex;
     const manifest = await this.manifest(table, userId);
-    // (2) the segment: rows read in pages in primary-key order (the buffer's order) and handed to
-    // the flush worker as they come; versions at or below the manifest's flushedSeq are already in
-    // a segment (a flush that crashed before its step 4) and are only deleted below.
-    const session = this.#encoder.session(table);
-    const raw = await this.#readRaw(table, userId, snapshot, manifest.flushedSeq, session);
+    // (2) the segment: the flush worker reads the versions in primary-key order (the buffer's
+    // order) through its own connection, decodes and encodes them; versions at or below the
+    // manifest's flushedSeq are already in a segment (a flush that crashed before its step 4)
+    // and are only deleted below.
+    const pkType = table.schema.columns[pkAt].type.base;
+    const built = await this.#encoder.build({
+      path: this.#store.path,
+      tableId: table.id,
+      userId,
+      snapshot,
+      flushedSeq: manifest.flushedSeq,
+      pkType,
+      deleteChunk: DELETE_CHUNK,
+      current: table.columns,
+      versions: [...table.versions],
+      columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
+    });
     let result: FlushResult = { rows: 0, files: 0, bytes: 0 };
     let next = manifest;
-    if (raw.fresh.length === 0) session.cancel();
-    else {
+    if (built.bytes && built.stats) {
       const dir = this.scopeDir(table, userId);
-      const encoded = await session.finish();
       const segment = segmentInfo(
         table,
         `batch-${manifest.nextBatch}.parquet`,
-        raw.fresh.length,
-        encoded.bytes,
-        encoded.stats,
+        built.rows,
+        built.bytes,
+        built.stats,
       );
-      const bytes = encoded.bytes;
+      const bytes = built.bytes;
       const file = segment.file;
       const store = this.objectStore(table.storageId);
       await store.put(`${dir}/${file}`, bytes);
       crashPoint("flush:after-segment");
       // Tombstones: keys of this segment that an older segment may also hold.
       // Only segments whose key range overlaps the new one's can hold such keys (none, for the
-      // usual ever-growing Snowflake ids), so most flushes skip the per-row check entirely.
+      // usual ever-growing Snowflake ids), so most flushes skip the per-row check entirely; and
+      // where an older segment's keys are known (flushed by this process, or decoded), only the
+      // keys it really holds get one, so interleaved key ranges do not pile tombstones up.
       const pkId = table.schema.columns[pkAt].id;
       const own = segment.stats.get(pkId);
       const overlapping = manifest.segments.filter((s) => {
@@ -201,24 +221,34 @@ export class ColdTier {
         if (st.max === null) return true;
         return compareBounds(own.min, st.max) <= 0 && compareBounds(st.min, own.max) <= 0;
       });
+      const fresh = built.keys;
       const tombstones = new Map<string, bigint>();
-      if (overlapping.length) {
-        const pkType = table.schema.columns[pkAt].type.base;
-        for (const r of raw.fresh) {
-          const key = keyFromRowId(r.rowId, pkType);
-          if (overlapping.some((s) => mayContain(s, pkId, key, compareBounds))) {
-            tombstones.set(keyString(keyOf(key)), r.seq);
-          }
+      const supersedes = (at: number) => {
+        tombstones.set(keyString(keyOf(fresh[at])), built.seqs[at]);
+      };
+      for (const older of overlapping) {
+        const known = built.sorted && this.#segmentKeys.get(keySetId(table, dir, older.file));
+        if (known) {
+          commonKeys(known, fresh as SortedKeys, supersedes);
+          continue;
+        }
+        // Keys unknown without a read: decoded ones answer exactly, else any key in range counts.
+        const decoded = this.#decodedKeys(table, userId, older);
+        for (let at = 0; at < fresh.length; at++) {
+          const key = fresh[at];
+          if (!mayContain(older, pkId, key, compareBounds)) continue;
+          if (!decoded || decoded.has(keyString(keyOf(key)))) supersedes(at);
         }
       }
       next = withSegment(manifest, segment, tombstones, snapshot, Date.now());
       // (3) the manifest; readers see the segment from here on.
       await store.put(`${dir}/manifest.json`, encodeManifest(next));
       this.#manifests.set(scopeKey(table.id, userId), next);
+      if (built.sorted) this.#rememberKeys(keySetId(table, dir, file), fresh as SortedKeys);
       // Readers merge this scope from now on, before any buffered row goes away.
       this.#scopeMap(table.id).set(userId, scopeStats(next));
       crashPoint("flush:after-manifest");
-      result = { rows: raw.fresh.length, files: 1, bytes: bytes.byteLength };
+      result = { rows: built.rows, files: 1, bytes: bytes.byteLength };
     }
     // (4) drop exactly the flushed versions from the buffer; record the scope. Every buffered
     // version with `_seq` ≤ the snapshot is in a segment now, and any later write has a larger
@@ -229,15 +259,15 @@ export class ColdTier {
     await this.#group.run(() => {
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
-    const ids = raw.rowIds;
-    for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
-      const first = ids[i], last = ids[Math.min(i + DELETE_CHUNK, ids.length) - 1];
+    for (let i = 0; i < built.chunks.length; i += 2) {
+      const first = built.chunks[i], last = built.chunks[i + 1];
       await this.#group.run(() => {
         this.#store.w(
           `DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id >= ? AND row_id <= ?
             AND seq <= ?`,
         ).run(table.id, userId, first as never, last as never, snapshot);
       });
+      await yieldToIo();
     }
     crashPoint("flush:after-delete");
     return result;
@@ -254,57 +284,9 @@ export class ColdTier {
     return { bytes, segment: segmentInfo(table, file, rows.length, bytes, stats) };
   }
 
-  /**
-   * A scope's buffered versions with `_seq` ≤ `snapshot`, read raw in pages in primary-key
-   * order with a turn of the event loop between pages (requests keep flowing); the pages'
-   * versions above `flushedSeq` go to the flush worker as they are read. A version replaced by a
-   * newer write between pages is simply not flushed: its replacement has a `_seq` above the
-   * snapshot and stays buffered. Returns every row id read (for the deletes) and the key and
-   * `_seq` of the versions sent (for the tombstones).
-   */
-  async #readRaw(
-    table: TableInfo,
-    userId: string,
-    snapshot: bigint,
-    flushedSeq: bigint,
-    session: EncodeSession,
-  ): Promise<{ rowIds: unknown[]; fresh: { rowId: unknown; seq: bigint }[] }> {
-    const rowIds: unknown[] = [];
-    const fresh: { rowId: unknown; seq: bigint }[] = [];
-    const cols = "row_id, seq, deleted, version, data";
-    const where = "table_id = ? AND user_id = ? AND seq <= ?";
-    let last: unknown = undefined;
-    for (;;) {
-      const page = last === undefined
-        ? this.#store.rows(`SELECT ${cols} FROM buffer WHERE ${where} ORDER BY row_id LIMIT ?`)
-          .all(table.id, userId, snapshot, RAW_PAGE)
-        : this.#store.rows(
-          `SELECT ${cols} FROM buffer WHERE ${where} AND row_id > ? ORDER BY row_id LIMIT ?`,
-        ).all(table.id, userId, snapshot, last as never, RAW_PAGE);
-      const send: RawRow[] = [];
-      for (const r of page) {
-        rowIds.push(r[0]);
-        const seq = BigInt(r[1] as bigint);
-        if (seq <= flushedSeq) continue;
-        fresh.push({ rowId: r[0], seq });
-        send.push({
-          rowId: r[0],
-          seq,
-          deleted: r[2] === 1n || r[2] === 1,
-          version: Number(r[3]),
-          data: r[4] as Uint8Array,
-        });
-      }
-      if (send.length) session.page(send);
-      if (page.length < RAW_PAGE) return { rowIds, fresh };
-      last = page[page.length - 1][0];
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-
   /** Stops the flush worker (at close). */
-  close(): void {
-    this.#encoder.close();
+  close(): Promise<void> {
+    return this.#encoder.close();
   }
 
   #maxBufferedSeq(tableId: number, userId: string): bigint | null {
@@ -446,6 +428,52 @@ export class ColdTier {
     return this.#combine(table, m, newest, loaded, options);
   }
 
+  #rememberKeys(id: string, keys: SortedKeys): void {
+    this.#segmentKeys.set(id, keys);
+    this.#segmentKeyCount += keys.length;
+    for (const [k, v] of this.#segmentKeys) {
+      if (this.#segmentKeyCount <= SEGMENT_KEYS || k === id) break;
+      this.#segmentKeys.delete(k);
+      this.#segmentKeyCount -= v.length;
+    }
+  }
+
+  /**
+   * True when none of `keys` can be in any segment of the scope, decided from the cached
+   * manifest, segment statistics, the scope's key set and decoded segments alone; false when
+   * that cannot be told without reading (then the caller does the merged read).
+   */
+  keysAbsentSync(table: TableInfo, userId: string, keys: readonly Value[]): boolean {
+    const m = this.#manifests.get(scopeKey(table.id, userId));
+    if (!m) return false;
+    const pkId = table.schema.columns[table.schema.pkIndex].id;
+    let dir: string | undefined;
+    for (const seg of m.segments) {
+      for (const key of keys) {
+        if (key === null || !mayContain(seg, pkId, key, compareBounds)) continue;
+        dir ??= this.scopeDir(table, userId);
+        const known = this.#segmentKeys.get(keySetId(table, dir, seg.file));
+        if (known) {
+          if (hasKey(known, key)) return false;
+          continue;
+        }
+        const decoded = this.#decodedKeys(table, userId, seg);
+        if (!decoded || decoded.has(keyString(keyOf(key)))) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The keys of a segment decoded in the cache, if it is. */
+  #decodedKeys(
+    table: TableInfo,
+    userId: string,
+    seg: SegmentInfo,
+  ): Map<string, number> | undefined {
+    const cached = this.#segments.get(this.#cacheKey(table, userId, seg));
+    return cached && keyIndex(cached, table.schema.pkIndex);
+  }
+
   /** Remembers that every segment of `m` is cached (reads of the scope may then run synchronously). */
   #markWarm(table: TableInfo, userId: string, m: Manifest): void {
     if (this.#warm.get(m) === table.version) return;
@@ -547,9 +575,9 @@ export class ColdTier {
     };
     for (const cached of loaded.values()) {
       if (options.keys) {
-        cached.index ??= new Map(cached.rows.map((r, i) => [keyString(keyOf(r[pk])), i]));
+        const index = keyIndex(cached, pk);
         for (const key of options.keys) {
-          const at = key === null ? undefined : cached.index.get(keyString(keyOf(key)));
+          const at = key === null ? undefined : index.get(keyString(keyOf(key)));
           if (at !== undefined) keep(cached.rows[at]);
         }
       } else {
@@ -679,6 +707,7 @@ export class ColdTier {
     }
     await store.put(`${dir}/manifest.json`, encodeManifest(next));
     this.#manifests.set(scopeKey(table.id, userId), next);
+
     await this.#group.run(() => {
       if (next.segments.length) this.#recordScope(table.id, userId, next);
       else {
@@ -770,7 +799,23 @@ export class ColdTier {
       }
     }
     this.#warm = new WeakMap();
+    for (const [k, v] of this.#segmentKeys) {
+      if (k.startsWith(`${tableId}:`)) {
+        this.#segmentKeys.delete(k);
+        this.#segmentKeyCount -= v.length;
+      }
+    }
   }
+}
+
+/** keyString(pk) → row index of a decoded segment (built on first use). */
+function keyIndex(cached: CachedSegment, pk: number): Map<string, number> {
+  return cached.index ??= new Map(cached.rows.map((r, i) => [keyString(keyOf(r[pk])), i]));
+}
+
+/** Segment keys outlive table versions (keys do not change), so their id has no version. */
+function keySetId(table: TablePlace, dir: string, file: string): string {
+  return `${table.id}:${dir}/${file}`;
 }
 
 class MissingSegment extends DbError {
@@ -779,10 +824,13 @@ class MissingSegment extends DbError {
   }
 }
 
-/** Rows read per page (a page is one synchronous step of the event loop). */
-const RAW_PAGE = 1024;
-/** Flushed versions deleted per write: each is a commit (an fsync), so larger than a page. */
+/**
+ * Flushed versions deleted per write (~2 ms of the writer). Each is a commit, but under load it
+ * joins the requests' group commit, and alone an fsync costs well under a millisecond here.
+ */
 const DELETE_CHUNK = 16_384;
+/** Keys of flushed segments kept in memory (8 bytes each for integer keys). */
+const SEGMENT_KEYS = 8_000_000;
 
 function scopeStats(m: Manifest): ScopeStats {
   return {

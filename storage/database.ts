@@ -306,7 +306,7 @@ export class Database {
     try {
       this.#stopAutoFlush();
       await this.#engine.jobs.close();
-      this.#engine.cold.close();
+      await this.#engine.cold.close();
       this.#engine.group.flush();
       this.#engine.store.close();
     } finally {

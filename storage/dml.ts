@@ -283,6 +283,8 @@ function matching(
   const source = ctx.engine.buffer.source(t, user, true);
   const out: Row[] = [];
   if (ctx.engine.cold.hasColdData(t.id, user)) {
+    const cached = ctx.engine.cold.scanCachedSync(t, user, source, { keys });
+    if (cached) return cached.filter((row) => test(row, ectx));
     // Flushed rows too: segment reads wait, the write's transaction stays open meanwhile.
     return (async () => {
       const merged = ctx.engine.cold.source(t, user, source);
@@ -304,20 +306,34 @@ function andThen<T, U>(v: T | Promise<T>, f: (v: T) => U): U | Promise<Awaited<U
   return v instanceof Promise ? v.then(f) as Promise<Awaited<U>> : f(v);
 }
 
-/** Index of the first row whose primary key is live among the scope's flushed rows, or -1. */
-async function flushedDuplicate(
+/**
+ * Index of the first row whose primary key is live among the scope's flushed rows, or -1.
+ * Synchronous when the segments that may hold the keys are cached, or when none may (new keys
+ * above every segment's range: the usual case), so the write does not wait inside its group.
+ */
+function flushedDuplicate(
   ctx: StatementContext,
   t: TableInfo,
   user: string,
   rows: readonly Value[][],
-): Promise<number> {
+): number | Promise<number> {
   const pk = t.schema.pkIndex;
-  const merged = ctx.engine.cold.source(t, user, ctx.engine.buffer.source(t, user, true));
-  const live = new Set<unknown>();
-  for await (const batch of merged.scan({ keys: rows.map((r) => r[pk]) })) {
-    for (const r of batch) live.add(keyOf(r[pk]));
-  }
-  return rows.findIndex((r) => live.has(keyOf(r[pk])));
+  const keys = rows.map((r) => r[pk]);
+  const { cold, buffer } = ctx.engine;
+  const buffered = buffer.source(t, user, true);
+  const firstLive = (found: Iterable<Row>) => {
+    const live = new Set<unknown>();
+    for (const r of found) live.add(keyOf(r[pk]));
+    return rows.findIndex((r) => live.has(keyOf(r[pk])));
+  };
+  if (cold.keysAbsentSync(t, user, keys)) return -1;
+  const cached = cold.scanCachedSync(t, user, buffered, { keys });
+  if (cached) return firstLive(cached);
+  return (async () => {
+    const found: Row[] = [];
+    for await (const batch of cold.source(t, user, buffered).scan({ keys })) found.push(...batch);
+    return firstLive(found);
+  })();
 }
 
 export const update: Handler<"update"> = (stmt, ctx) => {

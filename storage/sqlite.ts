@@ -73,8 +73,8 @@ export function releaseReadSnapshot(writer: DatabaseSync): void {
 
 function connect(path: string, durability: Durability): DatabaseSync {
   const db = new DatabaseSync(path);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability.toUpperCase()};
-    PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;
+  db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = ${durability.toUpperCase()}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;
     PRAGMA cache_size = -65536;`);
   return db;
 }
@@ -84,6 +84,8 @@ function connect(path: string, durability: Durability): DatabaseSync {
  * Integers are read as bigint where they may exceed 2^53 (seq, row ids) and converted by callers.
  */
 export class SqliteStore {
+  /** The database file (a flush worker opens its own connection to it). */
+  readonly path: string;
   readonly writer: DatabaseSync;
   readonly reader: DatabaseSync;
   #cache = new Map<string, StatementSync>();
@@ -94,6 +96,7 @@ export class SqliteStore {
   #snapshot = false;
 
   constructor(path: string, durability: Durability = "full") {
+    this.path = path;
     this.writer = connect(path, durability);
     this.writer.exec(SCHEMA);
     this.reader = connect(path, durability);
