@@ -62,6 +62,11 @@ export interface TableSource {
    * form one consistent snapshot without holding a transaction open across awaits.
    */
   scanSync?(options: ScanOptions): Iterable<Row[]>;
+  /**
+   * Whether `scanSync` can serve these options now (a source whose data may be in memory or
+   * not: flushed segments); absent means always.
+   */
+  readyFor?(options: ScanOptions): boolean;
 }
 
 /**

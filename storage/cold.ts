@@ -108,8 +108,6 @@ export class ColdTier {
    */
   #segmentKeys = new Map<string, SortedKeys>();
   #segmentKeyCount = 0;
-  /** Manifests whose every segment is decoded in the cache, with the table version it holds. */
-  #warm = new WeakMap<Manifest, number>();
   /** scopeDir per table object and user (the storage object tells when a template changed). */
   #dirs = new WeakMap<TablePlace, { storage: unknown; dirs: Map<string, string> }>();
   #encoder = new Encoder();
@@ -371,28 +369,40 @@ export class ColdTier {
     if (!this.hasColdData(table.id, userId)) return buffered;
     // deno-lint-ignore no-this-alias
     const cold = this;
-    const m = this.#manifests.get(scopeKey(table.id, userId));
-    if (m && this.#warm.get(m) === table.version) {
-      // Everything this scope has is decoded in memory: the read needs no wait, so the query
-      // can run in one synchronous step (as buffer-only reads do).
-      return {
-        schema: buffered.schema,
-        scan: (options) => toAsync(cold.#warmRows(table, userId, m, buffered, options)),
-        scanSync: (options) => cold.#warmRows(table, userId, m, buffered, options),
-      };
-    }
+    // A read whose segments are all decoded in memory needs no wait: the query can then run in
+    // one synchronous step, as buffer-only reads do. The manifest is looked up in that step (the
+    // buffer is read in it too, so no flush can come between them).
+    let last: { options: ScanOptions; m: Manifest; loaded: Map<SegmentInfo, CachedSegment> };
+    const cached = (options: ScanOptions) => {
+      const m = cold.#manifests.get(scopeKey(table.id, userId));
+      if (!m) return undefined;
+      if (last?.options !== options || last.m !== m) {
+        const loaded = cold.#cachedSegments(table, userId, m, options);
+        if (!loaded) return undefined;
+        last = { options, m, loaded };
+      }
+      return last;
+    };
     return {
       schema: buffered.schema,
-      async *scan(options: ScanOptions): AsyncGenerator<Row[]> {
-        const rows = await cold.#mergedRows(table, userId, buffered, options);
-        for (let i = 0; i < rows.length; i += BATCH) {
-          if (options.signal?.aborted) {
-            throw new DbError("QUERY_TIMEOUT", "Query cancelled/timeout");
-          }
-          yield rows.slice(i, i + BATCH);
-        }
+      scan: (options) => cold.#mergedScan(table, userId, buffered, options),
+      scanSync: (options) => {
+        const hit = cached(options);
+        if (!hit) throw new Error("scanSync of a read whose segments are not cached");
+        return cold.#fromCache(table, hit.m, buffered, options, hit.loaded);
       },
+      readyFor: (options) => cached(options) !== undefined,
     };
+  }
+
+  /** A merged read that loads what it needs (manifest, segments) first. */
+  async *#mergedScan(
+    table: TableInfo,
+    userId: string,
+    buffered: TableSource,
+    options: ScanOptions,
+  ): AsyncGenerator<Row[]> {
+    yield* batches(await this.#mergedRows(table, userId, buffered, options), options);
   }
 
   async #mergedRows(
@@ -424,7 +434,6 @@ export class ColdTier {
     for (const seg of this.#needed(table, m, options)) {
       loaded.set(seg, await this.#segment(table, userId, seg));
     }
-    this.#markWarm(table, userId, m);
     return this.#combine(table, m, newest, loaded, options);
   }
 
@@ -474,29 +483,18 @@ export class ColdTier {
     return cached && keyIndex(cached, table.schema.pkIndex);
   }
 
-  /** Remembers that every segment of `m` is cached (reads of the scope may then run synchronously). */
-  #markWarm(table: TableInfo, userId: string, m: Manifest): void {
-    if (this.#warm.get(m) === table.version) return;
-    if (m.segments.every((seg) => this.#segments.has(this.#cacheKey(table, userId, seg)))) {
-      this.#warm.set(m, table.version);
-    }
-  }
-
-  /** The merged rows of a warm scope, in batches. */
-  *#warmRows(
+  /** The merged rows of a read whose segments are `loaded` from the cache, in batches. */
+  #fromCache(
     table: TableInfo,
-    userId: string,
     m: Manifest,
     buffered: TableSource,
     options: ScanOptions,
-  ): Generator<Row[]> {
-    const loaded = this.#cachedSegments(table, userId, m, options);
-    if (!loaded) throw new Error("a segment of a warm scope left the cache");
-    const rows = this.#combine(table, m, bufferVersions(table, buffered, options), loaded, options);
-    for (let i = 0; i < rows.length; i += BATCH) {
-      if (options.signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Query cancelled/timeout");
-      yield rows.length <= BATCH ? rows : rows.slice(i, i + BATCH);
-    }
+    loaded: Map<SegmentInfo, CachedSegment>,
+  ): Iterable<Row[]> {
+    return batches(
+      this.#combine(table, m, bufferVersions(table, buffered, options), loaded, options),
+      options,
+    );
   }
 
   /**
@@ -537,7 +535,6 @@ export class ColdTier {
   async preload(table: TableInfo, userId: string, options: ScanOptions = {}): Promise<void> {
     const m = await this.manifest(table, userId);
     for (const seg of this.#needed(table, m, options)) await this.#segment(table, userId, seg);
-    this.#markWarm(table, userId, m);
   }
 
   /** The segments a read must look at: pk range for seeks, statistics for scans. */
@@ -660,7 +657,6 @@ export class ColdTier {
       if (this.#cachedRows <= SEGMENT_CACHE_ROWS || k === cacheKey) break;
       this.#segments.delete(k);
       this.#cachedRows -= v.rows.length;
-      this.#warm = new WeakMap();
     }
     return entry;
   }
@@ -798,7 +794,6 @@ export class ColdTier {
         this.#cachedRows -= v.rows.length;
       }
     }
-    this.#warm = new WeakMap();
     for (const [k, v] of this.#segmentKeys) {
       if (k.startsWith(`${tableId}:`)) {
         this.#segmentKeys.delete(k);
@@ -883,6 +878,14 @@ function buildScopeDir(
   return checkObjectPath(dir.replace(/\/+$/, ""));
 }
 
-async function* toAsync(batches: Iterable<Row[]>): AsyncGenerator<Row[]> {
-  yield* batches;
+/** Merged rows in batches of BATCH, checking the statement's deadline between them. */
+function* batches(rows: Row[], options: ScanOptions): Generator<Row[]> {
+  if (rows.length <= BATCH) {
+    yield rows;
+    return;
+  }
+  for (let i = 0; i < rows.length; i += BATCH) {
+    if (options.signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Query cancelled/timeout");
+    yield rows.slice(i, i + BATCH);
+  }
 }

@@ -143,15 +143,19 @@ writes and the rate is bound by fsync). Committing every insert on its own inste
 ${fmt(each.rps)} inserts/s (p50 ${ms(each.p50_ms)} ms, p99 ${ms(each.p99_ms)} ms). For scale:
 KalamDB publishes 3.8k inserts/s on a 10-core laptop, PocketBase ~2.7k/s on 16 vCPU.
 
-Why the targets are missed. Insert p99: the bench table keeps the default flush policy
-(rows:10000), so under 11k inserts/s the server flushes to Parquet about once a second; the
-flush's decode and encode run in a worker and its reads and deletes are paged, but on 2 cores
-the worker competes with the main thread and the load generator. With flushing off (a table
-with a huge FLUSH_POLICY) the same run measured p99 ≈ 8 ms at ~13k inserts/s. SELECT ratio:
-the engine's own work for a lookup is ~5 µs in-process (core section), but a request costs
-the server ~45–70 µs of main-thread time against ~16 µs for the bare handler; measured layer by
-layer (body parse, authentication, API checks and encoding, routing) each layer costs several
-µs more under load than in-process, and CPU profiles show no single hotspot.`;
+The bench table keeps the default flush policy (rows:10000), so under this load the server
+flushes to Parquet about once a second while it serves: the insert p99 includes those flushes,
+and the lookups read ids that were flushed while seeding (the merged buffer + segment read).
+What kept the tail short (2026-11-26; before, p99 was 34 ms): the flush worker reads the
+scope through its own SQLite connection, so the main thread only takes the snapshot, writes
+the files and deletes the flushed rows in chunks, yielding to sockets between them (a chain
+of setImmediate hops does not let Deno poll its sockets; a finished blocking op does); and a
+flushed segment's sorted keys stay in memory, so an INSERT's uniqueness check and the next
+flush's tombstones need no segment decode (with two writers' interleaved id ranges, the
+tombstones used to grow by one per flushed row). What doubled the lookups: a read whose
+segments are all decoded in memory runs in one synchronous step like a buffer-only read
+(no async generator per request), and the statement deadline is one small object instead of
+a redefined AbortSignal (which had made the hot property accesses polymorphic).`;
 }
 
 function coldSection(s: Section<ColdBench> | undefined): string {

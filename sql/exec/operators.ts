@@ -10,7 +10,7 @@ import { DbError } from "../../errors.ts";
 import type { Expr, TableName } from "../ast.ts";
 import type { Scope } from "../eval.ts";
 import { printExpr } from "../parse/mod.ts";
-import type { ColumnRange, ExecContext, TableSchema, TableSource } from "../source.ts";
+import type { ColumnRange, ExecContext, ScanOptions, TableSchema, TableSource } from "../source.ts";
 import { compareValues, valueKey } from "../values.ts";
 import type { Row, Value } from "../values.ts";
 
@@ -129,6 +129,8 @@ export class TableScan implements Operator {
   // the slot to a concurrent one (async plans only) resolves its table again.
   #ctx: ExecContext;
   #source: TableSource;
+  /** The options `canRunSync` computed for its execution, reused by `runSync`. */
+  #prepared?: { ctx: ExecContext; options: ScanOptions };
 
   /** `source` is the planning execution's source (bound to `ctx`). */
   constructor(table: TableName, source: TableSource, scope: Scope, ctx: ExecContext) {
@@ -156,19 +158,28 @@ export class TableScan implements Operator {
   }
 
   canRunSync(ctx: ExecContext): boolean {
-    return this.bind(ctx).scanSync !== undefined;
+    const source = this.bind(ctx);
+    if (!source.scanSync) return false;
+    if (!source.readyFor) return true;
+    const options = this.#options(ctx);
+    this.#prepared = { ctx, options };
+    return source.readyFor(options);
+  }
+
+  #options(ctx: ExecContext): ScanOptions {
+    return {
+      keys: this.keys?.(ctx),
+      ranges: this.ranges?.(ctx),
+      includeDeleted: this.includeDeleted,
+      signal: ctx.signal,
+    };
   }
 
   async *run(ctx: ExecContext): AsyncGenerator<Row[]> {
     checkAbort(ctx);
     const source = this.bind(ctx);
     const filter = this.filter;
-    const batches = source.scan({
-      keys: this.keys?.(ctx),
-      ranges: this.ranges?.(ctx),
-      includeDeleted: this.includeDeleted,
-      signal: ctx.signal,
-    });
+    const batches = source.scan(this.#options(ctx));
     for await (const batch of batches) {
       checkAbort(ctx);
       const out = filter ? filterBatch(batch, filter, ctx) : batch;
@@ -180,12 +191,9 @@ export class TableScan implements Operator {
     checkAbort(ctx);
     const source = this.bind(ctx);
     const filter = this.filter;
-    const batches = source.scanSync!({
-      keys: this.keys?.(ctx),
-      ranges: this.ranges?.(ctx),
-      includeDeleted: this.includeDeleted,
-      signal: ctx.signal,
-    });
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    const batches = source.scanSync!(prepared?.ctx === ctx ? prepared.options : this.#options(ctx));
     for (const batch of batches) {
       checkAbort(ctx);
       const out = filter ? filterBatch(batch, filter, ctx) : batch;
