@@ -1,14 +1,16 @@
-// The flush's heavy half, off the main thread: read a scope's buffered versions from SQLite
-// (its own connection to the same WAL file), decode them (MessagePack, any schema version) and
-// encode them as one Parquet segment. The main thread only takes the snapshot before and writes
-// files and deletes after, so a flush never holds requests up for long: reading on the main
-// thread, even in pages, kept requests waiting (and its garbage made the main heap's
-// collections longer).
-// Messages: `build` → `BuildReply`. `buildSegment` is the same work in-process (no worker).
+// The flush's heavy half, off the main thread, in two workers that run at once: a reader reads
+// the scope's buffered versions from SQLite (its own connection to the same WAL file) in pages
+// and hands each page's raw rows straight to an encoder, which decodes them (MessagePack, any
+// schema version) and encodes the Parquet segment. The main thread only takes the snapshot
+// before and writes files and deletes after, so a flush never holds requests up for long
+// (reading on the main thread kept requests waiting, and its garbage lengthened the main heap's
+// collections), and reading overlaps decoding and encoding on the second core.
+// Messages from the main thread: `read` or `encode` (with the port between the two), `close`.
+// `buildSegment` is the same work in-process, in sequence (no workers).
 
 import { DatabaseSync } from "node:sqlite";
 import { makeDecoder, type RowDecoder, type StoredColumn } from "./codec.ts";
-import { encodeSegment, type SegmentStats } from "./parquet.ts";
+import { SegmentEncoder, type SegmentStats } from "./parquet.ts";
 import { keyLayout, type SortedKeys, sortKeys } from "./_keys.ts";
 import { keyFromRowId } from "./_segments.ts";
 import type { TypeName } from "../sql/ast.ts";
@@ -53,17 +55,38 @@ export interface BuildResult {
   readonly seqs: BigInt64Array;
 }
 
-/** A build request, or `close`: close the connections, then answer (an error reply). */
+/** What the reader reports: everything of BuildResult but the segment. */
+export type ReadResult = Omit<BuildResult, "bytes" | "stats">;
+
+/** New versions' raw rows, packed for a transfer: row i is data[offsets[i] .. offsets[i + 1]]. */
+export interface RawPage {
+  readonly data: Uint8Array;
+  readonly offsets: Int32Array;
+  readonly rowVersions: Int32Array;
+  readonly seqs: BigInt64Array;
+  readonly deleted: Uint8Array;
+}
+
+/** Messages from the main thread. */
 export type WorkerMessage =
-  | { readonly id: number; readonly request: BuildRequest }
+  | { readonly id: number; readonly read: BuildRequest; readonly port: MessagePort }
+  | { readonly id: number; readonly encode: BuildRequest; readonly port: MessagePort }
   | { readonly id: number; readonly close: true };
 
-export type BuildReply =
-  | ({ readonly id: number } & BuildResult)
+/** A worker's answer: the reader's ReadResult, the encoder's segment, or an error. */
+export type WorkerReply =
+  | ({ readonly id: number } & ReadResult)
+  | { readonly id: number; readonly bytes?: Uint8Array; readonly stats?: SegmentStats }
   | { readonly id: number; readonly error: string };
 
-const SELECT = `SELECT row_id, seq, deleted, version, data FROM buffer
-  WHERE table_id = ? AND user_id = ? AND seq <= ? ORDER BY row_id`;
+const PAGE = 4096;
+/** Rows per Parquet row group (the segments' default). */
+const ROW_GROUP = 16_384;
+const COLUMNS = "row_id, seq, deleted, version, data";
+const WHERE = "table_id = ? AND user_id = ? AND seq <= ?";
+const FIRST = `SELECT ${COLUMNS} FROM buffer WHERE ${WHERE} ORDER BY row_id LIMIT ${PAGE}`;
+const NEXT =
+  `SELECT ${COLUMNS} FROM buffer WHERE ${WHERE} AND row_id > ? ORDER BY row_id LIMIT ${PAGE}`;
 
 /** Opens a reading connection to the data directory's SQLite file. */
 export function openReader(path: string): DatabaseSync {
@@ -72,39 +95,63 @@ export function openReader(path: string): DatabaseSync {
   return db;
 }
 
-/** Reads, decodes and encodes one scope's versions in one read transaction of `db`. */
-export function buildSegment(db: DatabaseSync, req: BuildRequest): BuildResult {
-  const decoders = new Map<number, RowDecoder>(
-    req.versions.map(([v, cols]) => [v, makeDecoder(cols, req.current)]),
-  );
-  const rows: Value[][] = [];
+function arrays(db: DatabaseSync, sql: string) {
+  const st = db.prepare(sql);
+  st.setReadBigInts(true);
+  (st as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return st;
+}
+
+/**
+ * Reads a scope's versions with `_seq` ≤ snapshot in pages, in one read transaction of `db`;
+ * `sink` gets each page's new versions (above flushedSeq) raw.
+ */
+export function readScope(
+  db: DatabaseSync,
+  req: BuildRequest,
+  sink: (page: RawPage) => void,
+): ReadResult {
   const keys: Value[] = [];
   const seqs: bigint[] = [];
   const chunks: unknown[] = [];
-  const st = db.prepare(SELECT);
-  st.setReadBigInts(true);
-  (st as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  db.exec("BEGIN");
+  const first = arrays(db, FIRST), next = arrays(db, NEXT);
   let read = 0;
   let last: unknown;
+  db.exec("BEGIN");
   try {
-    for (const raw of st.iterate(req.tableId, req.userId, req.snapshot)) {
-      const r = raw as unknown as [unknown, bigint, bigint, bigint, Uint8Array];
-      if (read % req.deleteChunk === 0) {
-        if (read > 0) chunks.push(last);
-        chunks.push(r[0]);
+    for (;;) {
+      const page = (last === undefined
+        ? first.all(req.tableId, req.userId, req.snapshot)
+        : next.all(req.tableId, req.userId, req.snapshot, last as never)) as unknown as [
+          unknown,
+          bigint,
+          bigint,
+          bigint,
+          Uint8Array,
+        ][];
+      const fresh: typeof page = [];
+      for (const r of page) {
+        if (read % req.deleteChunk === 0) {
+          if (read > 0) {
+            chunks.push(last);
+          }
+          chunks.push(r[0]);
+        }
+        last = r[0];
+        read++;
+        if (r[1] <= req.flushedSeq) {
+          continue;
+        }
+        fresh.push(r);
+        keys.push(keyFromRowId(r[0], req.pkType));
+        seqs.push(r[1]);
       }
-      last = r[0];
-      read++;
-      const seq = r[1];
-      if (seq <= req.flushedSeq) continue;
-      const decode = decoders.get(Number(r[3]));
-      if (!decode) throw new Error(`no schema version ${r[3]}`);
-      const row = decode(r[4]);
-      row.push(seq, r[2] === 1n);
-      rows.push(row);
-      keys.push(keyFromRowId(r[0], req.pkType));
-      seqs.push(seq);
+      if (fresh.length) {
+        sink(pack(fresh));
+      }
+      if (page.length < PAGE) {
+        break;
+      }
     }
   } finally {
     db.exec("COMMIT");
@@ -112,34 +159,132 @@ export function buildSegment(db: DatabaseSync, req: BuildRequest): BuildResult {
   if (read > 0) chunks.push(last);
   const layout = keyLayout(req.pkType);
   const sorted = layout ? sortKeys(layout, keys, seqs) : { keys, seqs: BigInt64Array.from(seqs) };
-  const out = { rows: rows.length, chunks, ...sorted, sorted: layout !== undefined };
-  if (rows.length === 0) return out;
-  return { ...out, ...encodeSegment(req.columns, rows) };
+  return { rows: keys.length, chunks, ...sorted, sorted: layout !== undefined };
+}
+
+function pack(rows: readonly [unknown, bigint, bigint, bigint, Uint8Array][]): RawPage {
+  let size = 0;
+  for (const r of rows) size += r[4].byteLength;
+  const data = new Uint8Array(size);
+  const offsets = new Int32Array(rows.length + 1);
+  const rowVersions = new Int32Array(rows.length);
+  const seqs = new BigInt64Array(rows.length);
+  const deleted = new Uint8Array(rows.length);
+  let at = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    offsets[i] = at;
+    data.set(r[4], at);
+    at += r[4].byteLength;
+    rowVersions[i] = Number(r[3]);
+    seqs[i] = r[1];
+    deleted[i] = r[2] === 1n ? 1 : 0;
+  }
+  offsets[rows.length] = at;
+  return { data, offsets, rowVersions, seqs, deleted };
+}
+
+function transferOf(page: RawPage): ArrayBuffer[] {
+  return [page.data, page.offsets, page.rowVersions, page.seqs, page.deleted].map((a) =>
+    a.buffer as ArrayBuffer
+  );
+}
+
+/**
+ * Decodes raw pages into rows and encodes each full row group at once, so encoding overlaps the
+ * reader's later pages.
+ */
+export class SegmentBuilder {
+  readonly #decoders: Map<number, RowDecoder>;
+  readonly #encoder: SegmentEncoder;
+  #rows: Value[][] = [];
+  #written = 0;
+
+  constructor(req: BuildRequest) {
+    this.#encoder = new SegmentEncoder(req.columns);
+    this.#decoders = new Map(req.versions.map(([v, cols]) => [v, makeDecoder(cols, req.current)]));
+  }
+
+  add(page: RawPage): void {
+    for (let i = 0; i < page.seqs.length; i++) {
+      const decode = this.#decoders.get(page.rowVersions[i]);
+      if (!decode) throw new Error(`no schema version ${page.rowVersions[i]}`);
+      const row = decode(page.data.subarray(page.offsets[i], page.offsets[i + 1]));
+      row.push(page.seqs[i], page.deleted[i] === 1);
+      this.#rows.push(row);
+      if (this.#rows.length === ROW_GROUP) this.#flushGroup();
+    }
+  }
+
+  #flushGroup(): void {
+    this.#encoder.write(this.#rows);
+    this.#written += this.#rows.length;
+    this.#rows = [];
+  }
+
+  finish(): { bytes?: Uint8Array; stats?: SegmentStats } {
+    if (this.#rows.length) this.#flushGroup();
+    return this.#written ? this.#encoder.finish() : {};
+  }
+}
+
+/** Reads, decodes and encodes one scope in sequence, in-process. */
+export function buildSegment(db: DatabaseSync, req: BuildRequest): BuildResult {
+  const builder = new SegmentBuilder(req);
+  const read = readScope(db, req, (page) => builder.add(page));
+  return { ...read, ...builder.finish() };
 }
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
   const readers = new Map<string, DatabaseSync>();
+  const fail = (id: number, err: unknown) =>
+    scope.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   scope.onmessage = (e: MessageEvent<WorkerMessage>) => {
-    const { id } = e.data;
-    if ("close" in e.data) {
+    const m = e.data;
+    if ("close" in m) {
       for (const db of readers.values()) db.close();
       readers.clear();
-      scope.postMessage({ id, error: "closed" });
-      return;
-    }
-    const { request } = e.data;
-    try {
-      let db = readers.get(request.path);
-      if (!db) readers.set(request.path, db = openReader(request.path));
-      const result = buildSegment(db, request);
-      const transfer: ArrayBuffer[] = [result.seqs.buffer as ArrayBuffer];
-      if (ArrayBuffer.isView(result.keys)) transfer.push(result.keys.buffer as ArrayBuffer);
-      if (result.bytes) transfer.push(result.bytes.buffer as ArrayBuffer);
-      scope.postMessage({ id, ...result }, transfer);
-    } catch (err) {
-      scope.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+      scope.postMessage({ id: m.id, error: "closed" });
+    } else if ("read" in m) {
+      try {
+        let db = readers.get(m.read.path);
+        if (!db) readers.set(m.read.path, db = openReader(m.read.path));
+        const result = readScope(db, m.read, (page) => m.port.postMessage(page, transferOf(page)));
+        m.port.postMessage(null);
+        m.port.close();
+        const transfer: ArrayBuffer[] = [result.seqs.buffer as ArrayBuffer];
+        if (ArrayBuffer.isView(result.keys)) transfer.push(result.keys.buffer as ArrayBuffer);
+        scope.postMessage({ id: m.id, ...result }, transfer);
+      } catch (err) {
+        m.port.postMessage(null);
+        m.port.close();
+        fail(m.id, err);
+      }
+    } else {
+      // Pages until `null` (the reader is done; a failed read is reported by the reader).
+      let builder: SegmentBuilder | undefined = new SegmentBuilder(m.encode);
+      let error: unknown;
+      m.port.onmessage = (p: MessageEvent<RawPage | null>) => {
+        if (p.data !== null) {
+          try {
+            builder?.add(p.data);
+          } catch (err) {
+            error = err;
+            builder = undefined;
+          }
+          return;
+        }
+        m.port.close();
+        if (!builder) return fail(m.id, error);
+        try {
+          const { bytes, stats } = builder.finish();
+          scope.postMessage({ id: m.id, bytes, stats }, bytes ? [bytes.buffer] : []);
+        } catch (err) {
+          fail(m.id, err);
+        }
+      };
     }
   };
 }

@@ -2,11 +2,11 @@
 // buffer back as one table. One code path for USER (scope = one user) and SHARED (scope = "")
 // tables; STREAM tables never flush.
 //
-// Flush (DESIGN.md "Storage invariants"): (1) after a group commit, take S = the scope's largest
-// buffered `_seq`; every row with `_seq` ≤ S is committed, and later writes get larger ones;
+// Flush (DESIGN.md "Storage invariants"): (1) inside a group commit, take S = a fresh `_seq`;
+// once it commits, every row with `_seq` ≤ S is committed, and later writes get larger ones;
 // (2) write `batch-<n>.parquet` (temp + fsync + rename, or one PUT); (3) write the manifest with
-// the segment and its tombstones; (4) in one transaction, delete from the buffer exactly the rows
-// written (same key and same `_seq`) and record the scope in `cold_scopes`. A crash before (3)
+// the segment and its tombstones; (4) record the scope in `cold_scopes` and delete from the
+// buffer exactly the versions written (`_seq` ≤ S, in chunks of keys). A crash before (3)
 // leaves an unreferenced file (overwritten by the next flush); between (3) and (4) the rows are in
 // both tiers and reads keep the one with the larger `_seq` (equal: the same row); the next flush
 // skips rows with `_seq` ≤ the manifest's `flushedSeq` and finishes their deletion.
@@ -41,6 +41,7 @@ import { commonKeys, hasKey, type SortedKeys } from "./_keys.ts";
 import { mayMatch, segmentInfo, storeConfig } from "./_segments.ts";
 import { yieldToIo } from "./yield.ts";
 import type { SqliteStore } from "./sqlite.ts";
+import type { Snowflake } from "./snowflake.ts";
 
 const BATCH = 1024;
 
@@ -96,6 +97,7 @@ export class ColdTier {
   #buffer: Buffer;
   #store: SqliteStore;
   #group: GroupCommit;
+  #ids: Snowflake;
   #objectStores = new Map<string, { config: string; store: ObjectStore }>();
   #manifests = new Map<string, Manifest>();
   #scopes = new Map<number, Map<string, ScopeStats>>();
@@ -116,7 +118,14 @@ export class ColdTier {
   /** Segments read by scans since open (tests and benchmarks observe pruning with it). */
   segmentsScanned = 0;
 
-  constructor(catalog: Catalog, buffer: Buffer, store: SqliteStore, group: GroupCommit) {
+  constructor(
+    catalog: Catalog,
+    buffer: Buffer,
+    store: SqliteStore,
+    group: GroupCommit,
+    ids: Snowflake,
+  ) {
+    this.#ids = ids;
     this.#catalog = catalog;
     this.#buffer = buffer;
     this.#store = store;
@@ -169,7 +178,7 @@ export class ColdTier {
   /** The four flush steps for one scope. */
   async flushScope(table: TableInfo, userId: string): Promise<FlushResult> {
     // (1) the snapshot: taken inside a write so every row at or below it is committed on return.
-    const snapshot = await this.#group.run(() => this.#maxBufferedSeq(table.id, userId));
+    const snapshot = await this.#group.run(() => this.#snapshot(table.id, userId));
     if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
     const pkAt = table.schema.pkIndex;
     const manifest = await this.manifest(table, userId);
@@ -282,17 +291,27 @@ export class ColdTier {
     return { bytes, segment: segmentInfo(table, file, rows.length, bytes, stats) };
   }
 
+  /** Starts the flush workers ahead of the first flush (their start-up takes a while). */
+  warmUp(): void {
+    this.#encoder.start();
+  }
+
   /** Stops the flush worker (at close). */
   close(): Promise<void> {
     return this.#encoder.close();
   }
 
-  #maxBufferedSeq(tableId: number, userId: string): bigint | null {
-    const r = this.#store.rows(
-      "SELECT MAX(seq) FROM buffer WHERE table_id = ? AND user_id = ?",
+  /**
+   * A `_seq` above every one assigned so far (statements take theirs inside group commit, so
+   * once this write commits, each version below it is committed too), or null when the scope
+   * has nothing buffered. A fresh id, not the scope's largest `_seq`: that needs a scan.
+   */
+  #snapshot(tableId: number, userId: string): bigint | null {
+    const any = this.#store.rows(
+      "SELECT 1 FROM buffer WHERE table_id = ? AND user_id = ? LIMIT 1",
       true,
     ).get(tableId, userId);
-    return r && r[0] !== null ? BigInt(r[0] as bigint) : null;
+    return any ? this.#ids.next() : null;
   }
 
   #recordScope(tableId: number, userId: string, m: Manifest): void {

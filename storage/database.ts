@@ -131,7 +131,7 @@ export class Database {
         (whole) => catalog.resync(whole),
         options.concurrentWriters ?? false,
       );
-      const cold = new ColdTier(catalog, buffer, store, group);
+      const cold = new ColdTier(catalog, buffer, store, group, ids);
       const jobs = new JobRunner(store, group);
       const changes = new ChangeFeed();
       const engine: Engine = {

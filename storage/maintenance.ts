@@ -123,6 +123,8 @@ export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
         const policy = parsePolicy(t.flushPolicy ?? DEFAULT_FLUSH_POLICY);
         const buffered = e.buffer.pendingWrites(t.id);
         if (buffered === 0) continue;
+        // Something will be flushed: start the flush workers now, not in the first flush.
+        e.cold.warmUp();
         const since = Date.now() - (lastFlush.get(t.id) ?? started);
         const due = (policy.rows !== undefined && buffered >= policy.rows) ||
           (policy.interval !== undefined && since >= policy.interval * 1000);

@@ -153,29 +153,41 @@ export function encodeSegment(
   rows: readonly (readonly Value[])[],
   options: EncodeOptions = {},
 ): { bytes: Uint8Array; stats: SegmentStats } {
-  checkColumns(columns);
-  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
-    throw new DbError("INTERNAL_ERROR", `Invalid row group size ${rowGroupSize}`);
-  }
-  const k = columns.length;
-  for (let i = 0; i < rows.length; i++) {
-    if (rows[i].length !== k) {
-      throw new DbError("INTERNAL_ERROR", `Segment row ${i} has ${rows[i].length} of ${k} values`);
-    }
-  }
-  const plans = columns.map((c) => planColumn(c.name, c.type, c.name in SYSTEM_COLUMNS));
-  const elements = plans.map(schemaElement);
-  const sources: ColumnSource[] = plans.map((plan, j) => ({
-    name: plan.name,
-    data: columnData(rows, j, plan),
-  }));
+  const encoder = new SegmentEncoder(columns, options);
+  encoder.write(rows);
+  return encoder.finish();
+}
 
-  const writer = new ByteWriter(1 << 16);
-  try {
-    const pq = new ParquetWriter({
-      writer,
-      schema: [{ name: "root", num_children: k }, ...elements],
+/**
+ * A segment written in batches of rows (the flush encodes row groups while later rows are still
+ * being read); each `write` becomes whole row groups of at most `rowGroupSize` rows, so callers
+ * pass batches of that size to get full groups.
+ */
+export class SegmentEncoder {
+  readonly #columns: readonly SegmentColumn[];
+  readonly #plans: ColumnPlan[];
+  readonly #elements: ReturnType<typeof schemaElement>[];
+  readonly #writer = new ByteWriter(1 << 16);
+  readonly #pq: ParquetWriter;
+  readonly #rowGroupSize: number;
+  /** DECIMAL text columns: exact bounds are kept from the rows (see withExactDecimalBounds). */
+  readonly #unordered: number[];
+  #bounds = new Map<number, { min: Value; max: Value }>();
+
+  constructor(columns: readonly SegmentColumn[], options: EncodeOptions = {}) {
+    checkColumns(columns);
+    const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+    if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
+      throw new DbError("INTERNAL_ERROR", `Invalid row group size ${rowGroupSize}`);
+    }
+    this.#columns = columns;
+    this.#rowGroupSize = rowGroupSize;
+    this.#plans = columns.map((c) => planColumn(c.name, c.type, c.name in SYSTEM_COLUMNS));
+    this.#elements = this.#plans.map(schemaElement);
+    this.#unordered = this.#plans.flatMap((p, j) => (p.unordered ? [j] : []));
+    this.#pq = new ParquetWriter({
+      writer: this.#writer,
+      schema: [{ name: "root", num_children: columns.length }, ...this.#elements],
       codec: options.compression ?? "ZSTD",
       compressors,
       statisticsTruncateLength: STATS_TRUNCATE_LENGTH,
@@ -185,42 +197,73 @@ export function encodeSegment(
       }],
       createdBy: "kalamdb-ts (hyparquet-writer 0.17.0)",
     });
-    pq.write({ columnData: sources, rowGroupSize });
-    // Pages are written: only the footer reads the schema from here on (see schemaElement).
-    for (const e of elements) if (e.logical_type?.type === "JSON") e.converted_type = "JSON";
-    pq.finish();
-  } catch (e) {
-    if (e instanceof DbError) throw e;
-    throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
   }
-  const bytes = new Uint8Array(writer.getBuffer());
 
-  let stats = readFooter(bytes).metadata.stats;
-  const unordered = plans.flatMap((p, j) => (p.unordered ? [j] : []));
-  if (unordered.length) stats = withExactDecimalBounds(stats, plans, rows, unordered);
-  return { bytes, stats };
+  /** Encodes `rows` (full rows in column order) as the next row groups. */
+  write(rows: readonly (readonly Value[])[]): void {
+    if (rows.length === 0) return;
+    const k = this.#columns.length;
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i].length !== k) {
+        throw new DbError(
+          "INTERNAL_ERROR",
+          `Segment row ${i} has ${rows[i].length} of ${k} values`,
+        );
+      }
+    }
+    const sources: ColumnSource[] = this.#plans.map((plan, j) => ({
+      name: plan.name,
+      data: columnData(rows, j, plan),
+    }));
+    try {
+      this.#pq.write({ columnData: sources, rowGroupSize: this.#rowGroupSize });
+    } catch (e) {
+      if (e instanceof DbError) throw e;
+      throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
+    }
+    for (const j of this.#unordered) {
+      const b = exactBounds(rows, j, this.#bounds.get(j) ?? { min: null, max: null });
+      this.#bounds.set(j, b);
+    }
+  }
+
+  /** Writes the footer; the segment's bytes and statistics. */
+  finish(): { bytes: Uint8Array; stats: SegmentStats } {
+    // Pages are written: only the footer reads the schema from here on (see schemaElement).
+    for (const e of this.#elements) if (e.logical_type?.type === "JSON") e.converted_type = "JSON";
+    try {
+      this.#pq.finish();
+    } catch (e) {
+      throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
+    }
+    const bytes = new Uint8Array(this.#writer.getBuffer());
+    let stats = readFooter(bytes).metadata.stats;
+    if (this.#unordered.length) {
+      const columns = { ...stats.columns };
+      for (const j of this.#unordered) {
+        const name = this.#plans[j].name;
+        columns[name] = { ...columns[name], ...(this.#bounds.get(j) ?? { min: null, max: null }) };
+      }
+      stats = { ...stats, columns };
+    }
+    return { bytes, stats };
+  }
 }
 
-/** DECIMAL kept as text has no usable footer bounds; the segment's come from the rows. */
-function withExactDecimalBounds(
-  stats: SegmentStats,
-  plans: readonly ColumnPlan[],
+/** Column `j`'s bounds over `rows`, extending `from` (DECIMAL text compares by value). */
+function exactBounds(
   rows: readonly (readonly Value[])[],
-  indexes: readonly number[],
-): SegmentStats {
-  const columns = { ...stats.columns };
-  for (const j of indexes) {
-    let min: Value = null;
-    let max: Value = null;
-    for (const row of rows) {
-      const v = row[j];
-      if (v === null) continue;
-      if (min === null || compareValues(v, min, true) < 0) min = v;
-      if (max === null || compareValues(v, max, true) > 0) max = v;
-    }
-    columns[plans[j].name] = { ...columns[plans[j].name], min, max };
+  j: number,
+  from: { min: Value; max: Value },
+): { min: Value; max: Value } {
+  let { min, max } = from;
+  for (const row of rows) {
+    const v = row[j];
+    if (v === null) continue;
+    if (min === null || compareValues(v, min, true) < 0) min = v;
+    if (max === null || compareValues(v, max, true) > 0) max = v;
   }
-  return { ...stats, columns };
+  return { min, max };
 }
 
 /**
