@@ -19,6 +19,9 @@ import type { SegmentStats } from "./parquet.ts";
 
 export type { BuildRequest, BuildResult } from "./_flush_worker.ts";
 
+/** How often the reader checkpoints the WAL. */
+const CHECKPOINT_MS = 200;
+
 /** One worker and its pending answers by request id. */
 class Peer {
   readonly worker: Worker;
@@ -54,10 +57,21 @@ class Peer {
 
 /** The flush workers (reader and encoder), started on first use. */
 export class Encoder {
+  #path: string;
+  #onCheckpoints: (elsewhere: boolean) => void;
   #peers?: { reader: Peer; encoder: Peer };
   #failed = false;
   #local?: { path: string; db: DatabaseSync };
   #next = 0;
+
+  /**
+   * `path` is the SQLite file; while the workers run, the reader also checkpoints its WAL and
+   * `onCheckpoints(true)` tells the store to leave checkpoints to it (false once they stop).
+   */
+  constructor(path: string, onCheckpoints: (elsewhere: boolean) => void) {
+    this.#path = path;
+    this.#onCheckpoints = onCheckpoints;
+  }
 
   /** Reads and encodes one scope (see BuildRequest); throws STORAGE_ERROR when that fails. */
   async build(request: BuildRequest): Promise<BuildResult> {
@@ -97,7 +111,11 @@ export class Encoder {
       this.#peers = { reader: new Peer(), encoder: new Peer() };
     } catch {
       this.#failed = true;
+      return undefined;
     }
+    const id = this.#next++;
+    this.#peers.reader.ask({ id, checkpoint: { path: this.#path, everyMs: CHECKPOINT_MS } });
+    this.#onCheckpoints(true);
     return this.#peers;
   }
 
@@ -117,6 +135,7 @@ export class Encoder {
 
   #stop(peers: { reader: Peer; encoder: Peer }, reason: string): void {
     if (this.#peers === peers) this.#peers = undefined;
+    this.#onCheckpoints(false);
     for (const p of [peers.reader, peers.encoder]) {
       p.worker.terminate();
       p.failAll(reason);

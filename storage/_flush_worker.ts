@@ -71,6 +71,10 @@ export interface RawPage {
 export type WorkerMessage =
   | { readonly id: number; readonly read: BuildRequest; readonly port: MessagePort }
   | { readonly id: number; readonly encode: BuildRequest; readonly port: MessagePort }
+  | {
+    readonly id: number;
+    readonly checkpoint: { readonly path: string; readonly everyMs: number };
+  }
   | { readonly id: number; readonly close: true };
 
 /** A worker's answer: the reader's ReadResult, the encoder's segment, or an error. */
@@ -239,19 +243,41 @@ export function buildSegment(db: DatabaseSync, req: BuildRequest): BuildResult {
 const scope = globalThis as any;
 if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
   const readers = new Map<string, DatabaseSync>();
+  const reader = (path: string) => {
+    let db = readers.get(path);
+    if (!db) readers.set(path, db = openReader(path));
+    return db;
+  };
+  let checkpoints: ReturnType<typeof setInterval> | undefined;
   const fail = (id: number, err: unknown) =>
     scope.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   scope.onmessage = (e: MessageEvent<WorkerMessage>) => {
     const m = e.data;
-    if ("close" in m) {
+    if ("checkpoint" in m) {
+      // The writer leaves checkpoints to this thread (see SqliteStore.checkpointElsewhere), so
+      // copying the WAL into the database file and its fsyncs never stall the main thread.
+      const { path, everyMs } = m.checkpoint;
+      clearInterval(checkpoints);
+      checkpoints = setInterval(() => {
+        try {
+          reader(path).exec("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (err) {
+          console.error("background checkpoint:", err);
+        }
+      }, everyMs);
+      scope.postMessage({ id: m.id });
+    } else if ("close" in m) {
+      clearInterval(checkpoints);
       for (const db of readers.values()) db.close();
       readers.clear();
       scope.postMessage({ id: m.id, error: "closed" });
     } else if ("read" in m) {
       try {
-        let db = readers.get(m.read.path);
-        if (!db) readers.set(m.read.path, db = openReader(m.read.path));
-        const result = readScope(db, m.read, (page) => m.port.postMessage(page, transferOf(page)));
+        const result = readScope(
+          reader(m.read.path),
+          m.read,
+          (page) => m.port.postMessage(page, transferOf(page)),
+        );
         m.port.postMessage(null);
         m.port.close();
         const transfer: ArrayBuffer[] = [result.seqs.buffer as ArrayBuffer];

@@ -112,7 +112,7 @@ export class ColdTier {
   #segmentKeyCount = 0;
   /** scopeDir per table object and user (the storage object tells when a template changed). */
   #dirs = new WeakMap<TablePlace, { storage: unknown; dirs: Map<string, string> }>();
-  #encoder = new Encoder();
+  #encoder: Encoder;
   /** Skip segments by their statistics (benchmarks turn it off to measure the difference). */
   pruning = true;
   /** Segments read by scans since open (tests and benchmarks observe pruning with it). */
@@ -126,6 +126,7 @@ export class ColdTier {
     ids: Snowflake,
   ) {
     this.#ids = ids;
+    this.#encoder = new Encoder(store.path, (elsewhere) => store.checkpointElsewhere(elsewhere));
     this.#catalog = catalog;
     this.#buffer = buffer;
     this.#store = store;

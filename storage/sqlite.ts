@@ -158,6 +158,14 @@ export class SqliteStore {
     return st;
   }
 
+  /**
+   * While another thread checkpoints the WAL (the flush reader), commits leave it to that thread
+   * and checkpoint themselves only past a much larger WAL (a safety net if it falls behind).
+   */
+  checkpointElsewhere(elsewhere: boolean): void {
+    this.writer.exec(`PRAGMA wal_autocheckpoint = ${elsewhere ? 4096 : 1000}`);
+  }
+
   close(): void {
     this.#snapshot = false;
     this.#arrays.clear();
