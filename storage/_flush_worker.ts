@@ -86,7 +86,9 @@ export type WorkerReply =
 const PAGE = 4096;
 /** Rows per Parquet row group (the segments' default). */
 const ROW_GROUP = 16_384;
-const COLUMNS = "row_id, seq, deleted, version, data";
+// `deleted` and `version` in one REAL: it reads as a plain number, where integer columns read as
+// bigints (an allocation each) on a connection that must read `_seq` and row ids exactly.
+const COLUMNS = "row_id, seq, CAST(version * 2 + deleted AS REAL), data";
 const WHERE = "table_id = ? AND user_id = ? AND seq <= ?";
 const FIRST = `SELECT ${COLUMNS} FROM buffer WHERE ${WHERE} ORDER BY row_id LIMIT ${PAGE}`;
 const NEXT =
@@ -126,13 +128,7 @@ export function readScope(
     for (;;) {
       const page = (last === undefined
         ? first.all(req.tableId, req.userId, req.snapshot)
-        : next.all(req.tableId, req.userId, req.snapshot, last as never)) as unknown as [
-          unknown,
-          bigint,
-          bigint,
-          bigint,
-          Uint8Array,
-        ][];
+        : next.all(req.tableId, req.userId, req.snapshot, last as never)) as unknown as RawRow[];
       const fresh: typeof page = [];
       for (const r of page) {
         if (read % req.deleteChunk === 0) {
@@ -166,9 +162,12 @@ export function readScope(
   return { rows: keys.length, chunks, ...sorted, sorted: layout !== undefined };
 }
 
-function pack(rows: readonly [unknown, bigint, bigint, bigint, Uint8Array][]): RawPage {
+/** A buffer row as read: row id, `_seq`, `version * 2 + deleted`, data. */
+type RawRow = [unknown, bigint, number, Uint8Array];
+
+function pack(rows: readonly RawRow[]): RawPage {
   let size = 0;
-  for (const r of rows) size += r[4].byteLength;
+  for (const r of rows) size += r[3].byteLength;
   const data = new Uint8Array(size);
   const offsets = new Int32Array(rows.length + 1);
   const rowVersions = new Int32Array(rows.length);
@@ -178,11 +177,11 @@ function pack(rows: readonly [unknown, bigint, bigint, bigint, Uint8Array][]): R
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     offsets[i] = at;
-    data.set(r[4], at);
-    at += r[4].byteLength;
-    rowVersions[i] = Number(r[3]);
+    data.set(r[3], at);
+    at += r[3].byteLength;
+    rowVersions[i] = r[2] >> 1;
     seqs[i] = r[1];
-    deleted[i] = r[2] === 1n ? 1 : 0;
+    deleted[i] = r[2] & 1;
   }
   offsets[rows.length] = at;
   return { data, offsets, rowVersions, seqs, deleted };

@@ -269,7 +269,7 @@ export class ColdTier {
     });
     for (let i = 0; i < built.chunks.length; i += 2) {
       const first = built.chunks[i], last = built.chunks[i + 1];
-      await this.#group.run(() => {
+      await this.#group.runRelaxed(() => {
         this.#store.w(
           `DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id >= ? AND row_id <= ?
             AND seq <= ?`,

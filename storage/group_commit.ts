@@ -78,6 +78,38 @@ export class GroupCommit {
     return result;
   }
 
+  /**
+   * Runs `fn` (synchronous) as its own transaction, committed without waiting for the disk when
+   * the writer is idle: for writes a power cut may undo harmlessly because they are redone (a
+   * flush's deletes of rows already in a segment). A later durable commit makes it durable too
+   * (the WAL is written in order). When other writes are open or queued it joins their group
+   * and its fsync, like `run`.
+   */
+  runRelaxed<T>(fn: () => T): Promise<T> {
+    if (this.#locked || this.#open) return this.run(fn);
+    const sync = this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number };
+    this.#locked = true;
+    try {
+      this.#db.exec("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE");
+      let result: T;
+      try {
+        result = fn();
+        releaseReadSnapshot(this.#db);
+        this.#db.exec("COMMIT");
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        this.#onRollback(true);
+        throw err;
+      }
+      return Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      this.#db.exec(`PRAGMA synchronous = ${sync.synchronous}`);
+      this.#release();
+    }
+  }
+
   /** Runs `hook` after the current statement's group commits (dropped if it rolls back). */
   afterCommit(hook: () => void): void {
     this.#hooks.push(hook);
