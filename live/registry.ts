@@ -263,7 +263,7 @@ export class LiveRegistry implements LiveQueries {
 
   #scopesOf(table: TableInfo, scope: string): string[] {
     if (scope !== "*") return [scope];
-    const users = new Set(this.#engine.buffer.counts(table.id).map((c) => c.user));
+    const users = new Set(this.#engine.buffer.scopeRows(table.id).keys());
     for (const u of this.#engine.cold.stats(table.id).keys()) users.add(u);
     return [...users];
   }

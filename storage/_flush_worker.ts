@@ -43,7 +43,10 @@ export interface BuildResult {
   readonly rows: number;
   readonly bytes?: Uint8Array;
   readonly stats?: SegmentStats;
-  /** `[first, last]` row ids of each delete chunk, flattened, over every version read. */
+  /**
+   * Per delete chunk, flattened: its first and last row id and how many live rows and deletion
+   * markers it read (over every version read).
+   */
   readonly chunks: unknown[];
   /**
    * The written versions' keys: ascending SortedKeys when the key type has a layout (`keyLayout`),
@@ -121,7 +124,7 @@ export function readScope(
   const seqs: bigint[] = [];
   const chunks: unknown[] = [];
   const first = arrays(db, FIRST), next = arrays(db, NEXT);
-  let read = 0;
+  let read = 0, live = 0, markers = 0;
   let last: unknown;
   db.exec("BEGIN");
   try {
@@ -133,12 +136,16 @@ export function readScope(
       for (const r of page) {
         if (read % req.deleteChunk === 0) {
           if (read > 0) {
-            chunks.push(last);
+            chunks.push(last, live, markers);
           }
           chunks.push(r[0]);
+          live = markers = 0;
         }
         last = r[0];
         read++;
+        if (r[2] & 1) {
+          markers++;
+        } else live++;
         if (r[1] <= req.flushedSeq) {
           continue;
         }
@@ -156,7 +163,7 @@ export function readScope(
   } finally {
     db.exec("COMMIT");
   }
-  if (read > 0) chunks.push(last);
+  if (read > 0) chunks.push(last, live, markers);
   const layout = keyLayout(req.pkType);
   const sorted = layout ? sortKeys(layout, keys, seqs) : { keys, seqs: BigInt64Array.from(seqs) };
   return { rows: keys.length, chunks, ...sorted, sorted: layout !== undefined };

@@ -257,7 +257,9 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
     }
     case "stats": {
       const t = e.catalog.table(target.table.namespace, target.table.name);
-      const counts = e.buffer.counts(t.id);
+      // The buffer's per-scope counters (no scan).
+      const counts = [...e.buffer.scopeRows(t.id)].map(([user, c]) => ({ user, ...c }))
+        .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
       const buffered = counts.reduce((n, c) => n + c.rows, 0);
       const perUser = Object.fromEntries(counts.map((c) => [c.user || "(shared)", c.rows]));
       const cold = [...e.cold.stats(t.id).values()];

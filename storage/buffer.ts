@@ -99,10 +99,26 @@ interface InsertStatements {
   readonly log: StatementSync;
 }
 
+/** One scope's buffered versions: live rows and deletion markers. */
+export interface ScopeRows {
+  rows: number;
+  deleted: number;
+}
+
 export class Buffer {
   #pending = new Map<number, number>();
   #store: SqliteStore;
   #inserts = new Map<number, InsertStatements>();
+  /**
+   * Buffered versions per table and scope, counted once (on first use) and then kept by every
+   * write; scopes with none are absent. Changes of the open write group are journaled so that a
+   * rolled-back statement or group takes its counts back with it.
+   */
+  #scopes = new Map<number, Map<string, ScopeRows>>();
+  #journal: { table: number; user: string; rows: number; deleted: number }[] = [];
+  #mark = 0;
+  /** Tables counted during the open group (their count may include what rolls back). */
+  #countedInGroup = new Set<number>();
 
   constructor(store: SqliteStore) {
     this.#store = store;
@@ -114,11 +130,91 @@ export class Buffer {
    */
   source(table: TableInfo, userId: string, writer: boolean): TableSource {
     const store = this.#store;
+    // An empty scope (the counters say so) is not asked: its reads skip SQLite entirely.
+    if (this.isEmpty(table.id, userId)) return emptySource(table);
     return {
       schema: table.schema,
       scan: (options) => scanAsync(store, table, userId, writer, options),
       scanSync: (options) => scanSync(store, table, userId, writer, options),
     };
+  }
+
+  /**
+   * The buffered versions of each scope of a table (users for USER/STREAM tables, "" for SHARED),
+   * kept as counters: no scan after the first call. Only scopes with versions are listed.
+   */
+  scopeRows(tableId: number): ReadonlyMap<string, Readonly<ScopeRows>> {
+    let m = this.#scopes.get(tableId);
+    if (!m) {
+      // Through the writer: it sees the open group's writes, which the journal will then undo
+      // or keep together with the rest (see rolledBack).
+      m = new Map();
+      const st = this.#store.rows(
+        `SELECT user_id, SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ?
+          GROUP BY user_id`,
+        true,
+      );
+      for (const r of st.all(tableId)) {
+        m.set(String(r[0]), { rows: Number(r[1]), deleted: Number(r[2]) });
+      }
+      this.#scopes.set(tableId, m);
+      this.#countedInGroup.add(tableId);
+    }
+    return m;
+  }
+
+  /** True when the scope has no buffered version (so a read can skip the buffer). */
+  isEmpty(tableId: number, userId: string): boolean {
+    return !this.scopeRows(tableId).has(userId);
+  }
+
+  /** Counts `rows` live versions and `deleted` markers more (or fewer) in a scope. */
+  #count(table: number, user: string, rows: number, deleted: number): void {
+    const m = this.#scopes.get(table);
+    if (!m || (rows === 0 && deleted === 0)) return;
+    const c = m.get(user) ?? { rows: 0, deleted: 0 };
+    c.rows += rows;
+    c.deleted += deleted;
+    if (c.rows <= 0 && c.deleted <= 0) m.delete(user);
+    else m.set(user, c);
+    this.#journal.push({ table, user, rows, deleted });
+  }
+
+  /**
+   * A flush deleted `n` of a scope's versions, having read `rows` live ones and `deleted`
+   * markers there; when a write replaced some in between (n differs), the table is counted again
+   * on next use.
+   */
+  removed(tableId: number, userId: string, n: number, rows: number, deleted: number): void {
+    if (n === rows + deleted) this.#count(tableId, userId, -rows, -deleted);
+    else this.#scopes.delete(tableId);
+  }
+
+  /** Group-commit hooks: a statement starts, rolls back (or its whole group), a group commits. */
+  statementStarted(): void {
+    this.#mark = this.#journal.length;
+  }
+
+  rolledBack(whole: boolean): void {
+    const from = whole ? 0 : this.#mark;
+    for (let i = this.#journal.length - 1; i >= from; i--) {
+      const j = this.#journal[i];
+      const m = this.#scopes.get(j.table);
+      const c = m?.get(j.user) ?? { rows: 0, deleted: 0 };
+      c.rows -= j.rows;
+      c.deleted -= j.deleted;
+      if (c.rows <= 0 && c.deleted <= 0) m?.delete(j.user);
+      else m?.set(j.user, c);
+    }
+    this.#journal.length = from;
+    for (const t of this.#countedInGroup) this.#scopes.delete(t);
+    this.#countedInGroup.clear();
+  }
+
+  committed(): void {
+    this.#journal.length = 0;
+    this.#mark = 0;
+    this.#countedInGroup.clear();
   }
 
   /** The current version of one row (deleted ones too), read through the writer. */
@@ -140,15 +236,28 @@ export class Buffer {
     this.#counted(table.id, 1);
     const pk = table.schema.pkIndex;
     const data = encodeRow(values);
+    const key = keyOf(values[pk]) as never;
+    const deleted = op === "delete" ? 1 : 0;
+    // The version this one replaces, if buffered (the scope's counters follow the change).
+    const was = this.#scopes.has(table.id)
+      ? this.#store.rows(GET_SQL, true).get(table.id, userId, key)
+      : undefined;
     this.#store.w(PUT_SQL).run(
       table.id,
       userId,
-      keyOf(values[pk]) as never,
+      key,
       table.storageId,
       seq,
-      op === "delete" ? 1 : 0,
+      deleted,
       table.version,
       data,
+    );
+    const wasDeleted = was ? (was[1] === 1n ? 1 : 0) : 0;
+    this.#count(
+      table.id,
+      userId,
+      (1 - deleted) - (was ? 1 - wasDeleted : 0),
+      deleted - wasDeleted,
     );
     this.#store.w(LOG_SQL).run(
       seq,
@@ -194,6 +303,7 @@ export class Buffer {
         args[6 + 3 * j] = log[4 + 2 * j] = data;
       }
       const changes = Number(st.buffer.run(...(args as never[])).changes);
+      this.#count(table.id, userId, changes, 0);
       if (changes !== k) {
         const dup = this.#resolve(table, userId, args, k);
         if (dup >= 0) return done + dup;
@@ -223,6 +333,7 @@ export class Buffer {
       }
       if (r[0] === seq) continue; // written by the chunk's insert
       if (r[1] === 0n && (r[0] as bigint) >= floor) return j;
+      if (r[1] === 1n) this.#count(table.id, userId, 1, -1); // a marker becomes a row
       this.#store.w(REPLACE_SQL).run(
         table.storageId,
         seq,
@@ -282,10 +393,10 @@ export class Buffer {
     return n;
   }
 
-  /** Counts a table's buffered rows exactly (after a flush, or the first time). */
+  /** Counts a table's buffered versions exactly (after a flush, or the first time). */
   recount(tableId: number): number {
-    const r = this.#store.rows("SELECT COUNT(*) FROM buffer WHERE table_id = ?").get(tableId);
-    const n = Number(r?.[0] ?? 0);
+    let n = 0;
+    for (const c of this.scopeRows(tableId).values()) n += c.rows + c.deleted;
     this.#pending.set(tableId, n);
     return n;
   }
@@ -297,6 +408,7 @@ export class Buffer {
 
   dropTable(tableId: number): void {
     this.#pending.delete(tableId);
+    this.#scopes.delete(tableId);
     this.#store.w("DELETE FROM buffer WHERE table_id = ?").run(tableId);
     this.#store.w("DELETE FROM changelog WHERE table_id = ?").run(tableId);
   }
@@ -340,6 +452,7 @@ export class Buffer {
     if (floor === 0n) return 0;
     const r = this.#store.w("DELETE FROM buffer WHERE table_id = ? AND seq < ?")
       .run(table.id, floor);
+    if (Number(r.changes)) this.#scopes.delete(table.id); // counted again on next use
     return Number(r.changes);
   }
 
@@ -473,4 +586,12 @@ async function* scanAsync(
     if (options.signal?.aborted) return;
     yield batch;
   }
+}
+
+function emptySource(table: TableInfo): TableSource {
+  return {
+    schema: table.schema,
+    async *scan() {},
+    scanSync: () => [],
+  };
 }

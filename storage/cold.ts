@@ -163,8 +163,7 @@ export class ColdTier {
       throw new DbError("UNSUPPORTED", "STREAM tables are never flushed to Parquet");
     }
     let rows = 0, files = 0, bytes = 0;
-    const scopes = this.#store.rows("SELECT DISTINCT user_id FROM buffer WHERE table_id = ?", true)
-      .all(table.id).map((r) => String(r[0]));
+    const scopes = [...this.#buffer.scopeRows(table.id).keys()];
     for (const user of scopes) {
       if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Flush cancelled");
       const r = await this.flushScope(table, user);
@@ -267,13 +266,19 @@ export class ColdTier {
     await this.#group.run(() => {
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
-    for (let i = 0; i < built.chunks.length; i += 2) {
-      const first = built.chunks[i], last = built.chunks[i + 1];
+    for (let i = 0; i < built.chunks.length; i += 4) {
+      const [first, last, live, markers] = built.chunks.slice(i, i + 4) as [
+        unknown,
+        unknown,
+        number,
+        number,
+      ];
       await this.#group.runRelaxed(() => {
-        this.#store.w(
+        const r = this.#store.w(
           `DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id >= ? AND row_id <= ?
             AND seq <= ?`,
         ).run(table.id, userId, first as never, last as never, snapshot);
+        this.#buffer.removed(table.id, userId, Number(r.changes), live, markers);
       });
       await yieldToIo();
     }
@@ -778,7 +783,7 @@ export class ColdTier {
   /** The scopes of a table that may have files (recorded ones and buffered ones). */
   scopesOf(table: TableInfo): string[] {
     const scopes = new Set(this.stats(table.id).keys());
-    for (const { user } of this.#buffer.counts(table.id)) scopes.add(user);
+    for (const user of this.#buffer.scopeRows(table.id).keys()) scopes.add(user);
     return [...scopes];
   }
 

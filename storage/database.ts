@@ -128,7 +128,14 @@ export class Database {
       const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
       const group = new GroupCommit(
         store.writer,
-        (whole) => catalog.resync(whole),
+        {
+          statement: () => buffer.statementStarted(),
+          rollback: (whole) => {
+            catalog.resync(whole);
+            buffer.rolledBack(whole);
+          },
+          commit: () => buffer.committed(),
+        },
         options.concurrentWriters ?? false,
       );
       const cold = new ColdTier(catalog, buffer, store, group, ids);

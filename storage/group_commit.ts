@@ -14,6 +14,16 @@ import { releaseReadSnapshot } from "./sqlite.ts";
 /** A group never holds more statements than this, so acknowledgement latency stays bounded. */
 const MAX_GROUP = 512;
 
+/** What the group reports to caches that must follow the transaction (catalog, counters). */
+export interface GroupHooks {
+  /** A statement's savepoint was taken (its changes may still roll back alone). */
+  statement?(): void;
+  /** A statement (`whole` false) or a whole group (`whole` true) was rolled back. */
+  rollback(whole: boolean): void;
+  /** A group committed. */
+  commit?(): void;
+}
+
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
@@ -21,22 +31,23 @@ interface Waiter {
 
 export class GroupCommit {
   #db: DatabaseSync;
-  #onRollback: (whole: boolean) => void;
+  #hooks: GroupHooks;
   #locked = false;
   #queue: (() => void)[] = [];
   #open = false;
   #waiters: Waiter[] = [];
-  #hooks: (() => void)[] = [];
+  /** After-commit callbacks of the open group's statements. */
+  #after: (() => void)[] = [];
   #defer: boolean;
   #scheduled = false;
 
   /**
-   * `onRollback` runs when a statement (`whole` false) or a whole group (`whole` true) is rolled
-   * back, so caches can resync. `defer` delays an idle group's COMMIT to the end of the turn.
+   * `hooks` follow statements, rollbacks and commits so caches can resync. `defer` delays an
+   * idle group's COMMIT to the end of the turn.
    */
-  constructor(db: DatabaseSync, onRollback: (whole: boolean) => void, defer = false) {
+  constructor(db: DatabaseSync, hooks: GroupHooks, defer = false) {
     this.#db = db;
-    this.#onRollback = onRollback;
+    this.#hooks = hooks;
     this.#defer = defer;
   }
 
@@ -55,7 +66,8 @@ export class GroupCommit {
         this.#open = true;
       }
       this.#db.exec("SAVEPOINT stmt");
-      const hooks = this.#hooks.length;
+      this.#hooks.statement?.();
+      const hooks = this.#after.length;
       try {
         result = await fn();
         this.#db.exec("RELEASE stmt");
@@ -63,8 +75,8 @@ export class GroupCommit {
       } catch (err) {
         this.#db.exec("ROLLBACK TO stmt");
         this.#db.exec("RELEASE stmt");
-        this.#hooks.length = hooks;
-        this.#onRollback(false);
+        this.#after.length = hooks;
+        this.#hooks.rollback(false);
         throw err;
       }
     } finally {
@@ -91,14 +103,16 @@ export class GroupCommit {
     this.#locked = true;
     try {
       this.#db.exec("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE");
+      this.#hooks.statement?.();
       let result: T;
       try {
         result = fn();
         releaseReadSnapshot(this.#db);
         this.#db.exec("COMMIT");
+        this.#hooks.commit?.();
       } catch (err) {
         this.#db.exec("ROLLBACK");
-        this.#onRollback(true);
+        this.#hooks.rollback(true);
         throw err;
       }
       return Promise.resolve(result);
@@ -112,7 +126,7 @@ export class GroupCommit {
 
   /** Runs `hook` after the current statement's group commits (dropped if it rolls back). */
   afterCommit(hook: () => void): void {
-    this.#hooks.push(hook);
+    this.#after.push(hook);
   }
 
   /** Commits an idle group now, or (deferred) once the current turn's requests had their say. */
@@ -133,20 +147,21 @@ export class GroupCommit {
 
   #commit(): void {
     const waiters = this.#waiters;
-    const hooks = this.#hooks;
+    const hooks = this.#after;
     this.#waiters = [];
-    this.#hooks = [];
+    this.#after = [];
     this.#open = false;
     try {
       // The reader's snapshot predates this commit: end it so the next read sees the commit,
       // and so the checkpoint that COMMIT may run is not held back by it.
       releaseReadSnapshot(this.#db);
       this.#db.exec("COMMIT");
+      this.#hooks.commit?.();
     } catch (err) {
       try {
         this.#db.exec("ROLLBACK");
       } catch { /* already rolled back */ }
-      this.#onRollback(true);
+      this.#hooks.rollback(true);
       const failure = new DbError(
         "STORAGE_ERROR",
         `Commit failed: ${(err as Error).message}`,

@@ -8,7 +8,7 @@ import { SqliteStore } from "./sqlite.ts";
 
 function open(dir: string, backoffMs = 1) {
   const store = new SqliteStore(`${dir}/k.sqlite`, "normal");
-  const group = new GroupCommit(store.writer, () => {});
+  const group = new GroupCommit(store.writer, { rollback: () => {} });
   return { store, runner: new JobRunner(store, group, { backoffMs, maxRetries: 2 }) };
 }
 
