@@ -35,6 +35,11 @@ export interface ScanOptions {
    * does not match (Parquet statistics); the executor still applies the whole WHERE.
    */
   readonly ranges?: readonly ColumnRange[];
+  /**
+   * Indexes (into `schema.columns`) of the columns the statement reads; the others may come
+   * back null. Absent: all. A source may use it to decode less (Parquet columns).
+   */
+  readonly columns?: readonly number[];
   /** Include soft-deleted rows (the query filters on `_deleted`). */
   readonly includeDeleted?: boolean;
   readonly signal?: Cancel;

@@ -6,7 +6,7 @@ import type { Value } from "../sql/values.ts";
 import type { StorageInfo, TableInfo } from "./catalog.ts";
 import type { SegmentInfo } from "./manifest.ts";
 import type { ObjectStoreConfig } from "./object_store.ts";
-import { compareBounds, type SegmentStats } from "./parquet.ts";
+import { compareBounds, type RowGroupInfo, type SegmentStats } from "./parquet.ts";
 
 /** False when a segment's statistics prove no row can satisfy every range. */
 export function mayMatch(
@@ -14,15 +14,47 @@ export function mayMatch(
   seg: SegmentInfo,
   ranges: readonly ColumnRange[],
 ): boolean {
+  return boundsMayMatch(table, ranges, (col) => {
+    if (col.name === "_seq") return [seg.minSeq, seg.maxSeq];
+    const st = seg.stats.get(col.id);
+    return st && [st.min, st.max];
+  });
+}
+
+/**
+ * False when one row group's statistics prove no row can satisfy every range, nor hold any of
+ * `keys` (primary-key values); `names` maps column ids to the segment's column names.
+ */
+export function groupMayMatch(
+  table: TableInfo,
+  group: RowGroupInfo,
+  names: ReadonlyMap<number, string>,
+  ranges: readonly ColumnRange[],
+  keys: readonly Value[] | undefined,
+): boolean {
+  const bounds = (col: { id: number; name: string }): [Value, Value] | undefined => {
+    const st = group.columns[col.name === "_seq" ? "_seq" : names.get(col.id) ?? ""];
+    return st && [st.min, st.max];
+  };
+  if (!boundsMayMatch(table, ranges, bounds)) return false;
+  if (!keys) return true;
+  const pk = table.schema.columns[table.schema.pkIndex];
+  return keys.some((key) =>
+    key !== null &&
+    boundsMayMatch(table, [{ column: table.schema.pkIndex, op: "=", value: key }], () => bounds(pk))
+  );
+}
+
+function boundsMayMatch(
+  table: TableInfo,
+  ranges: readonly ColumnRange[],
+  boundsOf: (col: { id: number; name: string }) => [Value, Value] | undefined,
+): boolean {
   for (const r of ranges) {
     const col = table.schema.columns[r.column];
-    let min: Value, max: Value;
-    if (col.name === "_seq") [min, max] = [seg.minSeq, seg.maxSeq];
-    else {
-      const st = seg.stats.get(col.id);
-      if (!st) continue;
-      [min, max] = [st.min, st.max];
-    }
+    const b = boundsOf(col);
+    if (!b) continue;
+    const [min, max] = b;
     if (min === null || max === null) continue; // unknown bounds: never prune on them
     const decimal = col.type.base === "DECIMAL";
     let cmpMin: number, cmpMax: number;

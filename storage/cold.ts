@@ -35,10 +35,16 @@ import {
   withSegment,
 } from "./manifest.ts";
 import { checkObjectPath, type ObjectStore, openObjectStore } from "./object_store.ts";
-import { compareBounds, decodeSegment, encodeSegment } from "./parquet.ts";
+import {
+  compareBounds,
+  decodeSegment,
+  encodeSegment,
+  type SegmentMetadata,
+  segmentMetadata,
+} from "./parquet.ts";
 import { Encoder } from "./_flush_encoder.ts";
 import { commonKeys, hasKey, type SortedKeys } from "./_keys.ts";
-import { mayMatch, segmentInfo, storeConfig } from "./_segments.ts";
+import { groupMayMatch, mayMatch, segmentInfo, storeConfig } from "./_segments.ts";
 import { yieldToIo } from "./yield.ts";
 import type { SqliteStore } from "./sqlite.ts";
 import type { Snowflake } from "./snowflake.ts";
@@ -102,6 +108,8 @@ export class ColdTier {
   #manifests = new Map<string, Manifest>();
   #scopes = new Map<number, Map<string, ScopeStats>>();
   #segments = new Map<string, CachedSegment>();
+  /** Parsed footers of segments read (row-group statistics), to plan partial reads. */
+  #footers = new Map<string, SegmentMetadata>();
   #cachedRows = 0;
   /**
    * The sorted primary keys of segments this process flushed (the worker lists them), so an
@@ -117,6 +125,8 @@ export class ColdTier {
   pruning = true;
   /** Segments read by scans since open (tests and benchmarks observe pruning with it). */
   segmentsScanned = 0;
+  /** Rows decoded from segment files since open (tests observe row-group pruning with it). */
+  rowsDecoded = 0;
 
   constructor(
     catalog: Catalog,
@@ -457,7 +467,7 @@ export class ColdTier {
     const m = await this.manifest(table, userId);
     const loaded = new Map<SegmentInfo, CachedSegment>();
     for (const seg of this.#needed(table, m, options)) {
-      loaded.set(seg, await this.#segment(table, userId, seg));
+      loaded.set(seg, await this.#segment(table, userId, seg, options));
     }
     return this.#combine(table, m, newest, loaded, options);
   }
@@ -549,7 +559,7 @@ export class ColdTier {
   ): Map<SegmentInfo, CachedSegment> | undefined {
     const loaded = new Map<SegmentInfo, CachedSegment>();
     for (const seg of this.#needed(table, m, options)) {
-      const hit = this.#segments.get(this.#cacheKey(table, userId, seg));
+      const hit = this.#cachedSegment(table, userId, seg, options);
       if (!hit) return undefined;
       loaded.set(seg, hit);
     }
@@ -559,7 +569,9 @@ export class ColdTier {
   /** Loads a scope's manifest and segments into the caches (before `scanCachedSync`). */
   async preload(table: TableInfo, userId: string, options: ScanOptions = {}): Promise<void> {
     const m = await this.manifest(table, userId);
-    for (const seg of this.#needed(table, m, options)) await this.#segment(table, userId, seg);
+    for (const seg of this.#needed(table, m, options)) {
+      await this.#segment(table, userId, seg, options);
+    }
   }
 
   /** The segments a read must look at: pk range for seeks, statistics for scans. */
@@ -646,27 +658,46 @@ export class ColdTier {
     return `${table.id}@${table.version}:${this.scopeDir(table, userId)}/${seg.file}`;
   }
 
-  /** A segment's rows mapped onto the table's current columns (cached). */
-  async #segment(table: TableInfo, userId: string, seg: SegmentInfo): Promise<CachedSegment> {
-    const path = `${this.scopeDir(table, userId)}/${seg.file}`;
-    const cacheKey = this.#cacheKey(table, userId, seg);
-    const hit = this.#segments.get(cacheKey);
-    if (hit) {
-      this.#segments.delete(cacheKey); // LRU: move to the end
-      this.#segments.set(cacheKey, hit);
-      return hit;
-    }
+  /**
+   * A segment's rows mapped onto the table's current columns (cached): whole, or for a read that
+   * needs fewer columns (ScanOptions.columns) or fewer row groups (ranges or keys against each
+   * group's statistics) only those, the others left null or out. A whole cached segment serves
+   * every read; a partial one serves reads that need the same part.
+   */
+  async #segment(
+    table: TableInfo,
+    userId: string,
+    seg: SegmentInfo,
+    options: ScanOptions = {},
+  ): Promise<CachedSegment> {
+    const hit = this.#cachedSegment(table, userId, seg, options);
+    if (hit) return hit;
+    const dir = this.scopeDir(table, userId);
+    const path = `${dir}/${seg.file}`;
     const bytes = await this.objectStore(table.storageId).get(path);
     if (!bytes) throw new MissingSegment(path);
+    const footerKey = keySetId(table, dir, seg.file);
+    let meta = this.#footers.get(footerKey);
+    if (!meta) {
+      meta = segmentMetadata(bytes);
+      if (this.#footers.size >= FOOTERS) this.#footers.clear();
+      this.#footers.set(footerKey, meta);
+    }
+    const part = readPart(table, seg, meta, options);
     const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
-    const wanted = table.columns.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
-    const decoded = await decodeSegment(bytes, { columns: [...wanted, "_seq", "_deleted"] });
+    const names = part?.names ??
+      table.columns.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
+    const decoded = await decodeSegment(bytes, {
+      columns: [...names, "_seq", "_deleted"],
+      metadata: meta,
+      rowFilter: part?.groups && ((g) => part.groups!.has(g.index)),
+    });
+    this.rowsDecoded += decoded.rows.length;
     const at = new Map(decoded.columns.map((n, i) => [n, i]));
     const plan = table.columns.map((c) => {
       const name = byId.get(c.id);
-      return name === undefined
-        ? { from: undefined, fill: untagValue(c.fill) }
-        : { from: at.get(name)!, fill: null };
+      if (name === undefined) return { from: undefined, fill: untagValue(c.fill) };
+      return { from: at.get(name), fill: null }; // not read: null
     });
     const seqAt = at.get("_seq")!;
     const delAt = at.get("_deleted")!;
@@ -676,6 +707,7 @@ export class ColdTier {
       return row;
     });
     const entry: CachedSegment = { rows };
+    const cacheKey = this.#cacheKey(table, userId, seg) + (part?.sig ?? "");
     this.#segments.set(cacheKey, entry);
     this.#cachedRows += rows.length;
     for (const [k, v] of this.#segments) {
@@ -684,6 +716,23 @@ export class ColdTier {
       this.#cachedRows -= v.rows.length;
     }
     return entry;
+  }
+
+  /** The cached rows that serve a read of `seg` (whole, or the part it needs), if any. */
+  #cachedSegment(
+    table: TableInfo,
+    userId: string,
+    seg: SegmentInfo,
+    options: ScanOptions,
+  ): CachedSegment | undefined {
+    const key = this.#cacheKey(table, userId, seg);
+    let hit = this.#segments.get(key);
+    if (!hit && (options.columns || options.ranges || options.keys)) {
+      const meta = this.#footers.get(keySetId(table, this.scopeDir(table, userId), seg.file));
+      const part = meta && readPart(table, seg, meta, options);
+      if (part) hit = this.#segments.get(key + part.sig);
+    }
+    return hit;
   }
 
   // ------------------------------------------------------------------ compaction, cleanup
@@ -819,6 +868,9 @@ export class ColdTier {
         this.#cachedRows -= v.rows.length;
       }
     }
+    for (const k of [...this.#footers.keys()]) {
+      if (k.startsWith(`${tableId}:`)) this.#footers.delete(k);
+    }
     for (const [k, v] of this.#segmentKeys) {
       if (k.startsWith(`${tableId}:`)) {
         this.#segmentKeys.delete(k);
@@ -831,6 +883,39 @@ export class ColdTier {
 /** keyString(pk) → row index of a decoded segment (built on first use). */
 function keyIndex(cached: CachedSegment, pk: number): Map<string, number> {
   return cached.index ??= new Map(cached.rows.map((r, i) => [keyString(keyOf(r[pk])), i]));
+}
+
+/** Parsed segment footers kept (each a few KB). */
+const FOOTERS = 20_000;
+
+/**
+ * The part of a segment a read needs: its columns (segment names) and row groups, and a cache
+ * signature; undefined when that is all of it.
+ */
+function readPart(
+  table: TableInfo,
+  seg: SegmentInfo,
+  meta: SegmentMetadata,
+  options: ScanOptions,
+): { names: string[]; groups?: Set<number>; sig: string } | undefined {
+  const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
+  const present = table.columns.filter((c) => byId.has(c.id));
+  const wantedIds = options.columns &&
+    new Set(options.columns.map((i) => table.schema.columns[i]?.id));
+  wantedIds?.add(table.schema.columns[table.schema.pkIndex].id);
+  const names = present.filter((c) => !wantedIds || wantedIds.has(c.id)).map((c) =>
+    byId.get(c.id)!
+  );
+  let groups: Set<number> | undefined;
+  if (meta.rowGroups.length > 1 && (options.ranges?.length || options.keys)) {
+    const kept = meta.rowGroups.filter((g) =>
+      groupMayMatch(table, g, byId, options.ranges ?? [], options.keys)
+    );
+    if (kept.length < meta.rowGroups.length) groups = new Set(kept.map((g) => g.index));
+  }
+  if (names.length === present.length && !groups) return undefined;
+  const sig = `|c:${names.join(",")}|g:${groups ? [...groups].join(",") : "*"}`;
+  return { names, groups, sig };
 }
 
 /** Segment keys outlive table versions (keys do not change), so their id has no version. */

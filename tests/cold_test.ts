@@ -90,6 +90,8 @@ Deno.test("cold: a scope whose segments are all cached reads synchronously and s
     assertEquals(await rowsOf(db, "SELECT id, n FROM app.t WHERE id = 4"), [["4", "7"]]);
     assertEquals(sync(), false, "a key lookup decodes only the segments that may hold the key");
     assertEquals(await rowsOf(db, "SELECT SUM(n) FROM app.t"), [["21"]]);
+    assertEquals(sync(), false, "SUM(n) decoded only the columns it reads");
+    assertEquals((await rowsOf(db, "SELECT * FROM app.t")).length, 3);
     assertEquals(sync(), true);
     await db.close();
   });
@@ -187,6 +189,52 @@ Deno.test("cold: per-scope buffered counters match the buffer through writes, ro
     await db.close();
   });
 });
+
+Deno.test("cold: reads decode only the row groups and columns they need", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(db, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT, n INT)");
+    // 40,000 rows: one segment of three 16,384-row groups, ids ascending.
+    for (let s = 0; s < 40_000; s += 2_000) {
+      const values = Array.from(
+        { length: 2_000 },
+        (_, i) => `(${s + i}, 'v${s + i}', ${(s + i) % 7})`,
+      );
+      await run(db, `INSERT INTO app.t (id, v, n) VALUES ${values.join(", ")}`);
+    }
+    await flushAll(db);
+    const { cold } = db.engine;
+    const decoded = async (sql: string) => {
+      cold.forget(db.engine.catalog.table("app", "t").id);
+      const before = cold.rowsDecoded;
+      const rows = await rowsOf(db, sql);
+      return { rows, decoded: cold.rowsDecoded - before };
+    };
+    const tail = await decoded("SELECT COUNT(*), SUM(n) FROM app.t WHERE id >= 35000");
+    assertEquals(tail.rows, [["5000", String(sumMod7(35_000, 40_000))]]);
+    assertEquals(tail.decoded, 40_000 - 2 * 16_384, "only the last row group");
+    const one = await decoded("SELECT v, n FROM app.t WHERE id = 20000");
+    assertEquals(one, { rows: [["v20000", String(20_000 % 7)]], decoded: 16_384 });
+    // Versions superseded after the flush stay hidden when their newer group is skipped.
+    await run(db, "UPDATE app.t SET n = 100 WHERE id = 1; DELETE FROM app.t WHERE id = 39999");
+    await flushAll(db);
+    const low = await decoded("SELECT id, n FROM app.t WHERE id < 3");
+    assertEquals(low.rows, [["0", "0"], ["1", "100"], ["2", "2"]]);
+    assertEquals((await decoded("SELECT COUNT(*) FROM app.t WHERE n = 100")).rows, [["1"]]);
+    assertEquals((await decoded("SELECT COUNT(*) FROM app.t WHERE id > 39990")).rows, [["8"]]);
+    assertEquals((await decoded("SELECT COUNT(*), SUM(n) FROM app.t")).rows, [[
+      "39999",
+      String(sumMod7(0, 40_000) - 1 + 100 - (39_999 % 7)),
+    ]]);
+    await db.close();
+  });
+});
+
+function sumMod7(from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n += i % 7;
+  return n;
+}
 
 Deno.test("cold: UPDATE/DELETE on flushed rows, uniqueness, no resurrection", async () => {
   await withTempDir(async (dir) => {

@@ -121,6 +121,8 @@ export class TableScan implements Operator {
   ranges?: (ctx: ExecContext) => ColumnRange[];
   filter?: RowTest;
   includeDeleted = false;
+  /** The columns the statement reads (see ScanOptions.columns); absent: all. */
+  columns?: number[];
   /** The pushed-down WHERE conjuncts, for EXPLAIN. */
   filterExpr?: Expr;
   readonly #table: TableName;
@@ -171,6 +173,7 @@ export class TableScan implements Operator {
       keys: this.keys?.(ctx),
       ranges: this.ranges?.(ctx),
       includeDeleted: this.includeDeleted,
+      columns: this.columns,
       signal: ctx.signal,
     };
   }

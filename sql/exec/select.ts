@@ -253,6 +253,48 @@ function checkAliases(leaves: readonly Leaf[]): void {
   }
 }
 
+/**
+ * Tells each scan which of its columns the statement can read: those whose name appears in any
+ * of its expressions (a name is enough: over-reading is harmless), plus the primary key and the
+ * system columns. `*` and subqueries (which may refer outward) keep every column.
+ */
+function projectScans(stmt: SelectStmt, leaves: readonly Leaf[]): void {
+  const names = new Set<string>();
+  let all = false;
+  const visit = (e: Expr | undefined) =>
+    e && visitExpr(e, (n) => {
+      // A star inside a call is COUNT(*), which reads no column.
+      if (n.kind === "subquery" || n.kind === "exists" || n.kind === "in_subquery") all = true;
+      else if (n.kind === "column") names.add(n.name.toLowerCase());
+    });
+  const visitFrom = (f: FromItem | undefined): void => {
+    if (!f) return;
+    if (f.kind === "subquery_ref") all = true;
+    else if (f.kind === "join") {
+      visitFrom(f.left);
+      visitFrom(f.right);
+      visit(f.on);
+    }
+  };
+  if (stmt.items.some((i) => i.expr.kind === "star")) return;
+  stmt.items.forEach((i) => visit(i.expr));
+  visit(stmt.where);
+  stmt.groupBy.forEach(visit);
+  visit(stmt.having);
+  stmt.orderBy.forEach((o) => visit(o.expr));
+  visitFrom(stmt.from);
+  if (all) return;
+  for (const l of leaves) {
+    const cols = l.scan.schema.columns;
+    const keep = cols.flatMap((c, i) =>
+      names.has(c.name.toLowerCase()) || i === l.scan.schema.pkIndex || c.name.startsWith("_")
+        ? [i]
+        : []
+    );
+    if (keep.length < cols.length) l.scan.columns = keep;
+  }
+}
+
 /** Applies WHERE: `_deleted` visibility, pushdown into scans (with key seeks), the rest on top. */
 function planWhere(
   root: Operator,
@@ -344,6 +386,7 @@ function planQuery(stmt: SelectStmt, p: Planner): Planned {
   const leaves: Leaf[] = [];
   let root: Operator = stmt.from ? planFrom(stmt.from, p, options, false, 0, leaves) : new OneRow();
   checkAliases(leaves);
+  projectScans(stmt, leaves);
   const input = root.scope;
   if (stmt.where) root = planWhere(root, stmt.where, leaves, options);
   const items = expandItems(stmt, input);
