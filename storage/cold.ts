@@ -121,7 +121,10 @@ export class ColdTier {
   /** scopeDir per table object and user (the storage object tells when a template changed). */
   #dirs = new WeakMap<TablePlace, { storage: unknown; dirs: Map<string, string> }>();
   #encoder: Encoder;
-  /** Skip segments by their statistics (benchmarks turn it off to measure the difference). */
+  /**
+   * Skip segments and row groups by their statistics (benchmarks turn it off to measure the
+   * difference).
+   */
   pruning = true;
   /** Segments read by scans since open (tests and benchmarks observe pruning with it). */
   segmentsScanned = 0;
@@ -683,7 +686,7 @@ export class ColdTier {
       if (this.#footers.size >= FOOTERS) this.#footers.clear();
       this.#footers.set(footerKey, meta);
     }
-    const part = readPart(table, seg, meta, options);
+    const part = readPart(table, seg, meta, options, this.pruning);
     const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
     const names = part?.names ??
       table.columns.filter((c) => byId.has(c.id)).map((c) => byId.get(c.id)!);
@@ -729,7 +732,7 @@ export class ColdTier {
     let hit = this.#segments.get(key);
     if (!hit && (options.columns || options.ranges || options.keys)) {
       const meta = this.#footers.get(keySetId(table, this.scopeDir(table, userId), seg.file));
-      const part = meta && readPart(table, seg, meta, options);
+      const part = meta && readPart(table, seg, meta, options, this.pruning);
       if (part) hit = this.#segments.get(key + part.sig);
     }
     return hit;
@@ -897,6 +900,7 @@ function readPart(
   seg: SegmentInfo,
   meta: SegmentMetadata,
   options: ScanOptions,
+  pruning: boolean,
 ): { names: string[]; groups?: Set<number>; sig: string } | undefined {
   const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
   const present = table.columns.filter((c) => byId.has(c.id));
@@ -907,7 +911,7 @@ function readPart(
     byId.get(c.id)!
   );
   let groups: Set<number> | undefined;
-  if (meta.rowGroups.length > 1 && (options.ranges?.length || options.keys)) {
+  if (pruning && meta.rowGroups.length > 1 && (options.ranges?.length || options.keys)) {
     const kept = meta.rowGroups.filter((g) =>
       groupMayMatch(table, g, byId, options.ranges ?? [], options.keys)
     );
