@@ -22,27 +22,19 @@ export function mayMatch(
 }
 
 /**
- * False when one row group's statistics prove no row can satisfy every range, nor hold any of
- * `keys` (primary-key values); `names` maps column ids to the segment's column names.
+ * False when one row group's statistics prove no row can satisfy every range; `names` maps
+ * column ids to the segment's column names.
  */
 export function groupMayMatch(
   table: TableInfo,
   group: RowGroupInfo,
   names: ReadonlyMap<number, string>,
   ranges: readonly ColumnRange[],
-  keys: readonly Value[] | undefined,
 ): boolean {
-  const bounds = (col: { id: number; name: string }): [Value, Value] | undefined => {
+  return boundsMayMatch(table, ranges, (col) => {
     const st = group.columns[col.name === "_seq" ? "_seq" : names.get(col.id) ?? ""];
     return st && [st.min, st.max];
-  };
-  if (!boundsMayMatch(table, ranges, bounds)) return false;
-  if (!keys) return true;
-  const pk = table.schema.columns[table.schema.pkIndex];
-  return keys.some((key) =>
-    key !== null &&
-    boundsMayMatch(table, [{ column: table.schema.pkIndex, op: "=", value: key }], () => bounds(pk))
-  );
+  });
 }
 
 function boundsMayMatch(

@@ -602,6 +602,10 @@ export class ColdTier {
   ): Row[] {
     const pk = table.schema.pkIndex;
     const seqAt = table.schema.columns.length - 2;
+    const keys = options.keys;
+    if (keys?.length === 1 && keys[0] !== null) {
+      return this.#oneKey(table, m, newest, loaded, options);
+    }
     const fast = this.#disjoint(table, m, newest, loaded, options);
     if (fast) return fast;
     const keep = (r: Row) => {
@@ -625,6 +629,28 @@ export class ColdTier {
     const out: Row[] = [];
     for (const r of newest.values()) if (options.includeDeleted || !r[seqAt + 1]) out.push(r);
     return out.sort((a, b) => compareValues(a[pk]!, b[pk]!));
+  }
+
+  /** #combine for a lookup of one primary key (the hot path): the newest version, if live. */
+  #oneKey(
+    table: TableInfo,
+    m: Manifest,
+    newest: Map<string, Row>,
+    loaded: ReadonlyMap<SegmentInfo, CachedSegment>,
+    options: ScanOptions,
+  ): Row[] {
+    const pk = table.schema.pkIndex;
+    const seqAt = table.schema.columns.length - 2;
+    const k = keyString(keyOf(options.keys![0]));
+    let best = newest.get(k);
+    for (const cached of loaded.values()) {
+      const at = keyIndex(cached, pk).get(k);
+      if (at === undefined) continue;
+      const r = cached.rows[at];
+      if (isTombstoned(m, k, r[seqAt] as bigint)) continue;
+      if (!best || (best[seqAt] as bigint) < (r[seqAt] as bigint)) best = r;
+    }
+    return best && (options.includeDeleted || !best[seqAt + 1]) ? [best] : [];
   }
 
   /**
@@ -662,8 +688,8 @@ export class ColdTier {
   }
 
   /**
-   * A segment's rows mapped onto the table's current columns (cached): whole, or for a read that
-   * needs fewer columns (ScanOptions.columns) or fewer row groups (ranges or keys against each
+   * A segment's rows mapped onto the table's current columns (cached): whole, or for a scan that
+   * needs fewer columns (ScanOptions.columns) or fewer row groups (its ranges against each
    * group's statistics) only those, the others left null or out. A whole cached segment serves
    * every read; a partial one serves reads that need the same part.
    */
@@ -730,7 +756,7 @@ export class ColdTier {
   ): CachedSegment | undefined {
     const key = this.#cacheKey(table, userId, seg);
     let hit = this.#segments.get(key);
-    if (!hit && (options.columns || options.ranges || options.keys)) {
+    if (!hit && !options.keys && (options.columns || options.ranges)) {
       const meta = this.#footers.get(keySetId(table, this.scopeDir(table, userId), seg.file));
       const part = meta && readPart(table, seg, meta, options, this.pruning);
       if (part) hit = this.#segments.get(key + part.sig);
@@ -902,6 +928,9 @@ function readPart(
   options: ScanOptions,
   pruning: boolean,
 ): { names: string[]; groups?: Set<number>; sig: string } | undefined {
+  // A key lookup decodes the whole segment, once: the lookups after it (the hot path) then hit
+  // the whole cached segment without planning a part each time.
+  if (options.keys) return undefined;
   const byId = new Map(seg.columns.map((c) => [c.id, c.name]));
   const present = table.columns.filter((c) => byId.has(c.id));
   const wantedIds = options.columns &&
@@ -911,10 +940,8 @@ function readPart(
     byId.get(c.id)!
   );
   let groups: Set<number> | undefined;
-  if (pruning && meta.rowGroups.length > 1 && (options.ranges?.length || options.keys)) {
-    const kept = meta.rowGroups.filter((g) =>
-      groupMayMatch(table, g, byId, options.ranges ?? [], options.keys)
-    );
+  if (pruning && meta.rowGroups.length > 1 && options.ranges?.length) {
+    const kept = meta.rowGroups.filter((g) => groupMayMatch(table, g, byId, options.ranges!));
     if (kept.length < meta.rowGroups.length) groups = new Set(kept.map((g) => g.index));
   }
   if (names.length === present.length && !groups) return undefined;

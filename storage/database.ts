@@ -333,11 +333,11 @@ class Deadline implements Cancel {
 
   constructor(signal: Cancel | undefined, ms: number) {
     this.#signal = signal;
-    this.#at = performance.now() + ms;
+    this.#at = Date.now() + ms; // a builtin, where performance.now() is a call into the runtime
   }
 
   get aborted(): boolean {
-    return (this.#signal?.aborted ?? false) || performance.now() >= this.#at;
+    return (this.#signal?.aborted ?? false) || Date.now() >= this.#at;
   }
 }
 

@@ -213,8 +213,11 @@ Deno.test("cold: reads decode only the row groups and columns they need", async 
     const tail = await decoded("SELECT COUNT(*), SUM(n) FROM app.t WHERE id >= 35000");
     assertEquals(tail.rows, [["5000", String(sumMod7(35_000, 40_000))]]);
     assertEquals(tail.decoded, 40_000 - 2 * 16_384, "only the last row group");
-    const one = await decoded("SELECT v, n FROM app.t WHERE id = 20000");
-    assertEquals(one, { rows: [["v20000", String(20_000 % 7)]], decoded: 16_384 });
+    const one = await decoded("SELECT n FROM app.t WHERE id = 20000");
+    assertEquals(one, { rows: [[String(20_000 % 7)]], decoded: 40_000 }, "a key lookup: whole");
+    const before = cold.rowsDecoded;
+    assertEquals(await rowsOf(db, "SELECT n FROM app.t WHERE id = 30000"), [[String(30_000 % 7)]]);
+    assertEquals(cold.rowsDecoded, before, "later lookups hit the cached segment");
     // Versions superseded after the flush stay hidden when their newer group is skipped.
     await run(db, "UPDATE app.t SET n = 100 WHERE id = 1; DELETE FROM app.t WHERE id = 39999");
     await flushAll(db);
