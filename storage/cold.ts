@@ -604,7 +604,9 @@ export class ColdTier {
     const seqAt = table.schema.columns.length - 2;
     const keys = options.keys;
     if (keys?.length === 1 && keys[0] !== null) {
-      return this.#oneKey(table, m, newest, loaded, options);
+      const k = keyString(keyOf(keys[0]));
+      const best = newestOf(k, newest.get(k), loaded.values(), m, pk, seqAt);
+      return best && (options.includeDeleted || !best[seqAt + 1]) ? [best] : [];
     }
     const fast = this.#disjoint(table, m, newest, loaded, options);
     if (fast) return fast;
@@ -629,28 +631,6 @@ export class ColdTier {
     const out: Row[] = [];
     for (const r of newest.values()) if (options.includeDeleted || !r[seqAt + 1]) out.push(r);
     return out.sort((a, b) => compareValues(a[pk]!, b[pk]!));
-  }
-
-  /** #combine for a lookup of one primary key (the hot path): the newest version, if live. */
-  #oneKey(
-    table: TableInfo,
-    m: Manifest,
-    newest: Map<string, Row>,
-    loaded: ReadonlyMap<SegmentInfo, CachedSegment>,
-    options: ScanOptions,
-  ): Row[] {
-    const pk = table.schema.pkIndex;
-    const seqAt = table.schema.columns.length - 2;
-    const k = keyString(keyOf(options.keys![0]));
-    let best = newest.get(k);
-    for (const cached of loaded.values()) {
-      const at = keyIndex(cached, pk).get(k);
-      if (at === undefined) continue;
-      const r = cached.rows[at];
-      if (isTombstoned(m, k, r[seqAt] as bigint)) continue;
-      if (!best || (best[seqAt] as bigint) < (r[seqAt] as bigint)) best = r;
-    }
-    return best && (options.includeDeleted || !best[seqAt + 1]) ? [best] : [];
   }
 
   /**
@@ -907,6 +887,26 @@ export class ColdTier {
       }
     }
   }
+}
+
+/** The newest version of key `k` among `buffered` and the segments' rows, tombstones applied. */
+function newestOf(
+  k: string,
+  buffered: Row | undefined,
+  segments: Iterable<CachedSegment>,
+  m: Manifest,
+  pk: number,
+  seqAt: number,
+): Row | undefined {
+  let best = buffered;
+  for (const cached of segments) {
+    const at = keyIndex(cached, pk).get(k);
+    if (at === undefined) continue;
+    const r = cached.rows[at];
+    if (isTombstoned(m, k, r[seqAt] as bigint)) continue;
+    if (!best || (best[seqAt] as bigint) < (r[seqAt] as bigint)) best = r;
+  }
+  return best;
 }
 
 /** keyString(pk) → row index of a decoded segment (built on first use). */
