@@ -105,16 +105,24 @@ export interface ScopeRows {
   deleted: number;
 }
 
+/** A table's counters: every scope (`complete`), or the scopes asked for so far. */
+interface TableCounts {
+  complete: boolean;
+  users: Map<string, ScopeRows>;
+}
+
+const NONE: Readonly<ScopeRows> = { rows: 0, deleted: 0 };
+
 export class Buffer {
   #pending = new Map<number, number>();
   #store: SqliteStore;
   #inserts = new Map<number, InsertStatements>();
   /**
-   * Buffered versions per table and scope, counted once (on first use) and then kept by every
-   * write; scopes with none are absent. Changes of the open write group are journaled so that a
-   * rolled-back statement or group takes its counts back with it.
+   * Buffered versions per table and scope, counted once (a scope when first read, all of a table
+   * when first listed) and then kept by every write. Changes of the open write group are
+   * journaled so that a rolled-back statement or group takes its counts back with it.
    */
-  #scopes = new Map<number, Map<string, ScopeRows>>();
+  #scopes = new Map<number, TableCounts>();
   #journal: { table: number; user: string; rows: number; deleted: number }[] = [];
   #mark = 0;
   /** Tables counted during the open group (their count may include what rolls back). */
@@ -144,40 +152,70 @@ export class Buffer {
    * kept as counters: no scan after the first call. Only scopes with versions are listed.
    */
   scopeRows(tableId: number): ReadonlyMap<string, Readonly<ScopeRows>> {
-    let m = this.#scopes.get(tableId);
-    if (!m) {
+    let t = this.#scopes.get(tableId);
+    if (!t?.complete) {
       // Through the writer: it sees the open group's writes, which the journal will then undo
       // or keep together with the rest (see rolledBack).
-      m = new Map();
+      t = { complete: true, users: new Map() };
       const st = this.#store.rows(
         `SELECT user_id, SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ?
           GROUP BY user_id`,
         true,
       );
       for (const r of st.all(tableId)) {
-        m.set(String(r[0]), { rows: Number(r[1]), deleted: Number(r[2]) });
+        t.users.set(String(r[0]), { rows: Number(r[1]), deleted: Number(r[2]) });
       }
-      this.#scopes.set(tableId, m);
+      this.#scopes.set(tableId, t);
       this.#countedInGroup.add(tableId);
     }
-    return m;
+    return t.users;
   }
 
   /** True when the scope has no buffered version (so a read can skip the buffer). */
   isEmpty(tableId: number, userId: string): boolean {
-    return !this.scopeRows(tableId).has(userId);
+    const c = this.#scope(tableId, userId);
+    return c.rows === 0 && c.deleted === 0;
+  }
+
+  /** One scope's counters (counted by an index range the first time it is asked for). */
+  #scope(tableId: number, userId: string): Readonly<ScopeRows> {
+    let t = this.#scopes.get(tableId);
+    let c = t?.users.get(userId);
+    if (c) return c;
+    if (t?.complete) return NONE;
+    if (!t) this.#scopes.set(tableId, t = { complete: false, users: new Map() });
+    const r = this.#store.rows(
+      `SELECT SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ? AND user_id = ?`,
+      true,
+    ).get(tableId, userId);
+    c = { rows: Number(r?.[0] ?? 0), deleted: Number(r?.[1] ?? 0) };
+    t.users.set(userId, c);
+    this.#countedInGroup.add(tableId);
+    return c;
+  }
+
+  /** The counters of a scope that is counted (a partly counted table tracks only some). */
+  #tracked(table: number, user: string): ScopeRows | undefined {
+    const t = this.#scopes.get(table);
+    return t?.users.get(user) ?? (t?.complete ? { rows: 0, deleted: 0 } : undefined);
   }
 
   /** Counts `rows` live versions and `deleted` markers more (or fewer) in a scope. */
   #count(table: number, user: string, rows: number, deleted: number): void {
-    const m = this.#scopes.get(table);
-    if (!m || (rows === 0 && deleted === 0)) return;
-    const c = m.get(user) ?? { rows: 0, deleted: 0 };
+    if (rows === 0 && deleted === 0) return;
+    const c = this.#tracked(table, user);
+    if (!c) return;
+    this.#adjust(table, user, c, rows, deleted);
+    this.#journal.push({ table, user, rows, deleted });
+  }
+
+  #adjust(table: number, user: string, c: ScopeRows, rows: number, deleted: number): void {
+    const t = this.#scopes.get(table)!;
     c.rows += rows;
     c.deleted += deleted;
-    if (c.rows <= 0 && c.deleted <= 0) m.delete(user);
-    else m.set(user, c);
-    this.#journal.push({ table, user, rows, deleted });
+    // A complete table lists only scopes with versions; a partial one remembers zeros too.
+    if (t.complete && c.rows <= 0 && c.deleted <= 0) t.users.delete(user);
+    else t.users.set(user, c);
   }
 
   /**
@@ -199,12 +237,8 @@ export class Buffer {
     const from = whole ? 0 : this.#mark;
     for (let i = this.#journal.length - 1; i >= from; i--) {
       const j = this.#journal[i];
-      const m = this.#scopes.get(j.table);
-      const c = m?.get(j.user) ?? { rows: 0, deleted: 0 };
-      c.rows -= j.rows;
-      c.deleted -= j.deleted;
-      if (c.rows <= 0 && c.deleted <= 0) m?.delete(j.user);
-      else m?.set(j.user, c);
+      const c = this.#tracked(j.table, j.user);
+      if (c) this.#adjust(j.table, j.user, c, -j.rows, -j.deleted);
     }
     this.#journal.length = from;
     for (const t of this.#countedInGroup) this.#scopes.delete(t);
@@ -239,7 +273,7 @@ export class Buffer {
     const key = keyOf(values[pk]) as never;
     const deleted = op === "delete" ? 1 : 0;
     // The version this one replaces, if buffered (the scope's counters follow the change).
-    const was = this.#scopes.has(table.id)
+    const was = this.#tracked(table.id, userId)
       ? this.#store.rows(GET_SQL, true).get(table.id, userId, key)
       : undefined;
     this.#store.w(PUT_SQL).run(

@@ -102,7 +102,9 @@ function coreSection(s: Section<Measurement[]> | undefined): string {
 What the engine does on top of the raw statement: parse (cached by SQL text), plan, type-check
 and coerce values, encode rows to MessagePack, check primary-key uniqueness, assign a Snowflake
 \`_seq\`, append a change-log entry with the old row (the raw side writes one row, the engine two),
-and for reads decode rows and apply per-user visibility.`;
+and for reads decode rows and apply per-user visibility. The tables' flush policy is set so no
+flush runs during the run: this compares the buffer with raw SQLite (flushed data is the cold
+tier's section).`;
 }
 
 function httpSection(s: Section<HttpBench> | undefined): string {
