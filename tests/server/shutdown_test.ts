@@ -120,10 +120,20 @@ async function markerCommitted(server: TestServer): Promise<boolean> {
   return false;
 }
 
-/** Sends requests until one is refused with 503 STORAGE_ERROR (true), at most 5000 (false). */
+/**
+ * Sends requests until one is refused (true), at most 5000 (false): with 503 STORAGE_ERROR, or,
+ * when the server stopped listening in between, with a refused connection (the request still in
+ * flight is then checked by its answer).
+ */
 async function refusesNewRequests(server: TestServer): Promise<boolean> {
   for (let i = 0; i < 5000; i++) {
-    const r = await server.request("GET", "/v1/api/healthcheck");
+    let r;
+    try {
+      r = await server.request("GET", "/v1/api/healthcheck");
+    } catch (err) {
+      if (String(err).includes("Connection refused")) return true;
+      throw err;
+    }
     if (r.status === 503) {
       assertEquals(r.body.error.code, "STORAGE_ERROR");
       return true;
