@@ -61,6 +61,8 @@ export class Encoder {
   #onCheckpoints: (elsewhere: boolean) => void;
   #peers?: { reader: Peer; encoder: Peer };
   #failed = false;
+  /** Set by close(): no worker starts after it (an auto-flush tick may still be running). */
+  #closed = false;
   #local?: { path: string; db: DatabaseSync };
   #next = 0;
 
@@ -75,6 +77,7 @@ export class Encoder {
 
   /** Reads and encodes one scope (see BuildRequest); throws STORAGE_ERROR when that fails. */
   async build(request: BuildRequest): Promise<BuildResult> {
+    if (this.#closed) throw new DbError("STORAGE_ERROR", "The database is closed");
     const peers = this.start();
     if (!peers) {
       if (this.#local?.path !== request.path) {
@@ -106,7 +109,7 @@ export class Encoder {
 
   /** Starts the workers (if not yet): at the first build, or ahead of it. */
   start(): { reader: Peer; encoder: Peer } | undefined {
-    if (this.#peers || this.#failed) return this.#peers;
+    if (this.#peers || this.#failed || this.#closed) return this.#peers;
     try {
       this.#peers = { reader: new Peer(), encoder: new Peer() };
     } catch {
@@ -124,6 +127,7 @@ export class Encoder {
    * teardown would close (and checkpoint) while the next Database on the same file is opening.
    */
   async close(): Promise<void> {
+    this.#closed = true;
     const peers = this.#peers;
     this.#peers = undefined;
     this.#local?.db.close();

@@ -536,7 +536,23 @@ export class Buffer {
   maxSeq(): bigint {
     const st = this.#store.w("SELECT MAX(seq) AS m FROM changelog");
     const r = st.get() as { m: bigint | null };
-    return r.m ?? 0n;
+    const floor = this.#store.rows("SELECT value FROM meta WHERE key = 'seq_floor'", true).get();
+    let max = r.m ?? 0n;
+    for (const v of [floor ? BigInt(String(floor[0])) : 0n, this.changeFloor() - 1n]) {
+      if (v > max) max = v;
+    }
+    return max;
+  }
+
+  /**
+   * Records a `_seq` handed out without a change-log entry (a flush snapshot, inside its write)
+   * so that ids after a restart stay above it even if the clock went back.
+   */
+  recordSeqFloor(seq: bigint): void {
+    this.#store.w(
+      `INSERT INTO meta (key, value) VALUES ('seq_floor', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(String(seq));
   }
 }
 

@@ -279,6 +279,9 @@ export class ColdTier {
     await this.#group.run(() => {
       if (final.segments.length) this.#recordScope(table.id, userId, final);
     });
+    // Also when this flush wrote nothing new (it finishes one that crashed before recording the
+    // scope): reads must merge the segments before the buffered copies go.
+    if (final.segments.length) this.#scopeMap(table.id).set(userId, scopeStats(final));
     for (let i = 0; i < built.chunks.length; i += 4) {
       const [first, last, live, markers] = built.chunks.slice(i, i + 4) as [
         unknown,
@@ -323,14 +326,19 @@ export class ColdTier {
   /**
    * A `_seq` above every one assigned so far (statements take theirs inside group commit, so
    * once this write commits, each version below it is committed too), or null when the scope
-   * has nothing buffered. A fresh id, not the scope's largest `_seq`: that needs a scan.
+   * has nothing buffered. A fresh id, not the scope's largest `_seq`: that needs a scan. It
+   * becomes the manifest's flushedSeq, so it is also recorded as a floor for the ids after a
+   * restart (a clock set back must not hand out ids the next flush would take as flushed).
    */
   #snapshot(tableId: number, userId: string): bigint | null {
     const any = this.#store.rows(
       "SELECT 1 FROM buffer WHERE table_id = ? AND user_id = ? LIMIT 1",
       true,
     ).get(tableId, userId);
-    return any ? this.#ids.next() : null;
+    if (!any) return null;
+    const seq = this.#ids.next();
+    this.#buffer.recordSeqFloor(seq);
+    return seq;
   }
 
   #recordScope(tableId: number, userId: string, m: Manifest): void {

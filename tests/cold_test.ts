@@ -517,6 +517,49 @@ for (const step of ["flush:after-segment", "flush:after-manifest", "flush:after-
   });
 }
 
+Deno.test("cold: a flush finishing a crashed first flush keeps its rows readable", async () => {
+  await withTempDir(async (dir) => {
+    // The first flush of alice's notes dies after its manifest, before the scope is recorded.
+    const r = await runFlusher(dir, 1, "flush:after-manifest");
+    assertEquals(r.signal, "SIGKILL", r.stderr);
+    const db = await open(dir);
+    const notes = () => rowsOf(db, "SELECT id FROM app.notes", "alice");
+    assertEquals((await notes()).length, 40);
+    // Nothing new to write: this flush records the scope and drops the buffered copies.
+    await flushAll(db);
+    assertEquals(db.engine.buffer.counts(db.engine.catalog.table("app", "notes").id), []);
+    assertEquals((await notes()).length, 40);
+    await execError(db, "INSERT INTO app.notes (id, v) VALUES (1000, 'dup')", "UNIQUE_VIOLATION", {
+      user: "alice",
+    });
+    await db.close();
+  });
+});
+
+Deno.test("cold: ids after a restart stay above the last flush's snapshot, clock set back", async () => {
+  await withTempDir(async (dir) => {
+    let db = await open(dir);
+    await run(
+      db,
+      `CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT);
+      INSERT INTO app.t (id, v) VALUES (1, 'a')`,
+    );
+    const real = Date.now;
+    try {
+      Date.now = () => real() + 5_000; // the flush runs "later" than the next start's clock
+      await flushAll(db);
+    } finally {
+      Date.now = real;
+    }
+    await db.close();
+    db = await open(dir);
+    await run(db, "INSERT INTO app.t (id, v) VALUES (2, 'b')");
+    await flushAll(db);
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.t"), [["1", "a"], ["2", "b"]]);
+    await db.close();
+  });
+});
+
 Deno.test("cold: storage path templates cannot escape or collide; KILL JOB of unknown ids", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);
