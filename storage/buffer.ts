@@ -519,7 +519,7 @@ export class Buffer {
     return r ? BigInt(String(r[0])) : 0n;
   }
 
-  /** Row counts per user for a table (SHOW STATS). */
+  /** Row counts per user for a table, counted now (tests check `scopeRows`' counters with it). */
   counts(tableId: number): { user: string; rows: number; deleted: number }[] {
     const st = this.#store.rows(
       `SELECT user_id, SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ?
