@@ -610,35 +610,31 @@ export class ColdTier {
   ): Row[] {
     const pk = table.schema.pkIndex;
     const seqAt = table.schema.columns.length - 2;
-    const keys = options.keys;
-    if (keys?.length === 1 && keys[0] !== null) {
-      const k = keyString(keyOf(keys[0]));
-      const best = newestOf(k, newest.get(k), loaded.values(), m, pk, seqAt);
-      return best && (options.includeDeleted || !best[seqAt + 1]) ? [best] : [];
+    const live = (r: Row | undefined): r is Row =>
+      r !== undefined && (options.includeDeleted || !r[seqAt + 1]);
+    if (options.keys) {
+      // Key lookups: the newest version of each key, found through the segments' key index.
+      const found = new Map<string, Row | undefined>();
+      for (const key of options.keys) {
+        if (key === null) continue;
+        const k = keyString(keyOf(key));
+        if (!found.has(k)) found.set(k, newestOf(k, newest.get(k), loaded.values(), m, pk, seqAt));
+      }
+      const out = [...found.values()].filter(live);
+      return out.length > 1 ? out.sort((a, b) => compareValues(a[pk]!, b[pk]!)) : out;
     }
     const fast = this.#disjoint(table, m, newest, loaded, options);
     if (fast) return fast;
-    const keep = (r: Row) => {
-      const k = keyString(keyOf(r[pk]));
-      if (isTombstoned(m, k, r[seqAt] as bigint)) return;
-      const cur = newest.get(k);
-      if (!cur || (cur[seqAt] as bigint) < (r[seqAt] as bigint)) newest.set(k, r);
-    };
     for (const cached of loaded.values()) {
-      if (options.keys) {
-        const index = keyIndex(cached, pk);
-        for (const key of options.keys) {
-          const at = key === null ? undefined : index.get(keyString(keyOf(key)));
-          if (at !== undefined) keep(cached.rows[at]);
-        }
-      } else {
-        this.segmentsScanned++;
-        for (const r of cached.rows) keep(r);
+      this.segmentsScanned++;
+      for (const r of cached.rows) {
+        const k = keyString(keyOf(r[pk]));
+        if (isTombstoned(m, k, r[seqAt] as bigint)) continue;
+        const cur = newest.get(k);
+        if (!cur || (cur[seqAt] as bigint) < (r[seqAt] as bigint)) newest.set(k, r);
       }
     }
-    const out: Row[] = [];
-    for (const r of newest.values()) if (options.includeDeleted || !r[seqAt + 1]) out.push(r);
-    return out.sort((a, b) => compareValues(a[pk]!, b[pk]!));
+    return [...newest.values()].filter(live).sort((a, b) => compareValues(a[pk]!, b[pk]!));
   }
 
   /**
@@ -654,7 +650,7 @@ export class ColdTier {
     options: ScanOptions,
   ): Row[] | undefined {
     const pk = table.schema.columns[table.schema.pkIndex];
-    if (newest.size || m.tombstones.size || options.keys) return undefined;
+    if (newest.size || m.tombstones.size) return undefined;
     if (!["SMALLINT", "INT", "BIGINT"].includes(pk.type.base)) return undefined;
     const parts = [...loaded].map(([seg, cached]) => ({ st: seg.stats.get(pk.id), cached }));
     if (parts.some((p) => !p.st || p.st.min === null || p.st.max === null)) return undefined;
