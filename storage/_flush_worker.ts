@@ -10,7 +10,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { makeDecoder, type RowDecoder, type StoredColumn } from "./codec.ts";
-import { SegmentEncoder, type SegmentStats } from "./parquet.ts";
+import { DEFAULT_ROW_GROUP_SIZE, SegmentEncoder, type SegmentStats } from "./parquet.ts";
+import { type ArrayStatement, asArrays } from "./sqlite.ts";
 import { keyLayout, type SortedKeys, sortKeys } from "./_keys.ts";
 import { keyFromRowId } from "./_segments.ts";
 import type { TypeName } from "../sql/ast.ts";
@@ -87,8 +88,6 @@ export type WorkerReply =
   | { readonly id: number; readonly error: string };
 
 const PAGE = 4096;
-/** Rows per Parquet row group (the segments' default). */
-const ROW_GROUP = 16_384;
 // `deleted` and `version` in one REAL: it reads as a plain number, where integer columns read as
 // bigints (an allocation each) on a connection that must read `_seq` and row ids exactly.
 const COLUMNS = "row_id, seq, CAST(version * 2 + deleted AS REAL), data";
@@ -104,11 +103,10 @@ export function openReader(path: string): DatabaseSync {
   return db;
 }
 
-function arrays(db: DatabaseSync, sql: string) {
+function arrays(db: DatabaseSync, sql: string): ArrayStatement {
   const st = db.prepare(sql);
   st.setReadBigInts(true);
-  (st as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  return st;
+  return asArrays(st);
 }
 
 /**
@@ -222,7 +220,7 @@ export class SegmentBuilder {
       const row = decode(page.data.subarray(page.offsets[i], page.offsets[i + 1]));
       row.push(page.seqs[i], page.deleted[i] === 1);
       this.#rows.push(row);
-      if (this.#rows.length === ROW_GROUP) this.#flushGroup();
+      if (this.#rows.length === DEFAULT_ROW_GROUP_SIZE) this.#flushGroup();
     }
   }
 

@@ -58,7 +58,7 @@ export interface ArrayStatement {
   iterate(...params: Param[]): IterableIterator<unknown[]>;
 }
 
-function asArrays(st: StatementSync): ArrayStatement {
+export function asArrays(st: StatementSync): ArrayStatement {
   (st as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
   return st as unknown as ArrayStatement;
 }

@@ -536,6 +536,43 @@ Deno.test("cold: a flush finishing a crashed first flush keeps its rows readable
   });
 });
 
+Deno.test("cold: a flush whose worker fails changes nothing, and the next one works", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(
+      db,
+      `CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT);
+      INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')`,
+    );
+    const t = db.engine.catalog.table("app", "t");
+    const { store, cold } = db.engine;
+    // One buffered row made undecodable (an array of three holding one value): the encoder fails.
+    const good = store.rows("SELECT data FROM buffer WHERE table_id = ? AND row_id = 2", true)
+      .get(t.id)![0] as Uint8Array;
+    const setData = (data: Uint8Array) =>
+      store.writer.prepare("UPDATE buffer SET data = ? WHERE table_id = ? AND row_id = 2")
+        .run(data, t.id);
+    setData(new Uint8Array([0x93, 0x01]));
+    let failed: unknown;
+    try {
+      await cold.flushTable(t);
+    } catch (err) {
+      failed = err;
+    }
+    assert(failed instanceof Error && /Flush encoding failed/.test(failed.message), String(failed));
+    assertEquals(cold.stats(t.id).size, 0, "no segment recorded");
+    setData(good);
+    assertEquals(
+      db.engine.buffer.counts(t.id),
+      [{ user: "", rows: 3, deleted: 0 }],
+      "nothing deleted",
+    );
+    assertEquals((await cold.flushTable(t)).rows, 3);
+    assertEquals(await rowsOf(db, "SELECT id, v FROM app.t"), [["1", "a"], ["2", "b"], ["3", "c"]]);
+    await db.close();
+  });
+});
+
 Deno.test("cold: ids after a restart stay above the last flush's snapshot, clock set back", async () => {
   await withTempDir(async (dir) => {
     let db = await open(dir);
