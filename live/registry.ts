@@ -200,15 +200,19 @@ export class LiveRegistry implements LiveQueries {
         );
         this.#register(sub);
         conn.send(ack(sub, fromSeq, true));
-        for (const c of changes) this.#deliver(sub, c);
+        for (const c of changes) {
+          this.#deliverIsolated(sub, c);
+          if (!this.#subs.has(sub.liveId)) break;
+        }
         return;
       }
       const rows = this.#snapshotSync(table, this.#scopesOf(table, scope));
       if (rows === undefined) continue; // a flush changed a manifest meanwhile
       const snapshotSeq = ids.last();
+      const initial = this.#initialRows(sub, rows); // a filter that throws registers nothing
       this.#register(sub);
       conn.send(ack(sub, snapshotSeq, false));
-      this.#sendInitial(sub, rows);
+      this.#sendInitial(sub, initial);
       return;
     }
   }
@@ -287,7 +291,8 @@ export class LiveRegistry implements LiveQueries {
     return rows;
   }
 
-  #sendInitial(sub: Subscription, all: Row[]): void {
+  /** The snapshot rows the subscription shows (filtered, newest `last_rows`), projected. */
+  #initialRows(sub: Subscription, all: Row[]): Record<string, unknown>[] {
     let rows = all.filter((r) => sub.compiled.matches(r));
     const lastRows = sub.options.last_rows;
     if (lastRows !== undefined && lastRows >= 0) {
@@ -295,10 +300,14 @@ export class LiveRegistry implements LiveQueries {
       rows = rows.sort((a, b) => compareSeq(a[seqAt] as bigint, b[seqAt] as bigint))
         .slice(Math.max(0, rows.length - lastRows));
     }
+    return rows.map((r) => sub.compiled.project(r));
+  }
+
+  #sendInitial(sub: Subscription, rows: Record<string, unknown>[]): void {
     const size = Math.max(1, Math.min(sub.options.batch_size ?? 1000, 10_000));
     let batch = 0;
     for (let i = 0; i === 0 || i < rows.length; i += size) {
-      const part = rows.slice(i, i + size).map((r) => sub.compiled.project(r));
+      const part = rows.slice(i, i + size);
       const ok = sub.conn.send({
         type: "initial_data",
         id: sub.id,
@@ -360,8 +369,35 @@ export class LiveRegistry implements LiveQueries {
       entry.scopes.get(c.user)?.candidates(c, targets);
       entry.scopes.get("*")?.candidates(c, targets);
       const shapes = new Map<string, Projected>();
-      for (const sub of targets) this.#deliver(sub, c, shapes);
+      for (const sub of targets) this.#deliverIsolated(sub, c, shapes);
     }
+  }
+
+  /**
+   * One subscription's delivery, isolated from every other: a filter or projection that throws
+   * on this row (a CAST that fails, a division by zero) ends that subscription with an `error`
+   * message carrying the error's code; the rest of the change, and every other subscription,
+   * is delivered as usual. A subscription is never left silently behind.
+   */
+  #deliverIsolated(sub: Subscription, c: Change, shapes?: Map<string, Projected>): void {
+    try {
+      this.#deliver(sub, c, shapes);
+    } catch (err) {
+      this.#fail(sub, err);
+    }
+  }
+
+  /** Removes a subscription that cannot go on and tells its client why (code and message). */
+  #fail(sub: Subscription, err: unknown): void {
+    if (!(err instanceof DbError)) console.error("live query failed:", err);
+    this.#remove(sub);
+    const e = err instanceof DbError ? err : new DbError("INTERNAL_ERROR", "Internal error");
+    sub.conn.send({
+      type: "error",
+      id: sub.id,
+      code: e.code,
+      message: `Live query ${sub.liveId} stopped: ${e.message}`,
+    });
   }
 
   #deliver(sub: Subscription, c: Change, shapes?: Map<string, Projected>): void {
@@ -380,10 +416,7 @@ export class LiveRegistry implements LiveQueries {
         sub.table = c.table;
         bucket?.add(sub);
       } catch (err) {
-        this.#remove(sub);
-        const e = err instanceof DbError ? err : new DbError("INTERNAL_ERROR", "Internal error");
-        sub.conn.send({ type: "error", id: sub.id, code: e.code, message: e.message });
-        return;
+        return this.#fail(sub, err);
       }
     }
     const shapeKey = `${sub.conn.principal.user}\0${sub.table.version}\0${sub.sql}`;

@@ -75,7 +75,11 @@ export class WsEndpoint {
 
   /** Closes every socket (server shutdown). */
   closeAll(): void {
-    for (const s of this.#sockets) s.close(1001, "server shutting down");
+    for (const s of this.#sockets) {
+      try {
+        s.close(1001, "server shutting down");
+      } catch { /* already closing: one socket never keeps the others open */ }
+    }
   }
 
   get registry(): LiveRegistry {

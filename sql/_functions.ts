@@ -49,15 +49,23 @@ export function substr(s: string, start: number, len?: number): string {
 
 const likeCache = new Map<string, RegExp>();
 
-/** Compiles a LIKE pattern (`%`, `_`, backslash escapes) to an anchored RegExp (cached). */
-export function likeRegExp(pattern: string, caseInsensitive: boolean): RegExp {
-  const key = (caseInsensitive ? "i" : "s") + pattern;
+/**
+ * Compiles a LIKE pattern to an anchored RegExp (cached): `%` any run, `_` any one character,
+ * and `escape` (backslash by default, as PostgreSQL; '' for none) makes the next character
+ * literal. A trailing escape character stands for itself. Characters are code points (`u`).
+ */
+export function likeRegExp(pattern: string, caseInsensitive: boolean, escape = "\\"): RegExp {
+  if (Array.from(escape).length > 1) {
+    throw new DbError("INVALID_PARAMETER", "ESCAPE must be a single character (or '')");
+  }
+  const key = `${caseInsensitive ? "i" : "s"}${escape}\0${pattern}`;
   let re = likeCache.get(key);
   if (re) return re;
   let src = "^";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "\\" && i + 1 < pattern.length) src += escapeRe(pattern[++i]);
+  const chars = Array.from(pattern);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === escape && i + 1 < chars.length) src += escapeRe(chars[++i]);
     else if (c === "%") src += "[\\s\\S]*";
     else if (c === "_") src += "[\\s\\S]";
     else src += escapeRe(c);
@@ -68,8 +76,9 @@ export function likeRegExp(pattern: string, caseInsensitive: boolean): RegExp {
   return re;
 }
 
+/** A RegExp source matching `c` literally under the `u` flag (which rejects needless escapes). */
 function escapeRe(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? "\\" + c : c;
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? "\\" + c : c;
 }
 
 // ---------------------------------------------------------------- decimals

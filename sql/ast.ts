@@ -166,6 +166,8 @@ export interface LikeExpr {
   readonly kind: "like";
   readonly operand: Expr;
   readonly pattern: Expr;
+  /** `ESCAPE 'c'`: one character, or '' for none; absent = backslash (as PostgreSQL). */
+  readonly escape?: Expr;
   readonly caseInsensitive: boolean;
   readonly negated: boolean;
   readonly span: Span;

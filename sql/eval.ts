@@ -144,6 +144,7 @@ export function visitExpr(expr: Expr, fn: (e: Expr) => void): void {
       return v(expr.high);
     case "like":
       v(expr.operand);
+      if (expr.escape) v(expr.escape);
       return v(expr.pattern);
     case "func":
       return expr.args.forEach(v);
@@ -269,7 +270,12 @@ function compile(expr: Expr, env: Env): Compiled {
       return { type: BOOL, eval: (row, ctx) => not(and(lo(row, ctx), hi(row, ctx)), neg) };
     }
     case "like":
-      return compileLike(expr, compile(expr.operand, env), compile(expr.pattern, env));
+      return compileLike(
+        expr,
+        compile(expr.operand, env),
+        compile(expr.pattern, env),
+        expr.escape && compile(expr.escape, env),
+      );
     case "func":
       return compileCall(expr, env);
     case "cast":
@@ -649,22 +655,33 @@ function compileCast(operand: Compiled, to: TypeName): Compiled {
   return derive([operand], to, (row, ctx) => castValue(f(row, ctx), from, to));
 }
 
-function compileLike(expr: LikeExpr, operand: Compiled, pattern: Compiled): Compiled {
+function compileLike(
+  expr: LikeExpr,
+  operand: Compiled,
+  pattern: Compiled,
+  escape: Compiled | undefined,
+): Compiled {
   const ci = expr.caseInsensitive;
   const neg = expr.negated;
   const f = operand.eval;
   const p = pattern.eval;
+  const esc = escape?.eval;
   const ft = operand.type;
   let lastPattern: Value = null;
+  let lastEscape: Value = "\\";
   let re = /$^/;
-  return derive([operand, pattern], BOOL, (row, ctx) => {
+  const parts = escape ? [operand, pattern, escape] : [operand, pattern];
+  return derive(parts, BOOL, (row, ctx) => {
     const v = f(row, ctx);
     if (v === null) return null;
     const pat = p(row, ctx);
     if (pat === null) return null;
-    if (pat !== lastPattern) {
-      re = likeRegExp(textOf(pat, pattern.type), ci);
+    const e = esc ? esc(row, ctx) : "\\";
+    if (e === null) return null;
+    if (pat !== lastPattern || e !== lastEscape) {
+      re = likeRegExp(textOf(pat, pattern.type), ci, textOf(e, escape?.type ?? TEXT));
       lastPattern = pat;
+      lastEscape = e;
     }
     return re.test(textOf(v, ft)) !== neg;
   });

@@ -113,7 +113,7 @@ export function printExpr(e: Expr): string {
     case "like":
       return `${operand(e.operand)} ${not(e.negated)}${e.caseInsensitive ? "ILIKE" : "LIKE"} ${
         operand(e.pattern)
-      }`;
+      }${e.escape ? ` ESCAPE ${operand(e.escape)}` : ""}`;
     case "func": {
       const name = BARE_KEY.test(e.name) ? e.name : printName(e.name);
       return `${name}(${e.distinct ? "DISTINCT " : ""}${e.args.map(printExpr).join(", ")})`;

@@ -4,12 +4,13 @@
 import type { OptionItem, Role, Statement } from "../sql/ast.ts";
 import { typeToString } from "../sql/values.ts";
 import { hashPassword } from "../auth/mod.ts";
+import { resolve } from "node:path";
 import { DbError } from "../errors.ts";
 import type { Handler } from "./engine.ts";
 import { T, table } from "./engine.ts";
+import type { Catalog } from "./catalog.ts";
 import { systemRows } from "./system_tables.ts";
 import { DEFAULT_FLUSH_POLICY } from "./maintenance.ts";
-import { checkObjectPath } from "./object_store.ts";
 import { tableFacts } from "./authorize.ts";
 import { atLeast, canRead } from "../auth/mod.ts";
 
@@ -43,11 +44,15 @@ export const createUser: Handler<"create_user"> = async (stmt, ctx) => {
   }
   const hash = await hashPassword(stmt.password);
   return group.run(() => {
-    if (catalog.user(stmt.name)) {
+    // Unique regardless of case: user names are directory names, and macOS folds case.
+    const lower = stmt.name.toLowerCase();
+    const existing = catalog.users().find((u) => u.name.toLowerCase() === lower);
+    if (existing) {
       if (stmt.ifNotExists) {
         return { rowCount: 0, message: `User ${stmt.name} already exists, skipped` };
       }
-      throw new DbError("ALREADY_EXISTS", `User "${stmt.name}" already exists`);
+      const also = existing.name === stmt.name ? "" : ` (as "${existing.name}": case is ignored)`;
+      throw new DbError("ALREADY_EXISTS", `User "${stmt.name}" already exists${also}`);
     }
     const now = Date.now();
     catalog.putUser({
@@ -116,9 +121,11 @@ function storageSettings(type: string, items: readonly OptionItem[]) {
     }
     const v = String(o.value);
     if (o.key === "CREDENTIALS") {
+      let parsed: unknown;
       try {
-        JSON.parse(v);
-      } catch {
+        parsed = JSON.parse(v);
+      } catch { /* reported below */ }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new DbError("INVALID_PARAMETER", "CREDENTIALS must be a JSON object");
       }
       credentials = v;
@@ -133,29 +140,84 @@ function storageSettings(type: string, items: readonly OptionItem[]) {
 }
 
 /**
- * A path template must name every placeholder its scope needs (so two tables or two users never
- * share a directory), use no other, and stay a relative path without `..` once filled in.
+ * A path template must name every placeholder its scope needs exactly once, each as a whole path
+ * segment, with `{user_id}` after `{table}`; other segments are plain words (letters, digits, _).
+ * With table segments `<name>-<id>` (ids are unique, names hold no "-") and namespace and literal
+ * segments free of "-", the first segment holding a "-" names the table, and what follows it is
+ * fixed by that table: two scopes can never share a directory, whatever their names.
  */
 function checkTemplate(template: string | undefined, needed: readonly string[]): void {
   if (template === undefined) return;
   const bad = (why: string) =>
     new DbError("INVALID_PARAMETER", `Invalid path template '${template}': ${why}`);
-  for (const p of needed) if (!template.includes(p)) throw bad(`it must contain ${p}`);
-  const unknown = template.replace(/\{(namespace|table|user_id)\}/g, "");
-  if (/[{}]/.test(unknown)) throw bad("known placeholders are {namespace}, {table}, {user_id}");
-  try {
-    checkObjectPath(template.replace(/\{(namespace|table|user_id)\}/g, "x"));
-  } catch {
-    throw bad("it must be a relative path of plain segments (no '..', no leading '/')");
+  const segments = template.split("/");
+  for (const p of needed) {
+    const n = segments.filter((s) => s === p).length;
+    if (n !== 1) throw bad(`it must contain ${p} exactly once, as a whole path segment`);
+  }
+  for (const s of segments) {
+    if (needed.includes(s)) continue;
+    if (/[{}]/.test(s)) {
+      throw bad(`placeholders are whole segments: ${needed.join(", ")}`);
+    }
+    if (!/^[A-Za-z0-9_]+$/.test(s)) {
+      throw bad("other segments are plain words (letters, digits, _): no '..', no leading '/'");
+    }
+  }
+  if (needed.includes("{user_id}") && segments.indexOf("{user_id}") < segments.indexOf("{table}")) {
+    throw bad("{user_id} must come after {table}");
   }
 }
 
-function requireSettings(type: string, config: Record<string, string>) {
+function requireSettings(
+  type: string,
+  config: Record<string, string>,
+  credentials: string | null | undefined,
+) {
   if (type === "filesystem" && !config.PATH) {
     throw new DbError("INVALID_SQL", "A filesystem storage needs PATH '<dir>'");
   }
-  if (type === "s3" && !config.BUCKET) {
-    throw new DbError("INVALID_SQL", "An s3 storage needs BUCKET '<bucket>'");
+  if (type !== "s3") return;
+  if (!config.BUCKET) throw new DbError("INVALID_SQL", "An s3 storage needs BUCKET '<bucket>'");
+  const c = JSON.parse(credentials ?? "{}");
+  const has = (a: string, b: string) => typeof (c[a] ?? c[b]) === "string" && (c[a] ?? c[b]) !== "";
+  if (!has("access_key_id", "accessKeyId") || !has("secret_access_key", "secretAccessKey")) {
+    throw new DbError(
+      "INVALID_PARAMETER",
+      `An s3 storage needs CREDENTIALS '{"access_key_id": "…", "secret_access_key": "…"}'`,
+    );
+  }
+}
+
+/** Where a storage's objects live, as one comparable string; nested places overlap. */
+function storagePlace(type: string, config: Readonly<Record<string, string>>): string {
+  if (type === "filesystem") return `file:${resolve(config.PATH)}/`;
+  const endpoint = (config.ENDPOINT ?? `s3:${config.REGION ?? "us-east-1"}`).replace(/\/+$/, "");
+  return `s3:${endpoint}/${config.BUCKET}/`;
+}
+
+/**
+ * Two storages may not share or nest their roots: their path templates could then put two
+ * tables' files in one directory (and one table's cleanup would see the other's files).
+ */
+function checkOwnPlace(
+  catalog: Catalog,
+  id: string,
+  type: string,
+  config: Readonly<Record<string, string>>,
+): void {
+  const mine = storagePlace(type, config);
+  for (const other of catalog.storages()) {
+    if (other.id === id) continue;
+    const theirs = storagePlace(other.type, other.config);
+    if (mine.startsWith(theirs) || theirs.startsWith(mine)) {
+      throw new DbError(
+        "INVALID_PARAMETER",
+        `Storage "${id}" would share its ${
+          type === "s3" ? "bucket" : "directory"
+        } with storage "${other.id}": each storage needs a place of its own`,
+      );
+    }
   }
 }
 
@@ -163,8 +225,9 @@ export const createStorage: Handler<"create_storage"> = (stmt, ctx) => {
   const { catalog, group } = ctx.engine;
   checkSafeName("storage", stmt.id);
   const { config, credentials } = storageSettings(stmt.storageType, stmt.settings);
-  requireSettings(stmt.storageType, config);
+  requireSettings(stmt.storageType, config, credentials);
   return group.run(() => {
+    checkOwnPlace(catalog, stmt.id, stmt.storageType, config);
     if (catalog.storage(stmt.id)) {
       if (stmt.ifNotExists) {
         return { rowCount: 0, message: `Storage ${stmt.id} already exists, skipped` };
@@ -193,7 +256,8 @@ export const alterStorage: Handler<"alter_storage"> = (stmt, ctx) => {
     }
     const { config, credentials } = storageSettings(s.type, stmt.settings);
     const merged = { ...s.config, ...config };
-    requireSettings(s.type, merged);
+    requireSettings(s.type, merged, credentials ?? catalog.storageSecret(s.id));
+    checkOwnPlace(catalog, s.id, s.type, merged);
     catalog.putStorage({ ...s, config: merged, updatedAt: Date.now() }, credentials);
     return { rowCount: 0, message: `Storage ${stmt.id} altered` };
   });

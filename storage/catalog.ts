@@ -340,6 +340,13 @@ export class Catalog {
     return [...this.#storages.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
+  /** A storage's credentials JSON (never shown back to users), or null. */
+  storageSecret(id: string): string | null {
+    const v = this.#store.rows("SELECT credentials FROM storages WHERE storage_id = ?", true)
+      .get(id)?.[0];
+    return typeof v === "string" ? v : null;
+  }
+
   putStorage(
     s: Omit<StorageInfo, "hasCredentials">,
     credentials: string | null | undefined,

@@ -366,11 +366,7 @@ export class ColdTier {
     const config = `${JSON.stringify(info.config)}@${info.updatedAt}`;
     const hit = this.#objectStores.get(storageId);
     if (hit && hit.config === config) return hit.store;
-    const secret = this.#store.rows(
-      "SELECT credentials FROM storages WHERE storage_id = ?",
-      true,
-    ).get(storageId)?.[0];
-    const store = openObjectStore(storeConfig(info, typeof secret === "string" ? secret : null));
+    const store = openObjectStore(storeConfig(info, this.#catalog.storageSecret(storageId)));
     this.#objectStores.set(storageId, { config, store });
     return store;
   }
@@ -855,15 +851,24 @@ export class ColdTier {
     this.#scopes.delete(tableId);
   }
 
-  /** Deletes every file of the given scopes of a dropped table (the cleanup job). */
+  /**
+   * Deletes the files of the given scopes of a dropped table (the cleanup job): exactly what each
+   * scope's manifest lists, the one segment name a crashed flush may have left (the manifest's
+   * next batch), and the manifest last — never a directory listing, so nothing that some other
+   * object wrote beside them can be taken.
+   */
   async deleteFiles(place: TablePlace, scopes: readonly string[]): Promise<number> {
     this.forget(place.id);
     const store = this.objectStore(place.storageId);
     let n = 0;
     for (const userId of scopes) {
       const dir = this.scopeDir(place, userId);
-      for (const key of await store.list(`${dir}/`)) {
-        await store.delete(key);
+      const bytes = await store.get(`${dir}/manifest.json`);
+      const m = bytes ? decodeManifest(bytes) : EMPTY_MANIFEST;
+      const files = [...m.segments.map((s) => s.file), `batch-${m.nextBatch}.parquet`];
+      for (const file of [...files, "manifest.json"]) {
+        if (!(await store.head(`${dir}/${file}`))) continue;
+        await store.delete(`${dir}/${file}`);
         n++;
       }
     }

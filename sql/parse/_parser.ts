@@ -20,7 +20,12 @@ export class ParseError extends Error {
   }
 }
 
-const NAMESPACE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * SPEC §2's rule for every name that is created (namespaces, tables, columns, topics), quoted or
+ * not. Names become storage path segments, so none may hold "/", "." or "-" (a table's directory
+ * is `<name>-<id>`: with no "-" in names that mapping is injective).
+ */
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** Human description of a token for "found …" messages. */
 export function describeToken(t: Token): string {
@@ -210,21 +215,27 @@ export class Parser {
     return t.value;
   }
 
-  /** A namespace name, checked against `[A-Za-z_][A-Za-z0-9_]{0,63}`. */
-  namespace(): string {
+  /** A name that is being created (`what` = "namespace", "table", "column"…), checked by NAME_RE. */
+  objectName(what: string): string {
     const t = this.peek();
-    const ns = this.name("a namespace name");
-    if (!NAMESPACE_RE.test(ns)) {
+    const name = this.name(`a ${what} name`);
+    if (!NAME_RE.test(name)) {
+      const shown = name.length > 70 ? `${name.slice(0, 70)}…` : name;
       this.fail(
-        `Invalid namespace name "${ns}": use letters, digits and _ (at most 64, not starting with a digit)`,
+        `Invalid ${what} name "${shown}": use letters, digits and _ (at most 64, not starting with a digit)`,
         t,
       );
     }
-    return ns;
+    return name;
   }
 
-  /** `ns.table`; an unqualified name is rejected with a hint. */
-  tableName(): TableName {
+  /** A namespace name, checked against `[A-Za-z_][A-Za-z0-9_]{0,63}`. */
+  namespace(): string {
+    return this.objectName("namespace");
+  }
+
+  /** `ns.table`; an unqualified name is rejected with a hint. `creating` checks the table name too. */
+  tableName(creating = false): TableName {
     const first = this.peek();
     if (first.kind !== "ident") this.failExpected("a table name (namespace.table)");
     if (!this.atOp(".", 1)) {
@@ -236,7 +247,7 @@ export class Parser {
     }
     const namespace = this.namespace();
     this.expectOp(".");
-    const name = this.name("a table name");
+    const name = creating ? this.objectName("table") : this.name("a table name");
     return { namespace, name, span: this.spanFrom(first) };
   }
 

@@ -52,7 +52,7 @@ export function parseDropNamespace(p: Parser, first: Token): DropNamespaceStmt {
 /** A user column name: `_` prefixes belong to system columns. */
 function columnName(p: Parser): string {
   const t = p.peek();
-  const name = p.name("a column name");
+  const name = p.objectName("column");
   if (name.startsWith("_")) {
     p.fail(`Column name "${name}" is not allowed: names starting with _ are reserved`, t);
   }
@@ -140,7 +140,7 @@ export function parseCreateTable(p: Parser, first: Token): CreateTableStmt {
   }
   p.expect("TABLE");
   const ifNotExists = p.acceptAll("IF", "NOT", "EXISTS");
-  const table = p.tableName();
+  const table = p.tableName(true);
   p.expectOp("(");
   const columns: ColumnDef[] = [];
   let primaryKey: string[] | undefined;

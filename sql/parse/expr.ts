@@ -115,11 +115,13 @@ function parseComparison(p: Parser): Expr {
       left = { kind: "between", operand: left, low, high, negated, span: p.spanFrom(first) };
     } else {
       const pattern = parseConcat(p);
+      const escape = p.accept("ESCAPE") ? parseConcat(p) : undefined;
       const caseInsensitive = word === "ILIKE";
       left = {
         kind: "like",
         operand: left,
         pattern,
+        ...(escape ? { escape } : {}),
         caseInsensitive,
         negated,
         span: p.spanFrom(first),

@@ -13,6 +13,9 @@ interface Waiter {
   resolve: (m: Msg) => void;
 }
 
+/** How long a test waits for a message before failing (generous: the machine may be loaded). */
+const WAIT_MS = 30_000;
+
 export class LiveClient {
   readonly messages: Msg[] = [];
   #ws: WebSocket;
@@ -54,11 +57,26 @@ export class LiveClient {
     this.#ws.send(text);
   }
 
-  /** The next message (after `from`, default: any not yet awaited) for which `test` holds. */
-  next(test: (m: Msg) => boolean, from = 0): Promise<Msg> {
+  /**
+   * The next message (after `from`, default: any not yet awaited) for which `test` holds.
+   * Rejects after `timeoutMs` (every wait in the suite is bounded by a deadline).
+   */
+  next(test: (m: Msg) => boolean, from = 0, timeoutMs = WAIT_MS): Promise<Msg> {
     const found = this.messages.slice(from).find(test);
     if (found) return Promise.resolve(found);
-    return new Promise((resolve) => this.#waiters.push({ test, from, resolve }));
+    const { promise, resolve, reject } = Promise.withResolvers<Msg>();
+    const waiter: Waiter = { test, from, resolve };
+    const timer = setTimeout(() => {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      const last = this.messages.slice(-3).map((m) => JSON.stringify(m).slice(0, 200));
+      reject(new Error(`no matching message within ${timeoutMs} ms; last: ${last.join(" | ")}`));
+    }, timeoutMs);
+    waiter.resolve = (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    };
+    this.#waiters.push(waiter);
+    return promise;
   }
 
   /** Messages of one subscription of one type, in order. */
@@ -66,16 +84,15 @@ export class LiveClient {
     return this.messages.filter((m) => m.id === id && m.type === type);
   }
 
-  /** Waits until `count` messages of (id, type) arrived; returns them. */
-  async collect(id: string, type: string, count: number): Promise<Msg[]> {
+  /** Waits (bounded by `timeoutMs`) until `count` messages of (id, type) arrived; returns them. */
+  async collect(id: string, type: string, count: number, timeoutMs = WAIT_MS): Promise<Msg[]> {
+    const deadline = Date.now() + timeoutMs;
     while (this.of(id, type).length < count) {
-      await new Promise<void>((resolve) =>
-        this.#waiters.push({
-          test: () => true,
-          from: this.messages.length,
-          resolve: () => resolve(),
-        })
-      );
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`${this.of(id, type).length} of ${count} ${type} messages for ${id}`);
+      }
+      await this.next(() => true, this.messages.length, left).catch(() => {});
     }
     return this.of(id, type);
   }
