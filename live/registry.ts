@@ -208,7 +208,7 @@ export class LiveRegistry implements LiveQueries {
       }
       const rows = this.#snapshotSync(table, this.#scopesOf(table, scope));
       if (rows === undefined) continue; // a flush changed a manifest meanwhile
-      const snapshotSeq = ids.last();
+      const snapshotSeq = this.#engine.committedSeq(); // the open group's writes come as changes
       const initial = this.#initialRows(sub, rows); // a filter that throws registers nothing
       this.#register(sub);
       conn.send(ack(sub, snapshotSeq, false));

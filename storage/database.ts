@@ -37,6 +37,7 @@ import {
   startAutoFlush,
 } from "./maintenance.ts";
 import { lockDataDir } from "./lock.ts";
+import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
 import {
   type BatchResult,
   elapsedMs,
@@ -119,16 +120,19 @@ export class Database {
   /** Opens (creating when needed) a data directory; throws STORAGE_ERROR when another process owns it. */
   static open(options: DatabaseOptions): Promise<Database> {
     const dir = options.dataDir;
-    Deno.mkdirSync(dir, { recursive: true });
+    makeDataDirSync(dir);
     const unlock = lockDataDir(dir);
     try {
+      fixDataDirModesSync(dir); // SPEC §12: a data dir of an older version had 0755 / 0644
       const store = new SqliteStore(`${dir}/kalamdb.sqlite`, options.durability ?? "full");
       const catalog = new Catalog(store);
       const buffer = new Buffer(store);
       const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
+      let seqBeforeGroup = 0n;
       const group = new GroupCommit(
         store.writer,
         {
+          begin: () => seqBeforeGroup = ids.last(),
           statement: () => buffer.statementStarted(),
           rollback: (whole) => {
             catalog.resync(whole);
@@ -152,6 +156,7 @@ export class Database {
         jobs,
         changes,
         live: new LiveBridge(),
+        committedSeq: () => group.inTransaction ? seqBeforeGroup : ids.last(),
         changeLog: {
           retentionMs: options.changeLogRetentionMs ?? 24 * 3600_000,
           maxEntries: options.changeLogMaxEntries ?? 10_000_000,

@@ -30,6 +30,11 @@ export interface Engine {
   readonly changes: ChangeFeed;
   /** The live-query registry, when a server runs one. */
   readonly live: LiveBridge;
+  /**
+   * The committed position: every write with a `_seq` up to it is committed (readable), every
+   * later write is not yet (its change is still to come). Ids of the open group are above it.
+   */
+  readonly committedSeq: () => bigint;
   /** How long (and how many) change-log entries are kept for resume. */
   readonly changeLog: { readonly retentionMs: number; readonly maxEntries: number };
 }

@@ -16,6 +16,8 @@ const MAX_GROUP = 512;
 
 /** What the group reports to caches that must follow the transaction (catalog, counters). */
 export interface GroupHooks {
+  /** A group's transaction began (nothing of it is committed yet). */
+  begin?(): void;
   /** A statement's savepoint was taken (its changes may still roll back alone). */
   statement?(): void;
   /** A statement (`whole` false) or a whole group (`whole` true) was rolled back. */
@@ -64,6 +66,7 @@ export class GroupCommit {
       if (!this.#open) {
         this.#db.exec("BEGIN IMMEDIATE");
         this.#open = true;
+        this.#hooks.begin?.();
       }
       this.#db.exec("SAVEPOINT stmt");
       this.#hooks.statement?.();
@@ -138,6 +141,11 @@ export class GroupCommit {
       this.#scheduled = false;
       if (!this.#locked && this.#open) this.#commit();
     });
+  }
+
+  /** True while a group's transaction is open: its writes are not committed yet. */
+  get inTransaction(): boolean {
+    return this.#open;
   }
 
   /** Commits whatever is open (at close). */

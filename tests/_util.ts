@@ -123,3 +123,31 @@ export function renderResult(r: StatementResult): string[] {
 export function displayRows(r: StatementResult): string[][] {
   return (r.rows ?? []).map((row) => row.map((v, i) => displayValue(v, r.types?.[i])));
 }
+
+/**
+ * Polls `check` (each poll awaits the previous one, `intervalMs` apart) until it holds; throws
+ * with `what` and the last observed value after `timeoutMs`. Every wait in the suite is bounded
+ * by a deadline, never by a count of polls.
+ */
+export async function until<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+  intervalMs = 10,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (true) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new AssertionError(`${what}: not within ${timeoutMs} ms (last: ${show(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -54,14 +54,26 @@ class LineReader {
 }
 
 function spawnWriter(dir: string, mode: "write" | "hold"): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", WRITER, dir, mode],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // Every wait on the child is bounded: one that hangs is killed at the deadline, which ends
+  // its output, so the reading loops fail with the writer's stderr instead of hanging.
+  const deadline = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }, CHILD_TIMEOUT_MS);
+  child.status.finally(() => clearTimeout(deadline));
+  return child;
 }
+
+/** The longest a writer child may live (a loaded machine); its tests finish far sooner. */
+const CHILD_TIMEOUT_MS = 120_000;
 
 /** Kills the child if it still runs and waits for it, so no test leaks a process. */
 async function stop(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {

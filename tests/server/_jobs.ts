@@ -3,19 +3,16 @@
 
 import type { TestServer } from "./_server.ts";
 import { rows } from "./_server.ts";
+import { until } from "../_util.ts";
 
 const PENDING = "SELECT COUNT(*) FROM system.jobs WHERE status IN ('new', 'queued', 'running', " +
   "'retrying')";
 
 /** Resolves once no job is pending; throws after `timeoutMs`. */
 export async function untilJobsIdle(server: TestServer, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const pending = Number(rows(await server.root(PENDING))[0][0]);
-    if (pending === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`${pending} job(s) still pending after ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(
+    async () => Number(rows(await server.root(PENDING))[0][0]) === 0,
+    "background jobs idle",
+    timeoutMs,
+  );
 }

@@ -15,8 +15,9 @@ export {
   assertMatch,
   assertStringIncludes,
   show,
+  until,
 } from "../_util.ts";
-import { assert, assertEquals, show } from "../_util.ts";
+import { assert, assertEquals, show, until } from "../_util.ts";
 
 // ---------------------------------------------------------------- server
 
@@ -45,6 +46,9 @@ export const SPEC_STATUS: Record<string, number> = {
   STORAGE_ERROR: 503,
   INTERNAL_ERROR: 500,
 };
+
+/** How long a child server may take to print its "listening on" line (a loaded machine). */
+const START_TIMEOUT_MS = 60_000;
 
 /** One HTTP answer with its body already read (JSON-parsed when it parses). */
 export interface Reply {
@@ -147,9 +151,16 @@ export async function startServer(
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdout = "";
   let url: string | undefined;
+  // A child that hangs before listening is killed at the deadline (its stdout then ends).
+  const startDeadline = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }, START_TIMEOUT_MS);
   while (url === undefined) {
     const { value, done } = await reader.read();
     if (done) {
+      clearTimeout(startDeadline);
       const status = await child.status;
       await removeDir();
       throw new Error(
@@ -160,6 +171,7 @@ export async function startServer(
     const port = stdout.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
     if (port) url = `http://127.0.0.1:${port}`;
   }
+  clearTimeout(startDeadline);
   // Keep draining stdout so the child never blocks on a full pipe.
   const rest = (async () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) stdout += r.value;
@@ -232,19 +244,12 @@ export async function startServer(
   return server;
 }
 
-/** Polls the healthcheck until 200 (each poll awaits the previous answer; no sleeps). */
+/** Polls the healthcheck until 200 (each poll awaits the previous answer), bounded by a deadline. */
 async function waitHealthy(server: TestServer): Promise<void> {
-  let last = "";
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await server.request("GET", "/v1/api/healthcheck");
-      if (r.status === 200) return;
-      last = `${r.status} ${r.text}`;
-    } catch (err) {
-      last = String(err);
-    }
-  }
-  throw new Error(`server never became healthy: ${last}`);
+  await until(
+    async () => (await server.request("GET", "/v1/api/healthcheck")).status === 200,
+    "server healthy",
+  );
 }
 
 /** Runs `fn` with a started server; always stops it and asserts the graceful exit status 0. */

@@ -4,7 +4,15 @@
 // writer, resume with from_seq, all-users subscriptions, errors, KILL LIVE QUERY, SHOW LIVE
 // QUERIES, and 1,000 subscriptions on one socket. Events are awaited, never slept for.
 
-import { assert, assertEquals, basic, ROOT, startServer, type TestServer } from "./_server.ts";
+import {
+  assert,
+  assertEquals,
+  basic,
+  ROOT,
+  startServer,
+  type TestServer,
+  until,
+} from "./_server.ts";
 import { assertNoChange, LiveClient } from "./_live.ts";
 
 async function setup(server: TestServer): Promise<void> {
@@ -129,15 +137,19 @@ Deno.test("live: no gap, no duplicate while a writer inserts during the subscrip
       }
     })();
     const alice = await LiveClient.open(server.url, ALICE);
-    while (next < N / 3) await alice.roundTrip(); // subscribe mid-stream
+    await until(async () => {
+      await alice.roundTrip();
+      return next >= N / 3; // subscribe mid-stream
+    }, "a third written");
     const { rows } = await alice.subscribe("g", "SELECT n FROM app.msgs");
     await writer;
     const seen = rows.map((r) => r.n);
-    for (let i = 0; i < 1000 && seen.length < N; i++) {
+    await until(async () => {
       await alice.roundTrip(); // every change committed so far has been sent before the pong
       seen.length = rows.length;
       for (const c of alice.of("g", "change")) seen.push(...c.rows.map((r: { n: number }) => r.n));
-    }
+      return seen.length >= N;
+    }, `all ${N} numbers`).catch(() => {}); // the asserts below say what is missing
     assertEquals(seen.length, N, "each number exactly once");
     assertEquals(
       [...new Set(seen)].sort((a, b) => a - b),
@@ -238,12 +250,10 @@ Deno.test("live: all-users subscriptions, errors, KILL and SHOW LIVE QUERIES", a
     assertEquals(notice.code, "LIVE_QUERY_KILLED");
     await svc.close();
     // A closed socket's subscriptions vanish (the close is processed asynchronously: poll).
-    let left = -1;
-    for (let i = 0; i < 200 && left !== 0; i++) {
+    await until(async () => {
       const r = await server.sql("SELECT COUNT(*) FROM system.live_queries", { auth: ROOT });
-      left = Number(r.body.results[0].rows[0][0]);
-    }
-    assertEquals(left, 0);
+      return Number(r.body.results[0].rows[0][0]) === 0;
+    }, "the closed socket's subscriptions gone");
     await alice.close();
   } finally {
     await server.stop();
@@ -258,12 +268,16 @@ Deno.test("live: 1,000 subscriptions on one socket each get the change", async (
     for (let i = 0; i < 1000; i++) {
       alice.send({ type: "subscribe", id: `s${i}`, sql: `SELECT id FROM app.msgs WHERE n = ${i}` });
     }
-    while (alice.messages.filter((m) => m.type === "subscription_ack").length < 1000) {
+    await until(async () => {
       await alice.roundTrip();
-    }
+      return alice.messages.filter((m) => m.type === "subscription_ack").length >= 1000;
+    }, "1,000 acks");
     const values = Array.from({ length: 1000 }, (_, i) => `(${i + 1}, 'a', 'b', ${i})`).join(", ");
     await server.sql(`INSERT INTO app.msgs (id, room, body, n) VALUES ${values}`, { auth: ALICE });
-    while (alice.messages.filter((m) => m.type === "change").length < 1000) await alice.roundTrip();
+    await until(async () => {
+      await alice.roundTrip();
+      return alice.messages.filter((m) => m.type === "change").length >= 1000;
+    }, "1,000 changes");
     const changes = alice.messages.filter((m) => m.type === "change");
     assertEquals(changes.length, 1000);
     assert(changes.every((c) => c.rows[0].id === String(Number(c.id.slice(1)) + 1)), "routing");
@@ -336,8 +350,7 @@ Deno.test("live: a client that stops reading overflows instead of growing the se
           (await server.root("SELECT COUNT(*) FROM system.live_queries")).body.results[0]
             .rows[0][0],
         );
-      for (let i = 0; i < 500 && await count() === 0; i++) { /* subscription registering */ }
-      assertEquals(await count(), 1);
+      await until(async () => await count() === 1, "the subscription registered");
       // From here on the client never reads: ~40 MiB of changes pile up unsent.
       const payload = "p".repeat(200_000);
       let live = 1;
