@@ -185,6 +185,13 @@ function tableOptions(stmt: CreateTableStmt, ctx: StatementContext): TableOption
 }
 
 /** Turns a column definition into a stored column; checks the default against the type. */
+/** One more than any column id the table ever had, in any schema version. */
+function nextColumnId(t: TableInfo): number {
+  let max = 0;
+  for (const cols of t.versions.values()) for (const c of cols) max = Math.max(max, c.id);
+  return max + 1;
+}
+
 function storedColumn(def: ColumnDef, id: number, primaryKey: boolean, ctx: StatementContext) {
   if (def.autoIncrement && def.type.base !== "BIGINT") {
     throw invalid(`AUTO_INCREMENT column "${def.name}" must be BIGINT`);
@@ -304,7 +311,8 @@ function alterColumns(
       if (def.notNull && !def.default && !def.autoIncrement) {
         throw invalid(`Column "${def.name}" is NOT NULL: give it a DEFAULT for existing rows`);
       }
-      const id = Math.max(0, ...t.columns.map((c) => c.id)) + 1;
+      // A new id, never one a dropped column had: rows written under it must not come back.
+      const id = nextColumnId(t);
       const col = storedColumn(def, id, false, ctx);
       const fill: Value = col.default
         ? coerceValue(evalConstant(parseExpression(col.default), ctx), col.type, col.name)
