@@ -10,6 +10,7 @@ import {
   clientAddress,
   FailureLimiter,
   isLoopback,
+  LoginLimiter,
   type Principal,
   RateLimiter,
   type Role,
@@ -170,4 +171,46 @@ Deno.test("limits: token bucket refills; failures block for the window", () => {
   assert(fails.blocked("ip", 10));
   assert(!fails.blocked("other", 10));
   assert(!fails.blocked("ip", 60_010), "the window passes");
+});
+
+Deno.test("limits: passwords lock per (address, user) for a fixed window, never extended", () => {
+  const logins = new LoginLimiter({ perUser: 3, distinctUsers: 100, windowMs: 60_000 });
+  for (let i = 0; i < 3; i++) {
+    assert(!logins.blocked("ip", "alice", i), `attempt ${i + 1} is allowed`);
+    logins.fail("ip", "alice", i);
+  }
+  assert(logins.blocked("ip", "alice", 10));
+  assert(logins.blocked("ip", "ALICE", 10), "names are compared lower-cased");
+  assert(!logins.blocked("ip", "bob", 10), "another user from the same address");
+  assert(!logins.blocked("other", "alice", 10), "the same user from another address");
+  // A failure that slips in while locked (a request already past the check) does not extend it.
+  logins.fail("ip", "alice", 30_000);
+  assert(logins.blocked("ip", "alice", 59_999));
+  assert(!logins.blocked("ip", "alice", 60_000), "free a window after the first failure");
+  const off = new LoginLimiter({ perUser: 0 });
+  for (let i = 0; i < 100; i++) off.fail("ip", `u${i}`, 0);
+  assert(!off.blocked("ip", "u0", 1), "0 turns lockouts off");
+});
+
+Deno.test("limits: distinct failing names per address have a ceiling", () => {
+  const logins = new LoginLimiter({ perUser: 100, distinctUsers: 3, windowMs: 60_000 });
+  for (let i = 0; i < 10; i++) logins.fail("ip", "same", i);
+  logins.fail("ip", "Other", 10);
+  logins.fail("ip", "OTHER", 11);
+  assert(!logins.blocked("ip", "carol", 20), "two distinct names, however many failures");
+  logins.fail("ip", "third", 30);
+  assert(logins.blocked("ip", "carol", 40), "the third distinct name refuses every name");
+  assert(!logins.blocked("elsewhere", "carol", 40));
+  assert(!logins.blocked("ip", "carol", 60_000), "the window passes");
+});
+
+Deno.test("limits: login keys are bounded in number and size", () => {
+  const logins = new LoginLimiter({ perUser: 1, distinctUsers: 0, maxKeys: 10 });
+  logins.fail("ip", "alice", 0);
+  assert(logins.blocked("ip", "alice", 1));
+  for (let i = 0; i < 100; i++) logins.fail(`10.0.0.${i}`, "alice", 2);
+  assert(!logins.blocked("ip", "alice", 3), "the oldest key was forgotten");
+  const long = "x".repeat(100_000);
+  logins.fail("ip", `${long}1`, 4);
+  assert(logins.blocked("ip", `${long}2`, 5), "long names share a key cut to a bounded length");
 });

@@ -1,6 +1,7 @@
-// Rate limits kept in memory: a token bucket per key (requests per user) and a failure counter
-// per key over a fixed window (failed logins per address). Both are bounded: past `maxKeys` the
-// oldest keys are forgotten, so an attacker cycling keys cannot grow memory. Time is injectable.
+// Rate limits kept in memory: a token bucket per key (requests per user), a failure counter per
+// key over a fixed window, and on top of it the password-guessing throttle (per address and user
+// name, plus a ceiling on distinct names per address). All are bounded: past `maxKeys` the oldest
+// keys are forgotten, so an attacker cycling keys cannot grow memory. Time is injectable.
 
 const DEFAULT_MAX_KEYS = 100_000;
 
@@ -68,16 +69,72 @@ export class FailureLimiter {
     return c.n >= this.#limit;
   }
 
-  fail(key: string, now = performance.now()): void {
-    if (this.#limit <= 0) return;
+  /**
+   * Counts one failure; true when it is the key's first in the window. The window starts at that
+   * first failure and is never extended by later ones.
+   */
+  fail(key: string, now = performance.now()): boolean {
+    if (this.#limit <= 0) return false;
     const c = this.#counts.get(key);
     if (c && now - c.since < this.#windowMs) {
       c.n++;
-      return;
+      return false;
     }
     if (!c && this.#counts.size >= this.#maxKeys) forgetOldest(this.#counts);
     this.#counts.set(key, { n: 1, since: now });
+    return true;
   }
+}
+
+/** Settings of a `LoginLimiter`; a limit of 0 turns that check off. */
+export interface LoginLimits {
+  /** Failed passwords per (address, user name) within the window before that pair is refused. */
+  readonly perUser: number;
+  /** Distinct user names failing from one address within the window before it is refused. */
+  readonly distinctUsers?: number;
+  readonly windowMs?: number;
+  readonly maxKeys?: number;
+}
+
+/** Names are cut to this length in keys so keys stay small (names sharing it share a count). */
+const MAX_NAME_KEY = 256;
+
+/**
+ * Throttles password guessing. `perUser` failures for one (address, user name) pair refuse that
+ * pair only, so one client behind a shared address cannot lock out the others; `distinctUsers`
+ * names failing from one address refuse all of its password attempts (spraying one password over
+ * many names). Names are lower-cased, as user names are unique regardless of case. Tokens never
+ * pass through here. With perUser 0 nothing is counted, so the ceiling is off too.
+ *
+ * @example
+ * const logins = new LoginLimiter({ perUser: 10, distinctUsers: 100 });
+ * if (logins.blocked("10.0.0.7", "alice")) throw new DbError("RATE_LIMITED", "…");
+ * logins.fail("10.0.0.7", "alice"); // after a wrong password
+ */
+export class LoginLimiter {
+  #pairs: FailureLimiter;
+  #names: FailureLimiter;
+
+  constructor(limits: LoginLimits) {
+    const { windowMs = 60_000, maxKeys = DEFAULT_MAX_KEYS } = limits;
+    this.#pairs = new FailureLimiter(limits.perUser, windowMs, maxKeys);
+    this.#names = new FailureLimiter(limits.distinctUsers ?? 100, windowMs, maxKeys);
+  }
+
+  /** Whether a password attempt for `user` from `address` is refused now. */
+  blocked(address: string, user: string, now = performance.now()): boolean {
+    return this.#pairs.blocked(pairKey(address, user), now) || this.#names.blocked(address, now);
+  }
+
+  /** Counts a wrong password (or unknown user) for `user` from `address`. */
+  fail(address: string, user: string, now = performance.now()): void {
+    // A name counts toward the address's ceiling once per window of its own pair.
+    if (this.#pairs.fail(pairKey(address, user), now)) this.#names.fail(address, now);
+  }
+}
+
+function pairKey(address: string, user: string): string {
+  return `${address}\0${user.slice(0, MAX_NAME_KEY).toLowerCase()}`;
 }
 
 function forgetOldest(map: Map<string, unknown>): void {

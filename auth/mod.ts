@@ -25,4 +25,4 @@ export {
   UNAUTHORIZED_MESSAGE,
 } from "./jwt.ts";
 export { clientAddress, isLoopback } from "./address.ts";
-export { FailureLimiter, RateLimiter } from "./limits.ts";
+export { FailureLimiter, LoginLimiter, type LoginLimits, RateLimiter } from "./limits.ts";

@@ -20,6 +20,17 @@ Deno.test("--version prints version, commit and build date", async () => {
   const r = await runMain(["--version"]);
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stdout.trimEnd(), /^kalamdb 0\.1\.0 \(commit \S+, built \S+\)$/);
+  // Under `deno run` in a git checkout: HEAD's hash and its commit date, never "unknown".
+  const git = await new Deno.Command("git", {
+    args: ["log", "-1", "--format=%h %ct"],
+    cwd: import.meta.dirname,
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  const head = git?.success ? new TextDecoder().decode(git.stdout).trim().split(" ") : undefined;
+  if (!head) return console.log("  (not a git checkout: commit and date not compared)");
+  const date = new Date(Number(head[1]) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  assertEquals(r.stdout.trimEnd(), `kalamdb 0.1.0 (commit ${head[0]}, built ${date})`);
 });
 
 Deno.test("--help lists commands and flags; sql --help lists -c", async () => {

@@ -25,11 +25,17 @@ export interface ServerSettings {
   readonly trustedProxies: readonly string[];
   readonly maxBodyBytes: number;
   readonly maxSqlBytes: number;
+  /** Request-body bytes in flight across all requests; at least maxBodyBytes. */
+  readonly maxInflightBodyBytes: number;
+  /** Time for a whole request body to arrive, from the start of reading it. */
+  readonly bodyTimeoutMs: number;
   readonly queryTimeoutMs: number;
   /** Requests per second per identity (burst twice that); 0 turns the limit off. */
   readonly rateLimit: number;
-  /** Failed authentications per client address per minute before it is locked out. */
+  /** Failed passwords per (client address, user name) per minute before that pair is locked out. */
   readonly loginFailureLimit: number;
+  /** Distinct user names failing from one address per minute before its passwords are refused. */
+  readonly loginSprayLimit: number;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   /** Hours the change log keeps entries for live-query resume. */
@@ -43,9 +49,12 @@ export const SERVER_DEFAULTS: ServerSettings = {
   trustedProxies: [],
   maxBodyBytes: 10 * 1024 * 1024,
   maxSqlBytes: 1024 * 1024,
+  maxInflightBodyBytes: 128 * 1024 * 1024,
+  bodyTimeoutMs: 30_000,
   queryTimeoutMs: 30_000,
   rateLimit: 1000,
   loginFailureLimit: 10,
+  loginSprayLimit: 100,
   accessTokenTtlS: 3600,
   refreshTokenTtlS: 7 * 24 * 3600,
   changeLogRetentionHours: 24,
@@ -57,9 +66,18 @@ export const SERVER_DEFAULTS: ServerSettings = {
 const SERVER_NUMBERS = [
   ["maxBodyBytes", "KALAMDB_MAX_BODY_BYTES", "max_body_bytes", 1, 2 ** 31],
   ["maxSqlBytes", "KALAMDB_MAX_SQL_BYTES", "max_sql_bytes", 1, 2 ** 31],
+  [
+    "maxInflightBodyBytes",
+    "KALAMDB_MAX_INFLIGHT_BODY_BYTES",
+    "max_inflight_body_bytes",
+    1,
+    2 ** 40,
+  ],
+  ["bodyTimeoutMs", "KALAMDB_BODY_TIMEOUT_MS", "body_timeout_ms", 1, 3600_000],
   ["queryTimeoutMs", "KALAMDB_QUERY_TIMEOUT_MS", "query_timeout_ms", 1, 24 * 3600_000],
   ["rateLimit", "KALAMDB_RATE_LIMIT", "rate_limit", 0, 1e9],
   ["loginFailureLimit", "KALAMDB_LOGIN_FAILURE_LIMIT", "login_failure_limit", 0, 1e9],
+  ["loginSprayLimit", "KALAMDB_LOGIN_SPRAY_LIMIT", "login_spray_limit", 0, 1e9],
   ["accessTokenTtlS", "KALAMDB_ACCESS_TOKEN_TTL", "access_token_ttl", 1, 365 * 86400],
   ["refreshTokenTtlS", "KALAMDB_REFRESH_TOKEN_TTL", "refresh_token_ttl", 1, 3650 * 86400],
   [
@@ -120,6 +138,19 @@ export function resolveConfig(
   const server: Record<string, unknown> = { ...SERVER_DEFAULTS };
   for (const [field, envName, key, min, max] of SERVER_NUMBERS) {
     server[field] = integer(pick(undefined, envName, key), key, min, max) ?? server[field];
+  }
+  // The body budget must hold one body of the largest size: raised to it by default, an error
+  // when set lower on purpose.
+  if ((server.maxInflightBodyBytes as number) < (server.maxBodyBytes as number)) {
+    if (
+      pick(undefined, "KALAMDB_MAX_INFLIGHT_BODY_BYTES", "max_inflight_body_bytes") !== undefined
+    ) {
+      throw new UsageError(
+        `max_inflight_body_bytes (${server.maxInflightBodyBytes}) must be at least ` +
+          `max_body_bytes (${server.maxBodyBytes})`,
+      );
+    }
+    server.maxInflightBodyBytes = server.maxBodyBytes;
   }
   const proxies = pick(undefined, "KALAMDB_TRUSTED_PROXIES", "trusted_proxies");
   if (proxies !== undefined) server.trustedProxies = addressList(proxies);

@@ -10,10 +10,13 @@ import { DbError } from "../errors.ts";
 import {
   authorizeStatement,
   type Change,
+  checkSubscribeOptions,
   type Engine,
   type LiveQueries,
   type LiveQueryInfo,
+  MAX_BATCH_SIZE,
   scopeOf,
+  type SubscribeOptions,
   type TableInfo,
 } from "../storage/mod.ts";
 import { type CompiledLive, compileLive, parseLiveQuery } from "./query.ts";
@@ -27,14 +30,6 @@ export interface LiveConnection {
    * socket that gets the same message); false when the socket's queue is full (overflow).
    */
   send(message: Record<string, unknown>, json?: string): boolean;
-}
-
-export interface SubscribeOptions {
-  readonly last_rows?: number;
-  readonly batch_size?: number;
-  readonly from_seq?: string;
-  readonly all_users?: boolean;
-  readonly storage_id?: string;
 }
 
 export interface RegistryOptions {
@@ -116,6 +111,12 @@ export class LiveRegistry implements LiveQueries {
   #tables = new Map<number, TableEntry>();
   /** Subscriptions held per user (the cap), kept with register/remove. */
   #perUser = new Map<string, number>();
+  /**
+   * Subscribes still loading (between the cap check and the registration), per quota key, and
+   * their (socket, id) pairs: concurrent subscribes count against the cap and the id at once.
+   */
+  #pending = new Map<string, number>();
+  #pendingIds = new Set<string>();
   #counter = 0;
 
   constructor(engine: Engine, options: RegistryOptions = {}) {
@@ -129,29 +130,55 @@ export class LiveRegistry implements LiveQueries {
     conn: LiveConnection,
     id: string,
     sql: string,
-    options: SubscribeOptions = {},
+    rawOptions: unknown = {},
   ): Promise<void> {
-    const { catalog, ids } = this.#engine;
+    const { catalog } = this.#engine;
     const who = conn.principal;
-    if (this.#byConn.get(conn)?.has(id)) {
+    const idKey = `${conn.id}\0${id}`;
+    if (this.#byConn.get(conn)?.has(id) || this.#pendingIds.has(idKey)) {
       throw new DbError(
         "ALREADY_EXISTS",
         `Subscription id "${id}" is already in use on this socket`,
       );
     }
+    const options = checkSubscribeOptions(rawOptions);
     const query = parseLiveQuery(sql);
     authorizeStatement(catalog, who, query.stmt); // permission before existence, as SELECT
     if (options.all_users) {
       authorize(who, { op: "maintain" }); // service and above
     }
-    let table = catalog.table(query.namespace, query.table);
     // Per user; anonymous sockets share no identity, so their cap is per socket.
-    const held = who.role === "anonymous"
-      ? this.#byConn.get(conn)?.size ?? 0
-      : this.#perUser.get(who.user) ?? 0;
+    const quota = who.role === "anonymous" ? `socket:${conn.id}` : `user:${who.user}`;
+    const held =
+      (who.role === "anonymous"
+        ? this.#byConn.get(conn)?.size ?? 0
+        : this.#perUser.get(who.user) ?? 0) + (this.#pending.get(quota) ?? 0);
     if (held >= this.#maxPerUser) {
       throw new DbError("RATE_LIMITED", `At most ${this.#maxPerUser} live queries per user`);
     }
+    this.#pending.set(quota, (this.#pending.get(quota) ?? 0) + 1);
+    this.#pendingIds.add(idKey);
+    try {
+      await this.#subscribe(conn, id, sql, options, query);
+    } finally {
+      const left = (this.#pending.get(quota) ?? 1) - 1;
+      if (left > 0) this.#pending.set(quota, left);
+      else this.#pending.delete(quota);
+      this.#pendingIds.delete(idKey);
+    }
+  }
+
+  async #subscribe(
+    conn: LiveConnection,
+    id: string,
+    sql: string,
+    options: SubscribeOptions,
+    query: ReturnType<typeof parseLiveQuery>,
+  ): Promise<void> {
+    const { catalog, ids } = this.#engine;
+    const who = conn.principal;
+    let table = catalog.table(query.namespace, query.table);
+    // Per user; anonymous sockets share no identity, so their cap is per socket.
     const scope = table.tableType === "SHARED"
       ? ""
       : options.all_users
@@ -177,7 +204,7 @@ export class LiveRegistry implements LiveQueries {
       lastEventAt: null,
       changesSent: 0,
     };
-    let fromSeq = parseSeq(options.from_seq);
+    let fromSeq = options.from_seq === undefined ? undefined : BigInt(options.from_seq);
     // Older than what the change log still holds: a fresh snapshot instead (resumed: false).
     if (fromSeq !== undefined && fromSeq < this.#engine.buffer.changeFloor()) fromSeq = undefined;
     // Segments must be in memory so that the snapshot step below can be synchronous.
@@ -304,7 +331,7 @@ export class LiveRegistry implements LiveQueries {
   }
 
   #sendInitial(sub: Subscription, rows: Record<string, unknown>[]): void {
-    const size = Math.max(1, Math.min(sub.options.batch_size ?? 1000, 10_000));
+    const size = Math.min(sub.options.batch_size ?? 1000, MAX_BATCH_SIZE);
     let batch = 0;
     for (let i = 0; i === 0 || i < rows.length; i += size) {
       const part = rows.slice(i, i + size);
@@ -483,17 +510,6 @@ function ack(sub: Subscription, seq: bigint, resumed: boolean): Record<string, u
     snapshot_seq: String(seq),
     resumed,
   };
-}
-
-function parseSeq(v: unknown): bigint | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string" && typeof v !== "number") {
-    throw new DbError("INVALID_PARAMETER", "from_seq must be a _seq value (a string of digits)");
-  }
-  if (!/^\d{1,20}$/.test(String(v))) {
-    throw new DbError("INVALID_PARAMETER", `Invalid from_seq "${v}"`);
-  }
-  return BigInt(v);
 }
 
 function compareSeq(a: bigint, b: bigint): number {

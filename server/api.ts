@@ -1,34 +1,56 @@
 // The JSON routes of SPEC §4: `POST /v1/api/sql`, `/v1/api/auth/login`, `/v1/api/auth/refresh`.
 // Order of checks for SQL: who is asking (headers only), that identity's request rate, then the
 // body (size, JSON, fields), then the batch under the statement timeout. Nothing of the body is
-// read for a request that fails authentication.
+// read for a request that fails authentication. Bodies are bounded three ways (body.ts): size,
+// a server-wide budget of body bytes in flight, and a deadline for the whole body.
 
 import type { Principal, UserRole } from "../auth/mod.ts";
 import { RateLimiter } from "../auth/mod.ts";
 import { type Database, elapsedMs } from "../storage/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import type { Authenticator } from "./authenticate.ts";
-import { readJsonObject } from "./body.ts";
-import { encodeResult, errorResponse, jsonResponse } from "./respond.ts";
+import {
+  BodyBudget,
+  type BodyLimits,
+  BodyTimeoutError,
+  BusyError,
+  readJsonObject,
+} from "./body.ts";
+import { encodeResult, errorAndClose, errorResponse, jsonResponse } from "./respond.ts";
 
 export interface ApiLimits {
   readonly maxBodyBytes: number;
   readonly maxSqlBytes: number;
   readonly queryTimeoutMs: number;
   readonly rateLimit: number;
+  /** Body bytes in flight across all requests (default 128 MiB, at least maxBodyBytes). */
+  readonly maxInflightBodyBytes?: number;
+  /** Time for a whole request body to arrive (default 30 s). */
+  readonly bodyTimeoutMs?: number;
 }
+
+/** Bodies of the token routes are a user name and a password or a token. */
+const TOKEN_BODY_BYTES = 64 * 1024;
 
 export class Api {
   #db: Database;
   #auth: Authenticator;
   #limits: ApiLimits;
   #rate: RateLimiter;
+  #body: BodyLimits;
+  #tokenBody: BodyLimits;
 
   constructor(db: Database, auth: Authenticator, limits: ApiLimits) {
     this.#db = db;
     this.#auth = auth;
     this.#limits = limits;
     this.#rate = new RateLimiter(limits.rateLimit);
+    const budget = new BodyBudget(
+      Math.max(limits.maxInflightBodyBytes ?? 128 * 1024 * 1024, limits.maxBodyBytes),
+    );
+    const timeoutMs = limits.bodyTimeoutMs ?? 30_000;
+    this.#body = { maxBytes: limits.maxBodyBytes, budget, timeoutMs };
+    this.#tokenBody = { maxBytes: TOKEN_BODY_BYTES, budget, timeoutMs };
   }
 
   /** POST /v1/api/sql */
@@ -37,7 +59,7 @@ export class Api {
       const address = this.#auth.address(req, peer);
       const who = await this.#auth.request(req, address);
       this.#throttle(who, address);
-      const body = await readJsonObject(req, this.#limits.maxBodyBytes);
+      const body = await readJsonObject(req, this.#body);
       const { sql, params } = this.#sqlFields(body);
       const batch = await this.#db.execute(sql, {
         principal: who,
@@ -52,7 +74,7 @@ export class Api {
         results: batch.results.map(encodeResult),
       });
     } catch (err) {
-      return errorResponse(reported(err), t0);
+      return failed(err, t0);
     }
   }
 
@@ -85,10 +107,10 @@ export class Api {
   ): Promise<Response> {
     try {
       const address = this.#auth.address(req, peer);
-      const who = await check(await readJsonObject(req, 64 * 1024), address);
+      const who = await check(await readJsonObject(req, this.#tokenBody), address);
       return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as UserRole));
     } catch (err) {
-      return errorResponse(reported(err), t0);
+      return failed(err, t0);
     }
   }
 
@@ -131,6 +153,17 @@ function field(body: Record<string, unknown>, name: string): string {
 /** JSON parameter → engine value: objects and arrays are bound as JSON text. */
 function paramValue(v: unknown): unknown {
   return typeof v === "object" && v !== null ? JSON.stringify(v) : v;
+}
+
+/**
+ * The answer to a thrown error. A body that timed out cuts its connection after the answer (the
+ * client still holds it mid-body); a full body budget says when to retry.
+ */
+function failed(err: unknown, t0: number): Response {
+  if (err instanceof BodyTimeoutError) return errorAndClose(err, t0);
+  const res = errorResponse(reported(err), t0);
+  if (err instanceof BusyError) res.headers.set("retry-after", "1");
+  return res;
 }
 
 /** A DbError for the client; anything else is logged here and answered without internals. */

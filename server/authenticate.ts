@@ -1,16 +1,19 @@
 // Who is asking: Basic or Bearer credentials, or nobody (anonymous). Every failure is the same
-// UNAUTHORIZED error and counts against the client address; past the limit the address gets
-// RATE_LIMITED for the rest of the window. Passwords are checked with scrypt; a verified Basic
-// pair is remembered (keyed by an HMAC of the password under a per-process key, tied to the
-// stored hash) so a client sending Basic on every request does not pay scrypt each time.
-// `root` without a password is accepted only from a loopback address (SPEC §5).
+// UNAUTHORIZED error. Only password attempts are throttled (`LoginLimiter`: per address and user
+// name, plus a ceiling on distinct names per address) and answer RATE_LIMITED while locked; a
+// token is checked on its own merits, so a valid one always works and a bad one (malformed,
+// expired, badly signed: cheap to check, hopeless to guess) never locks out a password. Passwords
+// are checked with scrypt; a verified Basic pair is remembered (keyed by an HMAC of the password
+// under a per-process key, tied to the stored hash) so a client sending Basic on every request
+// does not pay scrypt each time. `root` without a password is accepted only from a loopback
+// address (SPEC §5).
 
 import { createHmac, randomBytes } from "node:crypto";
 import {
   clientAddress,
-  FailureLimiter,
   hashPassword,
   isLoopback,
+  LoginLimiter,
   type Principal,
   type Tokens,
   type TokenType,
@@ -28,14 +31,17 @@ const CACHE_LIMIT = 10_000;
 export interface AuthenticatorOptions {
   readonly tokens: Tokens;
   readonly trustedProxies: readonly string[];
+  /** Failed passwords per (address, user name) per minute; 0 turns password lockouts off. */
   readonly loginFailureLimit: number;
+  /** Distinct user names failing from one address per minute (default 100); 0 = no ceiling. */
+  readonly loginSprayLimit?: number;
 }
 
 export class Authenticator {
   #db: Database;
   #tokens: Tokens;
   #trusted: readonly string[];
-  #failures: FailureLimiter;
+  #logins: LoginLimiter;
   #cacheKey = randomBytes(32);
   #verified = new Map<string, string>();
   #dummyHash: Promise<string>;
@@ -44,7 +50,10 @@ export class Authenticator {
     this.#db = db;
     this.#tokens = options.tokens;
     this.#trusted = options.trustedProxies;
-    this.#failures = new FailureLimiter(options.loginFailureLimit);
+    this.#logins = new LoginLimiter({
+      perUser: options.loginFailureLimit,
+      distinctUsers: options.loginSprayLimit,
+    });
     // Checked against for unknown users, so a miss costs as long as a wrong password.
     this.#dummyHash = hashPassword(randomBytes(16).toString("hex"));
   }
@@ -60,49 +69,50 @@ export class Authenticator {
     return clientAddress(peer, req.headers.get("x-forwarded-for"), this.#trusted);
   }
 
-  /** The principal of a request; throws UNAUTHORIZED or RATE_LIMITED. */
+  /** The principal of a request; throws UNAUTHORIZED, or RATE_LIMITED for a locked password. */
   request(req: Request, address: string): Promise<Principal> {
     const header = req.headers.get("authorization");
     if (header === null) return Promise.resolve(ANONYMOUS);
-    return this.#guard(address, async () => {
-      const space = header.indexOf(" ");
-      const scheme = header.slice(0, space).toLowerCase();
-      const value = header.slice(space + 1).trim();
-      if (space > 0 && scheme === "basic") {
-        const [user, password] = decodeBasic(value);
-        return await this.#checkPassword(user, password, address);
-      }
-      if (space > 0 && scheme === "bearer") return await this.#checkToken(value, "access", address);
-      throw unauthorized();
-    });
+    return this.#credentials(header, address);
   }
 
   /** `/auth/login`: a user name and password. */
   login(user: string, password: string, address: string): Promise<Principal> {
-    return this.#guard(address, () => this.#checkPassword(user, password, address));
+    return this.#password(user, password, address);
   }
 
   /** An access token sent in a WebSocket `authenticate` message. */
   accessToken(token: string, address: string): Promise<Principal> {
-    return this.#guard(address, () => this.#checkToken(token, "access", address));
+    return this.#checkToken(token, "access", address);
   }
 
   /** `/auth/refresh`: a refresh token. */
   refresh(token: string, address: string): Promise<Principal> {
-    return this.#guard(address, () => this.#checkToken(token, "refresh", address));
+    return this.#checkToken(token, "refresh", address);
   }
 
-  async #guard(address: string, check: () => Promise<Principal>): Promise<Principal> {
-    if (this.#failures.blocked(address)) {
-      throw new DbError(
-        "RATE_LIMITED",
-        "Too many failed authentication attempts from this address; try again later",
-      );
+  async #credentials(header: string, address: string): Promise<Principal> {
+    const space = header.indexOf(" ");
+    const scheme = header.slice(0, space).toLowerCase();
+    const value = header.slice(space + 1).trim();
+    if (space > 0 && scheme === "basic") {
+      // A header that names no user is not a password guess: UNAUTHORIZED, not counted.
+      const [user, password] = decodeBasic(value);
+      return await this.#password(user, password, address);
+    }
+    if (space > 0 && scheme === "bearer") return await this.#checkToken(value, "access", address);
+    throw unauthorized();
+  }
+
+  /** A password attempt: refused while (address, user) or the address is locked; counts misses. */
+  async #password(user: string, password: string, address: string): Promise<Principal> {
+    if (this.#logins.blocked(address, user)) {
+      throw new DbError("RATE_LIMITED", "Too many failed logins; try again later");
     }
     try {
-      return await check();
+      return await this.#checkPassword(user, password, address);
     } catch (err) {
-      if (err instanceof DbError && err.code === "UNAUTHORIZED") this.#failures.fail(address);
+      if (err instanceof DbError && err.code === "UNAUTHORIZED") this.#logins.fail(address, user);
       throw err;
     }
   }

@@ -1,61 +1,194 @@
-// Reading a JSON request body under the size limit. The Content-Type must be JSON; a declared
-// Content-Length over the limit is refused before reading, and a body without one is counted as
-// it streams in, so a client cannot make the server buffer more than the limit either way.
+// Reading a JSON request body under three bounds: the per-request size limit, a server-wide
+// budget of body bytes in flight, and a deadline for the whole body. The body is read chunk by
+// chunk from the stream and never sized from Content-Length (Deno's `req.json()` allocates a
+// buffer of the declared length up front, so ten bytes declaring 10 MB cost 10 MB). A declared
+// length is checked and reserved in the budget before anything is read; a body without one is
+// counted, and reserved, as it streams in. Every reservation is released in one `finally`, so
+// errors, client aborts and timeouts all give the budget back.
 
 import { DbError } from "../errors.ts";
 
-/** The parsed JSON object of a POST body; throws INVALID_PARAMETER / PAYLOAD_TOO_LARGE. */
+/**
+ * The bytes of request bodies in flight across the server; a request that would exceed it is
+ * refused (503 STORAGE_ERROR, "busy") rather than queued, so memory stays bounded.
+ *
+ * @example
+ * const budget = new BodyBudget(128 * 1024 * 1024);
+ * if (budget.reserve(n)) try { … } finally { budget.release(n); }
+ */
+export class BodyBudget {
+  readonly limit: number;
+  #used = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** Bytes reserved now (for tests and stats). */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Reserves `bytes` when they fit; false (and nothing reserved) when they do not. */
+  reserve(bytes: number): boolean {
+    if (this.#used + bytes > this.limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.#used -= bytes;
+  }
+}
+
+/** What bounds one body; see cli/config.ts for the defaults. */
+export interface BodyLimits {
+  /** Largest body accepted (PAYLOAD_TOO_LARGE beyond). */
+  readonly maxBytes: number;
+  /** Shared by every request of the server. */
+  readonly budget: BodyBudget;
+  /** The whole body must arrive within this many ms of the start of reading. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * A body that did not arrive in time: QUERY_TIMEOUT (408). The route answers it with
+ * `errorAndClose` (respond.ts), since the client is still holding the connection mid-body.
+ */
+export class BodyTimeoutError extends DbError {
+  constructor(timeoutMs: number) {
+    super("QUERY_TIMEOUT", `The request body did not arrive within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * The body budget is full: STORAGE_ERROR (503), the code SPEC §4 has for "the server cannot take
+ * this now" (also used while shutting down). The route adds `Retry-After`.
+ */
+export class BusyError extends DbError {
+  constructor(budget: BodyBudget) {
+    super(
+      "STORAGE_ERROR",
+      `The server is busy: request bodies in flight would exceed ${budget.limit} bytes; ` +
+        "retry shortly",
+    );
+  }
+}
+
+/**
+ * The parsed JSON object of a POST body; throws INVALID_PARAMETER, PAYLOAD_TOO_LARGE,
+ * BusyError (budget exhausted) or BodyTimeoutError.
+ *
+ * @example
+ * const body = await readJsonObject(req, { maxBytes: 10 << 20, budget, timeoutMs: 30_000 });
+ */
 export async function readJsonObject(
   req: Request,
-  maxBytes: number,
+  limits: BodyLimits,
 ): Promise<Record<string, unknown>> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
-    await req.body?.cancel();
+    discard(req);
     throw new DbError(
       "INVALID_PARAMETER",
       `Content-Type must be application/json (got ${type ? `"${type}"` : "none"})`,
     );
   }
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await req.body?.cancel();
-    throw tooLarge(maxBytes);
+  // Deno's HTTP layer rejects a malformed Content-Length; the guard keeps the budget a number.
+  const header = Number(req.headers.get("content-length") ?? NaN);
+  const declared = Number.isSafeInteger(header) && header >= 0 ? header : undefined;
+  if (declared !== undefined && declared > limits.maxBytes) {
+    discard(req);
+    throw tooLarge(limits.maxBytes);
   }
-  // With a declared length (within the limit) Deno parses the body in one go; without one it
-  // is counted as it streams in.
-  let value: unknown;
+  const reservation = new Reservation(limits.budget);
   try {
-    value = Number.isFinite(declared)
-      ? await req.json()
-      : JSON.parse(new TextDecoder().decode(await readCapped(req, maxBytes)));
-  } catch (err) {
-    if (err instanceof DbError) throw err;
-    throw new DbError("INVALID_PARAMETER", `Malformed JSON body: ${(err as Error).message}`);
+    // A declared length is reserved whole: once admitted, such a body never fails for budget.
+    if (declared !== undefined && !reservation.grow(declared)) {
+      discard(req);
+      throw new BusyError(limits.budget);
+    }
+    const bytes = await readCapped(req, limits, reservation, declared !== undefined);
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (err) {
+      throw new DbError("INVALID_PARAMETER", `Malformed JSON body: ${(err as Error).message}`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new DbError("INVALID_PARAMETER", "The JSON body must be an object");
+    }
+    return value as Record<string, unknown>;
+  } finally {
+    reservation.release();
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new DbError("INVALID_PARAMETER", "The JSON body must be an object");
-  }
-  return value as Record<string, unknown>;
 }
 
-async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
+/** The bytes this request holds in the budget; released once, whatever happened. */
+class Reservation {
+  #budget: BodyBudget;
+  #held = 0;
+
+  constructor(budget: BodyBudget) {
+    this.#budget = budget;
+  }
+
+  /** Reserves `bytes` more; false when the budget has no room for them. */
+  grow(bytes: number): boolean {
+    if (!this.#budget.reserve(bytes)) return false;
+    this.#held += bytes;
+    return true;
+  }
+
+  release(): void {
+    this.#budget.release(this.#held);
+    this.#held = 0;
+  }
+}
+
+/** How long a timed-out body's pending read may take to settle before the answer goes out. */
+const TIMEOUT_GRACE_MS = 2000;
+
+async function readCapped(
+  req: Request,
+  limits: BodyLimits,
+  reservation: Reservation,
+  reserved: boolean,
+): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
+  let timedOut = false;
+  let finished = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  // At the deadline a read waiting for bytes is first left to settle (the client's next byte or
+  // its close): Deno cannot drop a connection after the answer when the body was cancelled under
+  // a pending read. A client that sends nothing more is answered after the grace regardless.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    grace = setTimeout(() => reader.cancel().catch(() => {}), TIMEOUT_GRACE_MS);
+  }, limits.timeoutMs);
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (timedOut) throw new BodyTimeoutError(limits.timeoutMs);
       if (done) break;
       size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge(maxBytes);
-      }
+      if (size > limits.maxBytes) throw tooLarge(limits.maxBytes);
+      if (!reserved && !reservation.grow(value.byteLength)) throw new BusyError(limits.budget);
       chunks.push(value);
     }
+    finished = true;
+  } catch (err) {
+    // A client that goes away mid-body makes the read fail; nobody is left to read the answer.
+    if (timedOut) throw new BodyTimeoutError(limits.timeoutMs);
+    if (err instanceof DbError) throw err;
+    throw new DbError("INVALID_PARAMETER", "The request body ended before its declared end");
   } finally {
+    clearTimeout(timer);
+    clearTimeout(grace);
+    if (!finished) reader.cancel().catch(() => {});
     reader.releaseLock();
   }
   if (chunks.length === 1) return chunks[0];
@@ -66,6 +199,11 @@ async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
     at += c.byteLength;
   }
   return out;
+}
+
+/** Drops a body that will not be read (its bytes are never buffered). */
+function discard(req: Request): void {
+  if (req.body && !req.body.locked) req.body.cancel().catch(() => {});
 }
 
 function tooLarge(maxBytes: number): DbError {

@@ -3,14 +3,17 @@
 // error. Routes: healthcheck, SQL, login, refresh, and the live-query WebSocket `/v1/ws`; CORS for
 // browser apps (credentials travel in the Authorization header, never cookies, so any origin may
 // call). `runServer` stops gracefully on SIGINT/SIGTERM: sockets close, in-flight requests
-// finish, then the database closes.
+// finish, then the database closes. Request bodies are bounded in body.ts (size, server-wide
+// budget, deadline); Deno.serve itself has no header-read or keep-alive timeout and cannot
+// close one connection, so slow or idle connections that never finish a request are left to a
+// reverse proxy in front (README).
 
 import { Database } from "../storage/mod.ts";
 import { Tokens, verifyPassword } from "../auth/mod.ts";
 import { Api, type ApiLimits } from "./api.ts";
 import { Authenticator } from "./authenticate.ts";
 import { type HealthInfo, healthResponse } from "./health.ts";
-import { fail } from "./respond.ts";
+import { ConnectionCut, fail } from "./respond.ts";
 import { jwtSecret } from "./secret.ts";
 import { WsEndpoint } from "./ws.ts";
 import { LiveRegistry } from "../live/mod.ts";
@@ -21,6 +24,7 @@ export { healthBody, type HealthInfo, healthResponse } from "./health.ts";
 export interface ServerLimits extends ApiLimits {
   readonly trustedProxies: readonly string[];
   readonly loginFailureLimit: number;
+  readonly loginSprayLimit?: number;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   readonly changeLogRetentionHours?: number;
@@ -73,10 +77,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       tokens,
       trustedProxies: limits.trustedProxies,
       loginFailureLimit: limits.loginFailureLimit,
+      loginSprayLimit: limits.loginSprayLimit,
     });
     ws = new WsEndpoint(new LiveRegistry(db.engine), auth, {
       authTimeoutMs: limits.wsAuthTimeoutMs,
       idleTimeoutMs: limits.wsIdleTimeoutMs,
+      maxSqlBytes: limits.maxSqlBytes,
     });
     const handler = drain.wrap(
       router(new Api(db, auth, limits), ws, options.build, performance.now()),
@@ -84,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server = Deno.serve({
       hostname: options.hostname,
       port: options.port,
+      onError: serveError,
       onListen: options.onListen ?? ((addr) => {
         const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
         console.log(
@@ -130,6 +137,14 @@ export async function runServer(options: ServerOptions): Promise<void> {
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   }
+}
+
+/** A handler that threw, or a response stream that failed: logged, answered without internals. */
+function serveError(err: unknown): Response {
+  // A connection cut on purpose after a complete answer (respond.ts `errorAndClose`).
+  if (err instanceof ConnectionCut) return new Response(null, { status: 500 });
+  console.error("internal error:", err);
+  return fail("INTERNAL_ERROR", "Internal error", performance.now());
 }
 
 type Handler = (

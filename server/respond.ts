@@ -61,16 +61,49 @@ export function errorResponse(
   results: readonly StatementResult[] = [],
   status = err.status,
 ): Response {
+  return jsonResponse(errorBody(err, t0, results), status);
+}
+
+function errorBody(err: DbError, t0: number, results: readonly StatementResult[]) {
   const error: Record<string, unknown> = { code: err.code, message: err.message };
   if (err.statement !== undefined) error.statement = err.statement;
   if (err.line !== undefined) error.line = err.line;
   if (err.column !== undefined) error.column = err.column;
-  return jsonResponse({
-    status: "error",
-    took_ms: elapsedMs(t0),
-    results: results.map(encodeResult),
-    error,
-  }, status);
+  return { status: "error", took_ms: elapsedMs(t0), results: results.map(encodeResult), error };
+}
+
+/**
+ * Why a response stream fails on purpose (see `errorAndClose`); the server's `onError` knows it
+ * and stays quiet.
+ */
+export class ConnectionCut extends Error {
+  constructor() {
+    super("connection cut after the response on purpose");
+  }
+}
+
+/**
+ * The error body, then the connection is cut. For a client still holding its request body
+ * open (a body timeout): Deno.serve keeps such a connection open after a normal response for as
+ * long as the client likes, and offers no way to close one connection. A response stream that
+ * fails after its last byte makes hyper drop the connection; the body goes out chunked (a
+ * declared length would end the response before the failure is seen), so a client gets the
+ * status and the whole JSON body, then the end of the connection without the final chunk.
+ */
+export function errorAndClose(err: DbError, t0: number): Response {
+  const bytes = new TextEncoder().encode(JSON.stringify(errorBody(err, t0, [])));
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent) return controller.error(new ConnectionCut());
+      sent = true;
+      controller.enqueue(bytes);
+    },
+  });
+  return new Response(body, {
+    status: err.status,
+    headers: { ...JSON_HEADERS, connection: "close" },
+  });
 }
 
 /** Shorthand for an error made here (no statement ran). */

@@ -17,6 +17,14 @@ export function jwtSecret(dataDir: string, configured?: string): string {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
   const secret = randomBytes(48).toString("base64url");
-  Deno.writeTextFileSync(path, secret + "\n", { mode: 0o600 });
+  // 0600 before the secret is in it: the create mode is masked by the umask and not applied to a
+  // (too short) file that was already there.
+  const file = Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    if (Deno.build.os !== "windows") Deno.chmodSync(path, 0o600);
+    file.writeSync(new TextEncoder().encode(secret + "\n"));
+  } finally {
+    file.close();
+  }
   return secret;
 }

@@ -21,6 +21,14 @@ export interface WsOptions {
   readonly maxQueue?: number;
   /** Bytes the socket may hold unsent before its subscriptions overflow (default 8 MiB). */
   readonly maxBuffered?: number;
+  /** Largest subscription SQL, as over HTTP (default 1 MiB): PAYLOAD_TOO_LARGE beyond. */
+  readonly maxSqlBytes?: number;
+  /**
+   * Largest incoming message (default maxSqlBytes + 64 KiB): beyond it the socket gets
+   * PAYLOAD_TOO_LARGE and is closed with 1009. Deno buffers a whole message before the
+   * application sees it (it has no frame-size option), so this is checked on receipt.
+   */
+  readonly maxMessageBytes?: number;
 }
 
 export class WsEndpoint {
@@ -38,6 +46,8 @@ export class WsEndpoint {
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
       maxQueue: options.maxQueue ?? 10_000,
       maxBuffered: options.maxBuffered ?? 8 * 1024 * 1024,
+      maxSqlBytes: options.maxSqlBytes ?? 1024 * 1024,
+      maxMessageBytes: options.maxMessageBytes ?? (options.maxSqlBytes ?? 1024 * 1024) + 65536,
     };
   }
 
@@ -164,6 +174,8 @@ class Socket implements LiveConnection {
 
   receive(data: unknown): void {
     this.#touch();
+    const { maxMessageBytes, maxSqlBytes } = this.#endpoint.options;
+    if (exceeds(data, maxMessageBytes)) return this.#tooLarge(maxMessageBytes);
     let msg: Message;
     try {
       msg = JSON.parse(String(data));
@@ -174,6 +186,10 @@ class Socket implements LiveConnection {
     }
     if (!this.#principal) return void this.#authenticate(msg);
     const id = typeof msg.id === "string" ? msg.id : undefined;
+    if (typeof msg.sql === "string" && exceeds(msg.sql, maxSqlBytes)) {
+      const message = `The SQL text exceeds the limit of ${maxSqlBytes} bytes`;
+      return void this.send({ type: "error", id, code: "PAYLOAD_TOO_LARGE", message });
+    }
     const fail = (err: unknown) => {
       const e = toDbError(err);
       if (!(err instanceof DbError)) console.error("live query error:", err);
@@ -188,7 +204,7 @@ class Socket implements LiveConnection {
         if (!id || typeof msg.sql !== "string") {
           return fail(new DbError("INVALID_PARAMETER", 'subscribe needs "id" and "sql" strings'));
         }
-        registry.subscribe(this, id, msg.sql, (msg.options ?? {}) as never).catch(fail);
+        registry.subscribe(this, id, msg.sql, msg.options).catch(fail);
         return;
       case "unsubscribe":
         if (!id || !registry.unsubscribe(this, id)) {
@@ -228,6 +244,13 @@ class Socket implements LiveConnection {
     queueMicrotask(() => this.close(1008, "authentication failed"));
   }
 
+  /** A message over the cap: the client is told why, then the socket closes (1009, too big). */
+  #tooLarge(max: number): void {
+    const message = `Messages are limited to ${max} bytes`;
+    this.send({ type: "error", code: "PAYLOAD_TOO_LARGE", message });
+    queueMicrotask(() => this.close(1009, "message too big"));
+  }
+
   #touch(): void {
     clearTimeout(this.#idleTimer);
     const ms = this.#endpoint.options.idleTimeoutMs;
@@ -245,4 +268,25 @@ class Socket implements LiveConnection {
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
   }
+}
+
+/** Whether a message (text or binary) or a string is longer than `max` bytes of UTF-8. */
+function exceeds(data: unknown, max: number): boolean {
+  if (data instanceof ArrayBuffer) return data.byteLength > max;
+  if (data instanceof Blob) return data.size > max;
+  if (typeof data !== "string") return false;
+  // Each UTF-16 unit is 1 to 3 bytes: count exactly only where the answer depends on it.
+  if (data.length > max) return true;
+  if (data.length * 3 <= max) return false;
+  let bytes = 0;
+  for (let i = 0; i < data.length && bytes <= max; i++) {
+    const c = data.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if ((c & 0xfc00) === 0xd800 && (data.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair is one 4-byte code point
+      i++;
+    } else bytes += 3;
+  }
+  return bytes > max;
 }

@@ -6,11 +6,19 @@ import type { TypeName } from "./ast.ts";
 import { assertNever, DbError } from "../errors.ts";
 import type { EvalContext } from "./source.ts";
 import {
+  BIGINT_MAX,
+  BIGINT_MIN,
   coerceValue,
   formatTimestamp,
+  MAX_DECIMAL_DIGITS,
+  msToNs,
   normalizeDecimal,
+  outOfRange,
   parseDate,
   parseTimestamp,
+  TIMESTAMP_MAX,
+  TIMESTAMP_MIN,
+  timestampFromMs,
   typeToString,
 } from "./values.ts";
 import type { Value } from "./values.ts";
@@ -115,22 +123,49 @@ export function toDecimal(v: Exclude<Value, null>): string {
 
 /**
  * Exact `+ - *` on decimal text via scaled bigints; `/` and `%` go through doubles (about 15-17
- * significant digits — the documented precision limit of DECIMAL division here).
+ * significant digits — the documented precision limit of DECIMAL division here). Results keep
+ * within MAX_DECIMAL_DIGITS: a product's fraction is rounded to that many digits (as
+ * PostgreSQL caps its scale), a larger integer part is TYPE_MISMATCH "DECIMAL out of range".
  */
 export function decimalArith(op: string, a: string, b: string): string {
   if (op === "/" || op === "%") {
     const y = Number(b);
     if (y === 0) throw divisionByZero();
     const r = op === "/" ? Number(a) / y : Number(a) % y;
+    if (!Number.isFinite(r)) throw outOfRange("DECIMAL");
     return normalizeDecimal(String(r))!;
   }
   const [x, sx] = parseDec(a);
   const [y, sy] = parseDec(b);
-  if (op === "*") return formatDec(x * y, sx + sy);
+  if (op === "*") {
+    let scale = sx + sy;
+    let v = x * y;
+    if (scale > MAX_DECIMAL_DIGITS) {
+      v = roundScaled(v, 10n ** BigInt(scale - MAX_DECIMAL_DIGITS));
+      scale = MAX_DECIMAL_DIGITS;
+    }
+    return checkDecimal(v, scale);
+  }
   const s = Math.max(sx, sy);
   const X = x * 10n ** BigInt(s - sx);
   const Y = y * 10n ** BigInt(s - sy);
-  return formatDec(op === "+" ? X + Y : X - Y, s);
+  return checkDecimal(op === "+" ? X + Y : X - Y, s);
+}
+
+/** `v / unit` rounded half away from zero (unit > 0). */
+function roundScaled(v: bigint, unit: bigint): bigint {
+  const q = v / unit;
+  const r = v % unit;
+  const twice = (r < 0n ? -r : r) * 2n;
+  return twice >= unit ? q + (v < 0n ? -1n : 1n) : q;
+}
+
+/** A scaled integer as decimal text, or "DECIMAL out of range" past MAX_DECIMAL_DIGITS. */
+function checkDecimal(v: bigint, scale: number): string {
+  const text = formatDec(v, scale);
+  const intDigits = text.length - (scale ? scale + 1 : 0) - (text.startsWith("-") ? 1 : 0);
+  if (intDigits > MAX_DECIMAL_DIGITS) throw outOfRange("DECIMAL");
+  return text;
 }
 
 /** The error for `/ 0` and `% 0`. */
@@ -142,7 +177,8 @@ export function divisionByZero(): DbError {
 
 /**
  * `CAST(v AS to)`: coerceValue plus the conversions PostgreSQL allows for explicit casts
- * (anything → TEXT, TIMESTAMP → BIGINT ns, BOOLEAN ↔ integers, rounding of fractions to integers).
+ * (anything → TEXT, TIMESTAMP → BIGINT ns, BOOLEAN ↔ integers, rounding of fractions to integers)
+ * and integers → TIMESTAMP / DATE as epoch milliseconds.
  */
 export function castValue(v: Value, from: TypeName | null, to: TypeName): Value {
   if (v === null) return null;
@@ -174,11 +210,17 @@ export function castValue(v: Value, from: TypeName | null, to: TypeName): Value 
           return JSON.stringify(v);
         }
         return coerceValue(v, to);
+      case "DATE":
+      case "TIMESTAMP":
+        // Integers are epoch milliseconds, whatever their type (SQL literal, BIGINT column…).
+        if (from && INTEGRAL.has(from.base) && (typeof v === "number" || typeof v === "bigint")) {
+          const ns = timestampFromMs(v);
+          return to.base === "DATE" ? formatTimestamp(ns).slice(0, 10) : ns;
+        }
+        return coerceValue(v, to);
       case "DECIMAL":
       case "BYTES":
       case "UUID":
-      case "DATE":
-      case "TIMESTAMP":
         return coerceValue(v, to);
       default:
         return assertNever(to.base, "type");
@@ -192,11 +234,24 @@ export function castValue(v: Value, from: TypeName | null, to: TypeName): Value 
   }
 }
 
-/** Round half away from zero (PostgreSQL's numeric rounding). */
+/**
+ * Round half away from zero (PostgreSQL's numeric rounding) of a double at `digits` decimal
+ * places; digits past a double's precision leave it unchanged, so any `digits` is safe.
+ */
 export function roundHalfAway(x: number, digits = 0): number {
-  const f = 10 ** digits;
-  const r = Math.round(Math.abs(x) * f) / f;
-  return x < 0 ? -r : r;
+  const a = Math.abs(x);
+  let r: number;
+  if (digits >= 0) {
+    const f = 10 ** digits;
+    const scaled = a * f;
+    // Past 2^53 a double has no fraction left to round at this scale.
+    if (!Number.isFinite(scaled) || scaled >= 2 ** 53) return x;
+    r = Math.round(scaled) / f;
+  } else {
+    const f = 10 ** -digits;
+    r = Number.isFinite(f) ? Math.round(a / f) * f : 0;
+  }
+  return x < 0 && r !== 0 ? -r : r;
 }
 
 // ---------------------------------------------------------------- ids
@@ -273,6 +328,9 @@ export function comparePlan(ta: TypeName | null, tb: TypeName | null): ComparePl
     }
   }
   if (a === b) return { decimal: false };
+  // An integer compared with a TIMESTAMP is epoch milliseconds, as everywhere.
+  if (a === "TIMESTAMP" && b && INTEGRAL.has(b)) return { right: fromMs, decimal: false };
+  if (b === "TIMESTAMP" && a && INTEGRAL.has(a)) return { left: fromMs, decimal: false };
   if (a === "DATE" && b === "TIMESTAMP") return { left: converterTo("TIMESTAMP"), decimal: false };
   if (a === "TIMESTAMP" && b === "DATE") return { right: converterTo("TIMESTAMP"), decimal: false };
   if (a && b && NUMERIC.has(a) && NUMERIC.has(b)) return { decimal: false };
@@ -284,6 +342,7 @@ export function comparePlan(ta: TypeName | null, tb: TypeName | null): ComparePl
 }
 
 const decimalConversion: Conversion = (v) => v === null ? null : toDecimal(v);
+const fromMs: Conversion = (v) => typeof v === "number" || typeof v === "bigint" ? msToNs(v) : v;
 
 function badInput(v: Value, base: string): DbError {
   const shown = typeof v === "string" ? `'${v.slice(0, 40)}'` : String(v);
@@ -309,6 +368,7 @@ export function converterTo(base: TypeName["base"]): Conversion {
       return (v) => {
         if (v === null || typeof v === "bigint") return v;
         if (typeof v === "string") return parseTimestamp(v) ?? badThrow(v, base);
+        if (typeof v === "number") return msToNs(v); // unchecked: compares with far values
         return coerceValue(v, { base });
       };
     case "DATE":
@@ -357,26 +417,79 @@ function badThrow(v: Value, base: string): never {
 /** How `+ - * / %` compute: integers (number, bigint beyond 2^53), doubles, or exact decimals. */
 export type ArithMode = "int" | "float" | "decimal";
 
-/** Mode and static result type of an arithmetic operator from its operand types. */
+/** Returns a computed value when it fits its type, else throws TYPE_MISMATCH "… out of range". */
+export type RangeCheck = (v: Value) => Value;
+
+function integerRange(lo: bigint, hi: bigint, type: string): RangeCheck {
+  const low = Number(lo);
+  const high = Number(hi);
+  return (v) => {
+    if (typeof v === "number") {
+      // Fractions reach here only from untyped parameters; they must still be finite.
+      if (Number.isInteger(v) ? v < low || v > high : !Number.isFinite(v)) throw outOfRange(type);
+    } else if (typeof v === "bigint" && (v < lo || v > hi)) throw outOfRange(type);
+    return v;
+  };
+}
+
+const DOUBLE_RANGE: RangeCheck = (v) => {
+  if (typeof v === "number" && !Number.isFinite(v)) throw outOfRange("DOUBLE");
+  return v;
+};
+const BIGINT_RANGE = integerRange(BIGINT_MIN, BIGINT_MAX, "BIGINT");
+const RANGES: Partial<Record<TypeName["base"], RangeCheck>> = {
+  SMALLINT: integerRange(-32768n, 32767n, "SMALLINT"),
+  INT: integerRange(-2147483648n, 2147483647n, "INT"),
+  BIGINT: BIGINT_RANGE,
+  TIMESTAMP: integerRange(TIMESTAMP_MIN, TIMESTAMP_MAX, "TIMESTAMP"),
+  REAL: (v) => {
+    if (typeof v === "number" && !Number.isFinite(Math.fround(v))) throw outOfRange("REAL");
+    return v;
+  },
+  DOUBLE: DOUBLE_RANGE,
+};
+/** Values of unknown type: at most a BIGINT, finite when a double. */
+const ANY_RANGE = BIGINT_RANGE;
+
+/**
+ * The range check for values computed with static type `t` (DECIMAL checks its own digits in
+ * decimalArith; other types are not computed). PostgreSQL: "integer out of range".
+ *
+ * @example
+ * rangeCheck({ base: "INT" })(2147483648); // throws TYPE_MISMATCH "INT out of range"
+ */
+export function rangeCheck(t: TypeName | null): RangeCheck {
+  return (t && RANGES[t.base]) ?? ANY_RANGE;
+}
+
+/** Mode, static result type and range check of an arithmetic operator from its operand types. */
 export function arithmeticType(
   op: string,
   ta: TypeName | null,
   tb: TypeName | null,
-): { mode: ArithMode; type: TypeName | null } {
+): { mode: ArithMode; type: TypeName | null; range: RangeCheck } {
   const a = ta?.base;
   const b = tb?.base;
   if (a === "REAL" || a === "DOUBLE" || b === "REAL" || b === "DOUBLE") {
-    return { mode: "float", type: { base: "DOUBLE" } };
+    return { mode: "float", type: { base: "DOUBLE" }, range: DOUBLE_RANGE };
   }
-  if (a === "DECIMAL" || b === "DECIMAL") return { mode: "decimal", type: { base: "DECIMAL" } };
+  if (a === "DECIMAL" || b === "DECIMAL") {
+    return { mode: "decimal", type: { base: "DECIMAL" }, range: ANY_RANGE };
+  }
   if (a === "TIMESTAMP" || b === "TIMESTAMP") {
     const diff = a === "TIMESTAMP" && b === "TIMESTAMP" && op === "-";
-    return { mode: "int", type: { base: diff ? "BIGINT" : "TIMESTAMP" } };
+    const type: TypeName = { base: diff ? "BIGINT" : "TIMESTAMP" };
+    return { mode: "int", type, range: rangeCheck(type) };
   }
-  if (a === "BIGINT" || b === "BIGINT") return { mode: "int", type: { base: "BIGINT" } };
-  if (a && b && INTEGRAL.has(a) && INTEGRAL.has(b)) return { mode: "int", type: { base: "INT" } };
+  if (a === "BIGINT" || b === "BIGINT") {
+    return { mode: "int", type: { base: "BIGINT" }, range: BIGINT_RANGE };
+  }
+  if (a && b && INTEGRAL.has(a) && INTEGRAL.has(b)) {
+    return { mode: "int", type: { base: "INT" }, range: RANGES.INT! };
+  }
+  // One side's type is unknown (a parameter, text): typed by the other, checked as BIGINT.
   const known = a && INTEGRAL.has(a) ? ta : b && INTEGRAL.has(b) ? tb : null;
-  return { mode: "int", type: known };
+  return { mode: "int", type: known, range: ANY_RANGE };
 }
 
 function toNumeric(v: Exclude<Value, null>): number | bigint {
@@ -540,15 +653,49 @@ function abs(v: Value): Value {
   throw badInput(v, "NUMERIC");
 }
 
-function round(v: Value, digits: number, t: TypeName | null): Value {
-  if (typeof v === "bigint") return v;
-  if (typeof v === "string" && (t?.base === "DECIMAL" || t === null)) {
-    return digits >= 0 ? normalizeDecimal(v, digits) ?? badThrow(v, "DECIMAL") : String(
-      roundHalfAway(Number(v), digits),
+/** ROUND's digits argument: an integer within ±MAX_DECIMAL_DIGITS, else INVALID_PARAMETER. */
+function roundDigits(v: Value): number {
+  const n = typeof v === "number" || typeof v === "bigint"
+    ? Number(v)
+    : typeof v === "string" && /^-?\d+$/.test(v)
+    ? Number(v)
+    : NaN;
+  if (!Number.isInteger(n) || Math.abs(n) > MAX_DECIMAL_DIGITS) {
+    const shown = typeof v === "string" ? v.slice(0, 40) : String(v);
+    throw new DbError(
+      "INVALID_PARAMETER",
+      `ROUND digits must be an integer from -${MAX_DECIMAL_DIGITS} to ${MAX_DECIMAL_DIGITS}, ` +
+        `not ${shown}`,
     );
   }
-  if (typeof v === "number") return roundHalfAway(v, digits);
+  return n;
+}
+
+/** An integer rounded half away from zero to a multiple of 10^-digits (digits < 0). */
+function roundInteger(v: bigint, digits: number): bigint {
+  const unit = 10n ** BigInt(-digits);
+  return roundScaled(v, unit) * unit;
+}
+
+function round(v: Value, digits: number, t: TypeName | null): Value {
+  if (typeof v === "bigint") return digits >= 0 ? v : roundInteger(v, digits);
+  if (typeof v === "string" && (t?.base === "DECIMAL" || t === null)) {
+    if (digits >= 0) return normalizeDecimal(v, digits) ?? badThrow(v, "DECIMAL");
+    const [x, scale] = parseDec(toDecimal(v));
+    const rounded = roundScaled(x, 10n ** BigInt(scale - digits)) * 10n ** BigInt(-digits);
+    return rounded.toString();
+  }
+  if (typeof v === "number") {
+    if (digits < 0 && Number.isSafeInteger(v)) return Number(roundInteger(BigInt(v), digits));
+    return roundHalfAway(v, digits);
+  }
   throw badInput(v, "NUMERIC");
+}
+
+/** ROUND's result type: PostgreSQL's unconstrained NUMERIC for decimals, not the argument's. */
+function roundType(t: TypeName | null): TypeName {
+  if (t?.base === "DECIMAL") return { base: "DECIMAL" };
+  return t && NUMERIC.has(t.base) && t.base !== "REAL" ? t : { base: "DOUBLE" };
 }
 
 const BUILTINS = {
@@ -614,13 +761,18 @@ const BUILTINS = {
       return s;
     },
   },
-  ABS: { arity: [1, 1], type: (t) => t[0], strict: true, call: (a) => abs(a[0]) },
+  ABS: {
+    arity: [1, 1],
+    type: (t) => t[0],
+    strict: true,
+    call: (a, _c, t) => rangeCheck(t[0])(abs(a[0])),
+  },
   ROUND: {
     arity: [1, 2],
-    type: (t) =>
-      t[0] && (NUMERIC.has(t[0].base) && t[0].base !== "REAL") ? t[0] : { base: "DOUBLE" },
+    type: (t) => roundType(t[0]),
     strict: true,
-    call: (a, _c, t) => round(a[0], a.length > 1 ? Number(a[1]) : 0, t[0]),
+    call: (a, _c, t) =>
+      rangeCheck(roundType(t[0]))(round(a[0], a.length > 1 ? roundDigits(a[1]) : 0, t[0])),
   },
 } satisfies Record<string, FunctionDef>;
 /** The built-in scalar functions by upper-case name (COALESCE/NULLIF live in eval.ts). */

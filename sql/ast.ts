@@ -2,6 +2,17 @@
 // it came from. Every switch over a `kind` ends in assertNever, so a new node kind fails to
 // compile until every visitor (printer, evaluator, planner) handles it.
 
+/**
+ * How deep a syntax tree may be: the parser refuses deeper input (INVALID_SQL), so every
+ * recursive walker after it (compiler, printer, visitors, planner) recurses at most this far.
+ * Each node counts one level: an operator (also in a long `a + b + …` or `x OR y OR …` chain), a
+ * call, CAST, CASE, a subquery and its SELECT, a join, EXECUTE AS; so does each parenthesis in
+ * the text. Generous next to hand-written SQL (SQLite's own limit is 1000 operators), small
+ * enough that the deepest walk stays far below Deno's default stack. The printer's fully
+ * parenthesised text of any accepted tree is accepted again, so stored DEFAULTs always re-parse.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
 /** Offsets into the statement's source text plus the 1-based line/column of `start`. */
 export interface Span {
   readonly start: number;

@@ -2,12 +2,19 @@
 // so rows are never re-interpreted. Design decision: coercions (timestamp vs string, decimal vs
 // number, uuid case…) are chosen at compile time from the static types of both sides; values of
 // unknown type (parameters, NULL) are converted at run time, and row-independent sides are
-// converted once per statement context.
+// converted once per statement context. The compiler recurses over the tree, whose depth the
+// parser bounds (MAX_EXPRESSION_DEPTH); results are range-checked by their static type.
 
 import type { BinaryExpr, Expr, FuncExpr, LikeExpr, SelectStmt, TypeName } from "./ast.ts";
 import { assertNever, DbError } from "../errors.ts";
 import type { EvalContext } from "./source.ts";
-import { compareValues, literalValue, normalizeDecimal, valueKey } from "./values.ts";
+import {
+  compareValues,
+  integerLiteralType,
+  literalValue,
+  normalizeDecimal,
+  valueKey,
+} from "./values.ts";
 import type { Row, Value } from "./values.ts";
 import {
   arithmetic,
@@ -18,6 +25,7 @@ import {
   jsonAccess,
   likeRegExp,
   negate,
+  rangeCheck,
   textOf,
 } from "./_functions.ts";
 import type { Conversion } from "./_functions.ts";
@@ -186,8 +194,6 @@ interface Env {
 
 const BOOL: TypeName = { base: "BOOLEAN" };
 const TEXT: TypeName = { base: "TEXT" };
-const INT: TypeName = { base: "INT" };
-const BIGINT: TypeName = { base: "BIGINT" };
 const DOUBLE: TypeName = { base: "DOUBLE" };
 const DECIMAL: TypeName = { base: "DECIMAL" };
 
@@ -235,7 +241,8 @@ function compile(expr: Expr, env: Env): Compiled {
       const f = operand.eval;
       if (expr.op === "+") return operand;
       if (expr.op === "-") {
-        return derive([operand], operand.type, (row, ctx) => negate(f(row, ctx)));
+        const range = rangeCheck(operand.type);
+        return derive([operand], operand.type, (row, ctx) => range(negate(f(row, ctx))));
       }
       return derive([operand], BOOL, (row, ctx) => {
         const v = f(row, ctx);
@@ -329,7 +336,7 @@ function literal(
   if (numeric === "decimal" || (typeof v === "number" && !Number.isInteger(v))) {
     return constant(value, typeof value === "string" ? DECIMAL : DOUBLE);
   }
-  return constant(value, typeof value === "bigint" ? BIGINT : INT);
+  return constant(value, integerLiteralType(value));
 }
 type LiteralValue = null | boolean | string | number | bigint;
 
@@ -384,12 +391,12 @@ function binary(expr: BinaryExpr, env: Env): Compiled {
     case "*":
     case "/":
     case "%": {
-      const { mode, type } = arithmeticType(op, left.type, right.type);
+      const { mode, type, range } = arithmeticType(op, left.type, right.type);
       return derive([left, right], type, (row, ctx) => {
         const a = l(row, ctx);
         if (a === null) return null;
         const b = r(row, ctx);
-        return b === null ? null : arithmetic(op, a, b, mode);
+        return b === null ? null : range(arithmetic(op, a, b, mode));
       });
     }
     case "||": {

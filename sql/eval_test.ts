@@ -100,7 +100,8 @@ Deno.test("arithmetic: ints, bigint promotion, division, decimals, floats", asyn
   assertEquals(ev("b + 1"), 9007199254740994n);
   assertEquals(ty("b + 1"), "BIGINT");
   assertEquals(ev("9007199254740991 + 2"), 9007199254740993n);
-  assertEquals(ev("2147483647 * 2147483647"), 4611686014132420609n);
+  assertEquals(ev("CAST(2147483647 AS BIGINT) * 2147483647"), 4611686014132420609n);
+  await assertRejects(() => ev("2147483647 * 2147483647"), "TYPE_MISMATCH", /INT out of range/);
   assertEquals(ev("b / 2"), 4503599627370496n);
   assertEquals(ev("f * 2"), 5);
   assertEquals(ev("f / 2"), 1.25);
@@ -263,4 +264,69 @@ Deno.test("literal types and constants", () => {
   assertEquals(compileExpr(parseExpression("$1 + 1"), scope).constant, true);
   assertEquals(compileExpr(parseExpression("i + 1"), scope).constant, false);
   assertEquals(compileExpr(parseExpression("SNOWFLAKE_ID()"), scope).constant, false);
+});
+
+Deno.test("ranges: results outside their type are TYPE_MISMATCH, never wrapped or infinite", async () => {
+  const tooBig: [string, RegExp][] = [
+    ["9223372036854775807 + 1", /BIGINT out of range/],
+    ["-9223372036854775807 - 2", /BIGINT out of range/],
+    ["CAST(b AS BIGINT) * b", /BIGINT out of range/],
+    ["-CAST(-9223372036854775808 AS BIGINT)", /BIGINT out of range/],
+    ["ABS(CAST(-9223372036854775808 AS BIGINT))", /BIGINT out of range/],
+    ["CAST(2147483647 AS INT) + 1", /INT out of range/],
+    ["i * 1000000000", /INT out of range/],
+    ["-CAST(-2147483648 AS INT)", /INT out of range/],
+    ["ABS(CAST(-32768 AS SMALLINT))", /SMALLINT out of range/],
+    ["f * 1e308", /DOUBLE out of range/],
+    ["CAST(1e308 AS DOUBLE) * 10", /DOUBLE out of range/],
+    ["ts + 9223372036854775807", /TIMESTAMP out of range/],
+    ["ROUND(CAST(1.7e308 AS DOUBLE), -308)", /DOUBLE out of range/],
+    ["1e999 * 1e999", /DECIMAL out of range/],
+    ["1e1000", /DECIMAL out of range/],
+  ];
+  for (const [text, message] of tooBig) {
+    await assertRejects(() => ev(text), "TYPE_MISMATCH", message);
+  }
+  assertEquals(ev("9223372036854775806 + 1"), 9223372036854775807n);
+  assertEquals(ev("$1 + 1", [5_000_000_000]), 5_000_000_001); // an untyped side: BIGINT range
+  assertEquals(ev("1e308 * 10"), "1" + "0".repeat(309)); // an exact DECIMAL, not a double
+  assertEquals(ev("-9223372036854775808"), "-9223372036854775808");
+  assertEquals(ty("9223372036854775808"), "DECIMAL");
+  assertEquals(ty("9223372036854775807"), "BIGINT");
+});
+
+Deno.test("ROUND: digits checked, decimals exact, the result type is an unconstrained DECIMAL", async () => {
+  for (const digits of ["9223372036854775807", "1001", "-1001", "1.5", "'x'"]) {
+    await assertRejects(() => ev(`ROUND(d, ${digits})`), "INVALID_PARAMETER", /ROUND digits/);
+  }
+  assertEquals(compileExpr(parseExpression("ROUND(d, 100)"), scope).type, { base: "DECIMAL" });
+  assertEquals(ev("ROUND(d, 3)"), "10.500");
+  assertEquals(ev("ROUND(14.5, -1)"), "10");
+  assertEquals(ev("ROUND(15, -1)"), 20);
+  assertEquals(ev("ROUND(-15, -1)"), -20);
+  assertEquals(ev("ROUND(b, -3)"), 9007199254741000n);
+  assertEquals(ev("ROUND(f, 1000)"), 2.5);
+  assertEquals(ev("ROUND(f, -1000)"), 0);
+  assertEquals((ev("ROUND(1.5, 1000)") as string).length, 1002);
+});
+
+Deno.test("timestamps: integers are epoch milliseconds in CAST and comparisons", async () => {
+  const ms = TS / 1_000_000n;
+  assertEquals(ev("CAST(1700000000000 AS TIMESTAMP)"), 1_700_000_000_000_000_000n);
+  assertEquals(ev("CAST(CAST(1700000000000 AS BIGINT) AS TIMESTAMP)"), 1_700_000_000_000_000_000n);
+  assertEquals(ev("CAST(0 AS DATE)"), "1970-01-01");
+  assertEquals(ev(`ts = ${ms}`), true);
+  assertEquals(ev(`ts > ${ms - 1n} AND ts < ${ms + 1n}`), true);
+  assertEquals(ev(`ts IN (${ms}, 1)`), true);
+  assertEquals(ev("ts = $1", [Number(ms)]), true);
+  assertEquals(ev("ts < '9999-12-31'"), true); // far dates compare; only storing checks range
+  assertEquals(ev("CAST(ts AS BIGINT)"), TS); // the stored nanoseconds
+  await assertRejects(() => ev("CAST(9223372036855 AS TIMESTAMP)"), "TYPE_MISMATCH");
+  await assertRejects(
+    () => ev("CAST('2262-04-11T23:47:16.854775808Z' AS TIMESTAMP)"),
+    "TYPE_MISMATCH",
+  );
+  assertEquals(ev("CAST('2262-04-11T23:47:16.854775807Z' AS TIMESTAMP)"), 2n ** 63n - 1n);
+  assertEquals(ev("CAST('1677-09-21T00:12:43.145224192Z' AS TIMESTAMP)"), -(2n ** 63n));
+  await assertRejects(() => ev("CAST('2026-01-01T24:00:00Z' AS TIMESTAMP)"), "TYPE_MISMATCH");
 });

@@ -3,6 +3,7 @@
 // TableSource / Catalog, which storage implements.
 
 export type * from "./ast.ts";
+export { MAX_EXPRESSION_DEPTH } from "./ast.ts";
 export * from "./values.ts";
 export type * from "./source.ts";
 export { parseBatch, parseExpression, parseSql, printExpr, printStatement } from "./parse/mod.ts";
@@ -19,6 +20,8 @@ export {
 } from "./eval.ts";
 export type { Compiled, CompileOptions, Scope, ScopeColumn, SubqueryHandle } from "./eval.ts";
 export {
+  compileAssignment,
+  compileDefault,
   executeSelect,
   extractKeys,
   keyExtractor,
@@ -27,4 +30,4 @@ export {
   rangeExtractor,
   tableScope,
 } from "./exec/mod.ts";
-export type { Plan, SelectResult } from "./exec/mod.ts";
+export type { Plan, SelectResult, TargetColumn } from "./exec/mod.ts";

@@ -1,9 +1,9 @@
 // Parser tests: every statement form parses to the expected tree and survives
 // parse → print → parse unchanged.
 
-import type { Expr, SelectStmt, Statement } from "./ast.ts";
-import { parseExpression, printExpr, printStatement } from "./parse/mod.ts";
-import { assert, assertEquals, roundTrip, stripSpans } from "./_test_util.ts";
+import { type Expr, MAX_EXPRESSION_DEPTH, type SelectStmt, type Statement } from "./ast.ts";
+import { parseBatch, parseExpression, parseSql, printExpr, printStatement } from "./parse/mod.ts";
+import { assert, assertDbError, assertEquals, roundTrip, stripSpans } from "./_test_util.ts";
 
 /** Statements that must parse and round-trip. */
 const VALID: readonly string[] = [
@@ -310,4 +310,109 @@ Deno.test("parseExpression parses stored DEFAULT texts", () => {
       printExpr(parseExpression(text)),
     );
   }
+});
+
+// ---------------------------------------------------------------- limits
+
+const D = MAX_EXPRESSION_DEPTH;
+const nest = (n: number, open: string, inner: string, close: string) =>
+  open.repeat(n) + inner + close.repeat(n);
+const chain = (n: number, term = "1", op = " + ") => term + `${op}${term}`.repeat(n - 1);
+
+/** Shapes of depth exactly D as a SELECT item (level 1), each `shape(n)` n levels deep. */
+const SHAPES: Record<string, (n: number) => string> = {
+  parens: (n) => nest(n, "(", "1", ")"),
+  chain: (n) => chain(n),
+  "OR chain": (n) => chain(n - 1, "a = 1", " OR "),
+  unary: (n) => "- ".repeat(n - 1) + "1",
+  not: (n) => "NOT ".repeat(n - 1) + "TRUE",
+  calls: (n) => nest(n - 1, "ABS(", "x", ")"),
+  cast: (n) => "x" + "::INT".repeat(n - 1),
+  case: (n) => nest(n - 1, "CASE WHEN a THEN ", "1", " END"),
+  "mixed unary and binary": (n) => nest((n - 1) / 3, "-(1 + -(", "1", "))"),
+  subqueries: (n) => nest((n - 1) / 2, "(SELECT ", "1", ")"),
+};
+
+Deno.test("depth: every shape parses at the limit and round-trips through the printer", () => {
+  for (const [name, shape] of Object.entries(SHAPES)) {
+    const n = name === "mixed unary and binary"
+      ? D - ((D - 1) % 3)
+      : name === "subqueries"
+      ? D - ((D - 1) % 2)
+      : D;
+    try {
+      roundTrip(`SELECT ${shape(n)} FROM app.t`);
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message.slice(0, 300)}`);
+    }
+  }
+});
+
+Deno.test("depth: one level past the limit is INVALID_SQL with a position, never a crash", () => {
+  for (const [name, shape] of Object.entries(SHAPES)) {
+    const n = name === "mixed unary and binary" ? D + 3 : name === "subqueries" ? D + 2 : D + 1;
+    const { statements, diagnostics } = parseSql(`SELECT 1; SELECT ${shape(n)}; SELECT 2`);
+    assertEquals(statements.length, 2, name);
+    assertEquals(diagnostics.map((d) => [d.code, d.message, d.statement]), [
+      ["INVALID_SQL", `Expression is nested too deeply (limit ${D})`, 2],
+    ], name);
+  }
+  // Where the limit is hit: the parenthesis one too deep; the deepest node of a long chain.
+  assertDbError(() => parseBatch(`SELECT ${nest(D + 1, "(", "1", ")")}`), "INVALID_SQL", {
+    line: 1,
+    column: 8 + D,
+    message: new RegExp(`nested too deeply \\(limit ${D}\\)`),
+  });
+  assertDbError(() => parseBatch(`SELECT\n  ${chain(5000, "1", "+")}`), "INVALID_SQL", {
+    line: 2,
+    column: 3,
+  });
+  // Far past it: input that used to overflow the stack.
+  for (const sql of [nest(100_000, "(", "1", ")"), "- ".repeat(100_000) + "1", chain(100_000)]) {
+    assertDbError(() => parseBatch(`SELECT ${sql}`), "INVALID_SQL");
+    assertDbError(() => parseExpression(sql), "INVALID_SQL");
+  }
+  assertDbError(
+    () => parseBatch(nest(D + 1, "EXECUTE AS USER 'a' (", "SELECT 1", ")")),
+    "INVALID_SQL",
+  );
+  assertDbError(
+    () => parseBatch(`SELECT 1 FROM ${nest(D, "(SELECT 1 FROM ", "app.t", ") AS q")}`),
+    "INVALID_SQL",
+  );
+  const joins = Array.from({ length: D + 1 }, (_, i) => ` JOIN app.t AS a${i} ON TRUE`).join("");
+  assertDbError(() => parseBatch(`SELECT 1 FROM app.t${joins}`), "INVALID_SQL");
+  // A failed nesting leaves nothing behind: the next statement parses at full depth.
+  const after = parseSql(`SELECT ${nest(D + 1, "(", "1", ")")}; SELECT ${nest(D, "(", "1", ")")}`);
+  assertEquals(after.statements.length, 1);
+});
+
+Deno.test("parseExpression (stored DEFAULT texts) has the same limit", () => {
+  assertEquals(printExpr(parseExpression(chain(D, "1", "+"))).length > 0, true);
+  assertDbError(() => parseExpression(chain(D + 1, "1", "+")), "INVALID_SQL");
+});
+
+Deno.test("type modifiers: DECIMAL(p,s) with 1 <= p <= 1000, 0 <= s <= p; VARCHAR(n >= 1)", () => {
+  // Each points at the offending number.
+  const bad: [string, number][] = [["DECIMAL(1000000000,9)", 26], ["DECIMAL(1001)", 26], [
+    "NUMERIC(5,6)",
+    28,
+  ], ["DECIMAL(0)", 26]];
+  for (const [t, column] of bad) {
+    assertDbError(() => parseBatch(`SELECT CAST(1 AS ${t})`), "INVALID_SQL", { column });
+  }
+  assertDbError(
+    () => parseBatch("CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(0))"),
+    "INVALID_SQL",
+  );
+  roundTrip("SELECT CAST(1 AS DECIMAL(1000,1000)), CAST(1 AS DECIMAL(1)), CAST(x AS VARCHAR(1))");
+});
+
+Deno.test("a DEFAULT cannot use a parameter", () => {
+  assertDbError(
+    () => parseBatch("CREATE TABLE app.t (id INT PRIMARY KEY, v INT DEFAULT 1 + $2)"),
+    "INVALID_SQL",
+    { column: 59, message: /parameter \(\$2\)/ },
+  );
+  assertDbError(() => parseBatch("ALTER TABLE app.t ADD COLUMN v INT DEFAULT $1"), "INVALID_SQL");
 });

@@ -1,6 +1,8 @@
 // The printer: AST → SQL text that parses back to the same tree (spans aside). Every compound
 // sub-expression is parenthesised, so the output never depends on precedence; names are quoted
 // whenever a bare word would read differently (upper case, reserved word, odd characters).
+// Recursive: trees are at most MAX_EXPRESSION_DEPTH deep (the parser's check), and the text has
+// no more nested parentheses than the tree has levels, so it always parses back.
 
 import { assertNever, DbError } from "../errors.ts";
 import type {

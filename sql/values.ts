@@ -4,8 +4,10 @@
 //   BOOLEAN → boolean   SMALLINT/INT/REAL/DOUBLE → number   BIGINT → bigint
 //   DECIMAL → canonical decimal string   TEXT/UUID/JSON → string (JSON as its canonical text)
 //   DATE → "YYYY-MM-DD"   TIMESTAMP → bigint nanoseconds since the epoch   BYTES → Uint8Array
+// Every value stays in its type's range (TYPE_MISMATCH "… out of range" otherwise); an integer
+// given for a TIMESTAMP — literal, cast, column or parameter — is epoch milliseconds.
 
-import type { BaseType, TypeName } from "./ast.ts";
+import type { BaseType, LiteralExpr, TypeName } from "./ast.ts";
 import { DbError } from "../errors.ts";
 
 export type Value = null | boolean | number | bigint | string | Uint8Array;
@@ -83,15 +85,26 @@ const NS_PER_MS = 1_000_000n;
 const TS_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
-/** Parses an ISO-8601 / RFC 3339 date-time to nanoseconds since the epoch (UTC default). */
+/** The TIMESTAMP range: a signed 64-bit count of nanoseconds (1677-09-21 … 2262-04-11). */
+export const TIMESTAMP_MIN = -(2n ** 63n);
+export const TIMESTAMP_MAX = 2n ** 63n - 1n;
+
+/**
+ * Parses an ISO-8601 / RFC 3339 date-time to nanoseconds since the epoch (UTC default). The
+ * result may lie outside the TIMESTAMP range (comparisons with far dates work); storing checks.
+ */
 export function parseTimestamp(text: string): bigint | undefined {
   const m = TS_RE.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
-  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  if (+h > 23 || +mi > 59 || +s > 60) return undefined;
+  const date = new Date(Date.UTC(2000, +mo - 1, +d, +h, +mi, +s));
+  date.setUTCFullYear(+y); // Date.UTC alone reads years 0–99 as 1900–1999
+  const ms = date.getTime();
   if (Number.isNaN(ms)) return undefined;
   // Reject dates that Date.UTC silently rolled over (2026-02-31).
-  const check = new Date(ms);
+  const check = new Date(Date.UTC(2000, +mo - 1, +d));
+  check.setUTCFullYear(+y);
   if (check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1) return undefined;
   let ns = BigInt(ms) * NS_PER_MS + BigInt(frac.padEnd(9, "0") || "0");
   if (zone && zone.toUpperCase() !== "Z") {
@@ -101,6 +114,42 @@ export function parseTimestamp(text: string): bigint | undefined {
     ns -= sign * offsetMin * 60_000_000_000n;
   }
   return ns;
+}
+
+function timestampOutOfRange(shown: string, column?: string): DbError {
+  const where = column ? ` for column "${column}"` : "";
+  return new DbError(
+    "TYPE_MISMATCH",
+    `TIMESTAMP out of range${where}: ${shown} (a TIMESTAMP holds ` +
+      "1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)",
+  );
+}
+
+/** `ns` when it is a TIMESTAMP (64-bit nanoseconds), else TYPE_MISMATCH "TIMESTAMP out of range". */
+export function checkTimestamp(ns: bigint, shown: string = String(ns), column?: string): bigint {
+  if (ns < TIMESTAMP_MIN || ns > TIMESTAMP_MAX) throw timestampOutOfRange(shown, column);
+  return ns;
+}
+
+/**
+ * The one rule for integers that become timestamps (SQL literals, CAST, integer columns and
+ * expressions, JSON parameters): epoch milliseconds. Range-checked.
+ *
+ * @example
+ * timestampFromMs(1700000000000); // 1700000000000000000n (2023-11-14T22:13:20Z)
+ */
+export function timestampFromMs(ms: number | bigint, column?: string): bigint {
+  if (typeof ms === "number" && !Number.isInteger(ms)) {
+    throw new DbError("TYPE_MISMATCH", `Cannot store ${ms} as TIMESTAMP: not whole milliseconds`);
+  }
+  return checkTimestamp(BigInt(ms) * NS_PER_MS, `${ms} ms`, column);
+}
+
+/** Epoch milliseconds as nanoseconds without the range check (comparisons with far values). */
+export function msToNs(ms: number | bigint): bigint {
+  if (typeof ms === "bigint") return ms * NS_PER_MS;
+  if (!Number.isFinite(ms)) return ms > 0 ? TIMESTAMP_MAX + 1n : TIMESTAMP_MIN - 1n;
+  return Number.isInteger(ms) ? BigInt(ms) * NS_PER_MS : BigInt(Math.round(ms * 1e6));
 }
 
 /** RFC 3339 UTC with 9 fractional digits: `2026-11-25T20:15:01.123456789Z`. */
@@ -132,34 +181,72 @@ export function nowNs(): bigint {
 
 const DECIMAL_RE = /^([+-])?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
 
-/** Canonical decimal text: no exponent, no leading zeros, scale digits when given. */
+/**
+ * The most digits a DECIMAL holds before the point, and after it: PostgreSQL's maximum declared
+ * precision, so DECIMAL(p,s) has 1 <= p <= 1000 and 0 <= s <= p.
+ */
+export const MAX_DECIMAL_DIGITS = 1000;
+
+/** The error for a value outside its type's range (PostgreSQL: "bigint out of range"). */
+export function outOfRange(type: string, column?: string): DbError {
+  return new DbError(
+    "TYPE_MISMATCH",
+    `${type} out of range${column ? ` for column "${column}"` : ""}`,
+  );
+}
+
+const ZERO = 48; // '0'
+
+/**
+ * Canonical decimal text: no exponent, no leading zeros, scale digits when given (rounded half
+ * away from zero). Undefined when `text` is not a number; TYPE_MISMATCH "DECIMAL out of range"
+ * when the exact value needs more than MAX_DECIMAL_DIGITS digits before or after the point
+ * (`1e1000`, `1e-1001`) — checked before any digit is written, so no exponent can blow up memory.
+ */
 export function normalizeDecimal(text: string, scale?: number): string | undefined {
   const m = DECIMAL_RE.exec(text.trim());
   if (!m || (m[2] === "" && (m[3] ?? "") === "")) return undefined;
   const neg = m[1] === "-";
-  let intPart = m[2] || "0";
-  let frac = m[3] ?? "";
-  const exp = m[4] ? parseInt(m[4], 10) : 0;
-  if (exp > 0) {
-    frac = frac.padEnd(exp, "0");
-    intPart += frac.slice(0, exp);
-    frac = frac.slice(exp);
-  } else if (exp < 0) {
-    intPart = intPart.padStart(-exp + 1, "0");
-    frac = intPart.slice(intPart.length + exp) + frac;
-    intPart = intPart.slice(0, intPart.length + exp);
+  let digits = m[2] + (m[3] ?? "");
+  // Where the point sits in `digits`; an exponent only moves it.
+  let point = m[2].length + (m[4] ? Number(m[4]) : 0);
+  let lead = 0;
+  while (lead < digits.length && digits.charCodeAt(lead) === ZERO) lead++;
+  let end = digits.length;
+  while (end > lead && digits.charCodeAt(end - 1) === ZERO) end--;
+  digits = digits.slice(lead, end);
+  point -= lead;
+  let intPart: string;
+  let frac: string;
+  if (digits === "") {
+    intPart = "0";
+    frac = "";
+  } else {
+    if (point > MAX_DECIMAL_DIGITS || digits.length - point > MAX_DECIMAL_DIGITS) {
+      throw outOfRange("DECIMAL");
+    }
+    if (point <= 0) {
+      intPart = "0";
+      frac = "0".repeat(-point) + digits;
+    } else if (point >= digits.length) {
+      intPart = digits + "0".repeat(point - digits.length);
+      frac = "";
+    } else {
+      intPart = digits.slice(0, point);
+      frac = digits.slice(point);
+    }
   }
   if (scale !== undefined) {
     if (frac.length > scale) {
       // Round half away from zero at `scale` digits.
-      const digits = BigInt(intPart + frac.slice(0, scale));
+      const kept = BigInt(intPart + frac.slice(0, scale));
       const up = frac.charCodeAt(scale) >= 53; /* '5' */
-      const total = (digits + (up ? 1n : 0n)).toString().padStart(scale + 1, "0");
-      intPart = total.slice(0, total.length - scale);
+      const total = (kept + (up ? 1n : 0n)).toString().padStart(scale + 1, "0");
+      intPart = total.slice(0, total.length - scale).replace(/^0+(?=\d)/, "");
       frac = total.slice(total.length - scale);
+      if (intPart.length > MAX_DECIMAL_DIGITS) throw outOfRange("DECIMAL");
     } else frac = frac.padEnd(scale, "0");
-  } else frac = frac.replace(/0+$/, "");
-  intPart = intPart.replace(/^0+(?=\d)/, "");
+  }
   const body = frac ? `${intPart}.${frac}` : intPart;
   return neg && /[1-9]/.test(body) ? `-${body}` : body;
 }
@@ -168,8 +255,9 @@ export function normalizeDecimal(text: string, scale?: number): string | undefin
 
 /**
  * The value of a SQL literal as the parser read it: integers that fit 32 bits are numbers, larger
- * ones bigint; decimals keep their exact text (PostgreSQL types `1.5` as NUMERIC), or are a double
- * when the text is unknown. The expression compiler types it; INSERT uses it without compiling.
+ * ones bigint, and beyond 64 bits exact decimal text (PostgreSQL types those NUMERIC); decimals
+ * keep their exact text (PostgreSQL types `1.5` as NUMERIC), or are a double when the text is
+ * unknown. The expression compiler types it; INSERT uses it without compiling.
  *
  * @example
  * literalValue(1.5, "decimal", "1.50"); // "1.5"
@@ -187,8 +275,18 @@ export function literalValue(
   if (typeof v === "bigint" ? v >= -2147483648n && v <= 2147483647n : Math.abs(v) <= 2147483647) {
     return Number(v);
   }
-  return BigInt(v);
+  const big = BigInt(v);
+  return big >= BIGINT_MIN && big <= BIGINT_MAX ? big : big.toString();
 }
+
+/** The static type of an integer literal's value (INT, BIGINT, or DECIMAL beyond 64 bits). */
+export function integerLiteralType(v: Value): TypeName {
+  return typeof v === "number" ? INT_TYPE : typeof v === "bigint" ? BIGINT_TYPE : DECIMAL_TYPE;
+}
+
+const INT_TYPE: TypeName = { base: "INT" };
+const BIGINT_TYPE: TypeName = { base: "BIGINT" };
+const DECIMAL_TYPE: TypeName = { base: "DECIMAL" };
 
 // ---------------------------------------------------------------- coercion on write
 
@@ -203,8 +301,9 @@ const INT_RANGES: Partial<Record<BaseType, [number, number]>> = {
   SMALLINT: [-32768, 32767],
   INT: [-2147483648, 2147483647],
 };
-const BIGINT_MIN = -(2n ** 63n);
-const BIGINT_MAX = 2n ** 63n - 1n;
+export const BIGINT_MIN = -(2n ** 63n);
+export const BIGINT_MAX = 2n ** 63n - 1n;
+const INTEGRAL: ReadonlySet<string> = new Set(["SMALLINT", "INT", "BIGINT"]);
 
 /**
  * Converts a value to the representation of column type `t`, or throws TYPE_MISMATCH.
@@ -243,18 +342,22 @@ export function coerceValue(value: Value, t: TypeName, column?: string): Value {
     }
     case "REAL":
     case "DOUBLE": {
-      if (typeof value === "number") return t.base === "REAL" ? Math.fround(value) : value;
-      if (typeof value === "bigint") return Number(value);
-      if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) {
-        return Number(value);
-      }
-      throw mismatch(value, t, column);
+      // Finite values only: JSON has no infinity or NaN, so they could not be given back.
+      let n: number | undefined;
+      if (typeof value === "number" || typeof value === "bigint") n = Number(value);
+      else if (typeof value === "string" && value.trim() !== "") n = Number(value);
+      if (n !== undefined && t.base === "REAL") n = Math.fround(n);
+      if (n === undefined || Number.isNaN(n)) throw mismatch(value, t, column);
+      if (!Number.isFinite(n)) throw outOfRange(t.base, column);
+      return n;
     }
     case "DECIMAL": {
       if (typeof value === "boolean" || value instanceof Uint8Array) {
         throw mismatch(value, t, column);
       }
-      const d = normalizeDecimal(String(value), t.scale);
+      // DECIMAL(p) is DECIMAL(p,0), as in PostgreSQL.
+      const scale = t.scale ?? (t.precision === undefined ? undefined : 0);
+      const d = normalizeDecimal(String(value), scale);
       if (d === undefined) throw mismatch(value, t, column);
       if (t.precision !== undefined) {
         const digits = d.replace(/^-/, "").replace(".", "").replace(/^0+/, "").length;
@@ -296,21 +399,66 @@ export function coerceValue(value: Value, t: TypeName, column?: string): Value {
         const d = parseDate(value);
         if (d !== undefined) return d;
       }
-      if (typeof value === "bigint") return formatTimestamp(value).slice(0, 10);
+      if (typeof value === "bigint") return formatTimestamp(checkTimestamp(value)).slice(0, 10);
+      if (typeof value === "number" && Number.isInteger(value)) {
+        return formatTimestamp(timestampFromMs(value, column)).slice(0, 10);
+      }
       throw mismatch(value, t, column);
     }
     case "TIMESTAMP": {
-      if (typeof value === "bigint") return value;
+      // A bigint is already a TIMESTAMP (nanoseconds); a number is epoch milliseconds (what
+      // JSON parameters carry). assignValue applies the same rule to integer-typed SQL values.
+      if (typeof value === "bigint") return checkTimestamp(value, undefined, column);
       if (typeof value === "string") {
         const ns = parseTimestamp(value);
-        if (ns !== undefined) return ns;
+        if (ns !== undefined) return checkTimestamp(ns, `'${value.trim()}'`, column);
       }
       if (typeof value === "number" && Number.isInteger(value)) {
-        return BigInt(value) * NS_PER_MS; // epoch milliseconds, as JavaScript clients send
+        return timestampFromMs(value, column);
       }
       throw mismatch(value, t, column);
     }
   }
+}
+
+/** What assignValue needs to know about a value besides the value. */
+export interface AssignOptions {
+  /** The static type of the expression the value came from (null: unknown, e.g. `$1`). */
+  readonly from?: TypeName | null;
+  /** The column, for messages. */
+  readonly column?: string;
+}
+
+/**
+ * Converts the value of an expression for a column of type `to` (INSERT, UPDATE, DEFAULT, key
+ * and range hints): coerceValue, plus the rule that needs the expression's type — an integer
+ * (literal, INT/BIGINT column or expression) stored as a TIMESTAMP or DATE is epoch
+ * milliseconds, exactly as a number parameter is; a bigint of unknown type stays nanoseconds.
+ *
+ * @example
+ * assignValue(1700000000000n, { base: "TIMESTAMP" }, { from: { base: "BIGINT" } });
+ * // 1700000000000000000n
+ */
+export function assignValue(value: Value, to: TypeName, options: AssignOptions = {}): Value {
+  const from = options.from;
+  if (
+    (to.base === "TIMESTAMP" || to.base === "DATE") && from && INTEGRAL.has(from.base) &&
+    (typeof value === "bigint" || typeof value === "number") && Number.isInteger(Number(value))
+  ) {
+    const ns = timestampFromMs(value, options.column);
+    return to.base === "DATE" ? formatTimestamp(ns).slice(0, 10) : ns;
+  }
+  return coerceValue(value, to, options.column);
+}
+
+/**
+ * A literal's value converted for a column of type `to` (the INSERT fast path, which does not
+ * compile literals): the same as assignValue with the literal's static type.
+ */
+export function assignLiteral(e: LiteralExpr, to: TypeName, column?: string): Value {
+  const v = literalValue(e.value, e.numeric, e.text);
+  const from = e.numeric === "int" ? integerLiteralType(v) : null;
+  return assignValue(v, to, { from, column });
 }
 
 // ---------------------------------------------------------------- comparison

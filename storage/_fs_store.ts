@@ -3,11 +3,13 @@
 // Design decision: put writes a temp file beside the target, fsyncs it, renames it over the
 // target and fsyncs the directory, so a crash leaves the old object or the new one, never a torn
 // file. Temp files are named ".tmp-<uuid>-<name>"; list skips them, so leftovers of a crash are
-// invisible (and harmless) until something sweeps them.
+// invisible (and harmless) until something sweeps them. Files are 0600 and the directories it
+// makes 0700 (SPEC §12); an existing root is left as its owner set it.
 
 import { DbError } from "../errors.ts";
 import { checkObjectPath, checkObjectPrefix, checkRange, missingObject } from "./object_store.ts";
 import type { ObjectStore } from "./object_store.ts";
+import { FILE_MODE, makePrivateDirs, makePrivateFile } from "./_modes.ts";
 
 const TEMP_NAME = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-/;
 
@@ -26,8 +28,7 @@ export class FsObjectStore implements ObjectStore {
     const dir = file.slice(0, file.lastIndexOf("/"));
     const temp = `${dir}/.tmp-${crypto.randomUUID()}-${file.slice(dir.length + 1)}`;
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      const f = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+      const f = await createTemp(temp, dir);
       try {
         let written = 0;
         while (written < data.length) written += await f.write(data.subarray(written));
@@ -132,6 +133,27 @@ export class FsObjectStore implements ObjectStore {
   #file(path: string): string {
     return `${this.#root}/${checkObjectPath(path)}`;
   }
+}
+
+// A missing directory is made on the first put into it (0700, like every missing parent), so
+// the common case costs no mkdir. The file is 0600 before it gets its name.
+async function createTemp(temp: string, dir: string): Promise<Deno.FsFile> {
+  const open = () => Deno.open(temp, { write: true, createNew: true, mode: FILE_MODE });
+  let f: Deno.FsFile;
+  try {
+    f = await open();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    await makePrivateDirs(dir);
+    f = await open();
+  }
+  try {
+    await makePrivateFile(temp);
+  } catch (err) {
+    f.close();
+    throw err;
+  }
+  return f;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -3,6 +3,8 @@
 
 import type { OptionItem, Role, Statement } from "../sql/ast.ts";
 import { typeToString } from "../sql/values.ts";
+import { printStatement } from "../sql/mod.ts";
+import { checkSubscribeOptions } from "./changes.ts";
 import { hashPassword } from "../auth/mod.ts";
 import { resolve } from "node:path";
 import { DbError } from "../errors.ts";
@@ -295,7 +297,16 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
   const target = stmt.target;
   const e = ctx.engine;
   switch (target.what) {
-    case "namespaces":
+    case "namespaces": {
+      // table_count counts only the tables the caller may read (as SHOW TABLES lists them).
+      const { columns, rows } = systemRows(e, "namespaces");
+      const counts = new Map<string, number>();
+      for (const t of e.catalog.tables()) {
+        if (!canRead(ctx.session.role, tableFacts(e.catalog, t))) continue;
+        counts.set(t.namespace, (counts.get(t.namespace) ?? 0) + 1);
+      }
+      return table(columns, rows.map((r) => [r[0], counts.get(String(r[0])) ?? 0, r[2]]));
+    }
     case "storages":
     case "users":
     case "jobs": {
@@ -382,6 +393,30 @@ function unsupported(what: string, later: string): DbError {
   );
 }
 
+/**
+ * `SUBSCRIBE TO ns.t [WHERE …] [OPTIONS (…)]` outside the shell: one row saying how to subscribe —
+ * the WebSocket URL (NULL when no server runs the statement), the subscription SQL and its
+ * options — after the same checks a WebSocket subscribe makes first (permission, the table, the
+ * options). The shell streams instead.
+ */
+export const subscribeStatement: Handler<"subscribe"> = (stmt, ctx) => {
+  const from = stmt.query.from;
+  if (from?.kind === "table_ref") ctx.engine.catalog.table(from.table.namespace, from.table.name);
+  const raw: Record<string, unknown> = {};
+  for (const o of stmt.options) raw[o.key.toLowerCase()] = o.value;
+  const options = checkSubscribeOptions(raw);
+  const sql = printStatement(stmt.query);
+  return Promise.resolve({
+    ...table(
+      [["ws_url", T.text], ["sql", T.text], ["options", T.json]],
+      [[ctx.wsUrl ?? null, sql, JSON.stringify(options)]],
+    ),
+    message: ctx.wsUrl
+      ? `Subscribe over ${ctx.wsUrl}: {"type":"subscribe","id":"…","sql":…,"options":…}`
+      : "Live queries stream over a server's WebSocket (kalamdb serve); the shell subscribes for you",
+  });
+};
+
 /** Statements parsed today whose execution arrives in a later issue. */
 export function notYet(stmt: Statement): Promise<never> {
   const what: Partial<Record<Statement["kind"], [string, string]>> = {
@@ -389,7 +424,6 @@ export function notYet(stmt: Statement): Promise<never> {
     compact: ["COMPACT TABLE", "the Parquet cold tier"],
     kill: ["KILL", "jobs and live queries"],
     export_user_data: ["EXPORT USER DATA", "the export issue"],
-    subscribe: ["SUBSCRIBE TO", "live queries over WebSocket"],
   };
   const [name, later] = what[stmt.kind] ?? [stmt.kind, "a later issue"];
   return Promise.reject(unsupported(name, later));

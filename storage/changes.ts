@@ -5,6 +5,7 @@
 
 import type { Row } from "../sql/values.ts";
 import type { TableInfo } from "./catalog.ts";
+import { DbError } from "../errors.ts";
 
 export type ChangeKind = "insert" | "update" | "delete";
 
@@ -81,4 +82,78 @@ export interface LiveQueries {
 /** Where the live-query registry plugs in once a server runs (storage never imports live/). */
 export class LiveBridge {
   queries?: LiveQueries;
+}
+
+/** A subscription's options (SPEC §8), checked. */
+export interface SubscribeOptions {
+  /** Only the newest N matching rows in the snapshot. */
+  readonly last_rows?: number;
+  /** Snapshot rows per `initial_data` message. */
+  readonly batch_size?: number;
+  /** Resume after this `_seq` (digits). */
+  readonly from_seq?: string;
+  readonly all_users?: boolean;
+  readonly storage_id?: string;
+}
+
+/** The largest `last_rows` and `batch_size` a subscription may ask for. */
+export const MAX_LAST_ROWS = 1_000_000;
+export const MAX_BATCH_SIZE = 10_000;
+
+/**
+ * Checks subscription options from a WebSocket message or `SUBSCRIBE TO … OPTIONS (…)` (keys
+ * case-insensitive there): unknown keys and values of the wrong type or range are
+ * INVALID_PARAMETER, never silently ignored or clamped.
+ */
+export function checkSubscribeOptions(raw: unknown): SubscribeOptions {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new DbError("INVALID_PARAMETER", "options must be a JSON object");
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(raw)) {
+    if (v === undefined || v === null) continue;
+    switch (key) {
+      case "last_rows":
+        out[key] = integerIn(key, v, 0, MAX_LAST_ROWS);
+        break;
+      case "batch_size":
+        out[key] = integerIn(key, v, 1, MAX_BATCH_SIZE);
+        break;
+      case "from_seq":
+        if ((typeof v !== "string" && typeof v !== "number") || !/^\d{1,20}$/.test(String(v))) {
+          throw new DbError(
+            "INVALID_PARAMETER",
+            "from_seq must be a _seq value (a string of digits)",
+          );
+        }
+        out[key] = String(v);
+        break;
+      case "all_users":
+        if (typeof v !== "boolean") {
+          throw new DbError("INVALID_PARAMETER", "all_users must be true or false");
+        }
+        out[key] = v;
+        break;
+      case "storage_id":
+        if (typeof v !== "string" || v === "") {
+          throw new DbError("INVALID_PARAMETER", "storage_id must be a storage id (a string)");
+        }
+        out[key] = v;
+        break;
+      default:
+        throw new DbError(
+          "INVALID_PARAMETER",
+          `Unknown subscription option "${key}" (last_rows, batch_size, from_seq, all_users, storage_id)`,
+        );
+    }
+  }
+  return out as SubscribeOptions;
+}
+
+function integerIn(key: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new DbError("INVALID_PARAMETER", `${key} must be an integer from ${min} to ${max}`);
+  }
+  return v;
 }

@@ -18,6 +18,7 @@ import {
   dropUser,
   notYet,
   show,
+  subscribeStatement,
 } from "./admin.ts";
 import { authorizeStatement } from "./authorize.ts";
 import { Buffer } from "./buffer.ts";
@@ -89,7 +90,7 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   compact: compactStatement,
   kill: killStatement,
   export_user_data: notYet,
-  subscribe: notYet,
+  subscribe: subscribeStatement,
 };
 
 const PARSE_CACHE_SIZE = 512;
@@ -238,6 +239,7 @@ export class Database {
           session,
           params,
           signal,
+          options.wsUrl,
         );
         asUser = user;
         results.push({ statement: i + 1, ...outcome, tookMs: elapsedMs(t0) });
@@ -291,6 +293,7 @@ export class Database {
     session: Session,
     params: readonly Value[],
     signal: Cancel | undefined,
+    wsUrl?: string,
   ): Promise<{ outcome: Outcome; user: string }> {
     const { catalog } = this.#engine;
     // Permission before existence: nothing below resolves a name the caller may not use.
@@ -303,10 +306,18 @@ export class Database {
         { user: target.name, role: target.role as Role },
         params,
         signal,
+        wsUrl,
       );
       return { outcome: inner.outcome, user: target.name };
     }
-    const ctx: StatementContext = { engine: this.#engine, session, params, signal, now: nowNs() };
+    const ctx: StatementContext = {
+      engine: this.#engine,
+      session,
+      params,
+      signal,
+      now: nowNs(),
+      wsUrl,
+    };
     const handler = HANDLERS[stmt.kind] as Handler<typeof stmt.kind>;
     return { outcome: await handler(stmt as never, ctx), user: session.user };
   }

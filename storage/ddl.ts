@@ -4,13 +4,15 @@
 
 import type { ColumnDef, CreateTableStmt, Expr, OptionItem, TableType } from "../sql/ast.ts";
 import { parseExpression, printExpr } from "../sql/mod.ts";
-import { coerceValue, type Value } from "../sql/values.ts";
+import type { Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import { type StoredColumn, tagValue } from "./codec.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Handler, Outcome, StatementContext } from "./engine.ts";
 import type { TablePlace } from "./cold.ts";
-import { evalConstant } from "./dml.ts";
+import { tableFacts } from "./authorize.ts";
+import { canRead } from "../auth/mod.ts";
+import { evalDefault } from "./dml.ts";
 
 const TABLE_OPTIONS = new Set([
   "TYPE",
@@ -202,7 +204,6 @@ function storedColumn(def: ColumnDef, id: number, primaryKey: boolean, ctx: Stat
   const defaultExpr: Expr | undefined = def.autoIncrement
     ? parseExpression("SNOWFLAKE_ID()")
     : def.default;
-  if (defaultExpr) coerceValue(evalConstant(defaultExpr, ctx), def.type, def.name);
   const col: StoredColumn = {
     id,
     name: def.name,
@@ -211,6 +212,8 @@ function storedColumn(def: ColumnDef, id: number, primaryKey: boolean, ctx: Stat
     primaryKey,
     ...(defaultExpr ? { default: printExpr(defaultExpr) } : {}),
   };
+  // The stored text, read back as every INSERT will: a DEFAULT that fails here is refused now.
+  evalDefault(col, ctx);
   return col;
 }
 
@@ -261,7 +264,16 @@ export const createTable: Handler<"create_table"> = (stmt, ctx) => {
     if (!catalog.hasNamespace(namespace)) {
       throw new DbError("NAMESPACE_NOT_FOUND", `Namespace "${namespace}" does not exist`);
     }
-    if (catalog.findTable(namespace, name)) {
+    const existing = catalog.findTable(namespace, name);
+    if (existing && !canRead(ctx.session.role, tableFacts(catalog, existing))) {
+      // A table the caller may not read is not confirmed to exist (SPEC §5): the name is
+      // refused as a permission failure, with or without IF NOT EXISTS.
+      throw new DbError(
+        "PERMISSION_DENIED",
+        `The name ${namespace}.${name} is not available to role ${ctx.session.role}`,
+      );
+    }
+    if (existing) {
       if (stmt.ifNotExists) {
         return { rowCount: 0, message: `Table ${namespace}.${name} already exists, skipped` };
       }
@@ -314,9 +326,7 @@ function alterColumns(
       // A new id, never one a dropped column had: rows written under it must not come back.
       const id = nextColumnId(t);
       const col = storedColumn(def, id, false, ctx);
-      const fill: Value = col.default
-        ? coerceValue(evalConstant(parseExpression(col.default), ctx), col.type, col.name)
-        : null;
+      const fill: Value = evalDefault(col, ctx);
       cols.push({ ...col, fill: tagValue(fill) });
       return cols;
     }

@@ -7,16 +7,16 @@
 import type { Expr, SelectItem, SelectStmt, TableName } from "../sql/ast.ts";
 import type { Catalog as SqlCatalog, EvalContext, ExecContext } from "../sql/source.ts";
 import {
-  compileExpr,
+  compileAssignment,
+  compileDefault,
   extractKeys,
-  parseExpression,
   type Plan,
   planSelect,
   predicate,
   projectReturning,
   tableScope,
 } from "../sql/mod.ts";
-import { coerceValue, literalValue, type Row, type Value } from "../sql/values.ts";
+import { assignLiteral, type ColumnSchema, type Row, type Value } from "../sql/values.ts";
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Change, ChangeKind } from "./changes.ts";
@@ -62,9 +62,9 @@ function execContext(ctx: StatementContext, writer = false): ExecContext {
   };
 }
 
-/** Evaluates an expression that references no columns (defaults, VALUES). */
-export function evalConstant(expr: Expr, ctx: StatementContext): Value {
-  return compileExpr(expr, { columns: [] }).eval([], evalContext(ctx));
+/** A column's DEFAULT text evaluated as INSERT does (CREATE / ADD COLUMN check and fill it). */
+export function evalDefault(column: ColumnSchema, ctx: StatementContext): Value {
+  return column.default ? compileDefault(column.default, column)(evalContext(ctx)) : null;
 }
 
 function writable(ctx: StatementContext, name: TableName): TableInfo {
@@ -134,11 +134,7 @@ const defaultsCache = new WeakMap<TableInfo, ((ctx: EvalContext) => Value)[]>();
 function defaultsOf(t: TableInfo): ((ctx: EvalContext) => Value)[] {
   let d = defaultsCache.get(t);
   if (!d) {
-    d = t.columns.map((c) => {
-      if (!c.default) return () => null;
-      const compiled = compileExpr(parseExpression(c.default), { columns: [] });
-      return (ctx: EvalContext) => compiled.eval([], ctx);
-    });
+    d = t.columns.map((c) => c.default ? compileDefault(c.default, c) : () => null);
     defaultsCache.set(t, d);
   }
   return d;
@@ -182,13 +178,10 @@ export const insert: Handler<"insert"> = (stmt, ctx) => {
     const values = new Array<Value>(width).fill(undefined as unknown as Value);
     for (let k = 0; k < exprs.length; k++) {
       const col = targetCols[k];
-      values[index[k]] = coerceValue(valueOf(exprs[k], ectx), col.type, col.name);
+      values[index[k]] = valueOf(exprs[k], col, ectx);
     }
     for (let i = 0; i < width; i++) {
-      if (values[i] === undefined) {
-        const col = columns[i];
-        values[i] = coerceValue(defaults[i](ectx), col.type, col.name);
-      }
+      if (values[i] === undefined) values[i] = defaults[i](ectx);
     }
     checkNotNull(t0, values);
     rows[r] = values;
@@ -261,10 +254,10 @@ function duplicate(t: TableInfo, row: readonly Value[]): DbError {
 const NO_COLUMNS = { columns: [] };
 const NO_ROW: Row = [];
 
-/** An INSERT value: literals (most of a multi-row INSERT) skip compilation. */
-function valueOf(e: Expr, ctx: EvalContext): Value {
-  if (e.kind === "literal") return literalValue(e.value, e.numeric, e.text);
-  return compileExpr(e, NO_COLUMNS).eval(NO_ROW, ctx);
+/** An INSERT value for `col`: literals (most of a multi-row INSERT) skip compilation. */
+function valueOf(e: Expr, col: ColumnSchema, ctx: EvalContext): Value {
+  if (e.kind === "literal") return assignLiteral(e, col.type, col.name);
+  return compileAssignment(e, NO_COLUMNS, col)(NO_ROW, ctx);
 }
 
 // ------------------------------------------------------------------ UPDATE / DELETE
@@ -354,7 +347,7 @@ export const update: Handler<"update"> = (stmt, ctx) => {
         `The primary key "${s.column}" cannot be updated: delete and insert the row instead`,
       );
     }
-    return { i, col: t0.columns[i], value: compileExpr(s.value, scope) };
+    return { i, value: compileAssignment(s.value, scope, t0.columns[i]) };
   });
   return group.run(() => {
     const t = catalog.table(t0.namespace, t0.name);
@@ -370,7 +363,7 @@ export const update: Handler<"update"> = (stmt, ctx) => {
       for (const old of rows) {
         const values = old.slice(0, n);
         for (const s of sets) {
-          values[s.i] = coerceValue(s.value.eval(old, ectx), s.col.type, s.col.name);
+          values[s.i] = s.value(old, ectx);
         }
         checkNotNull(t, values);
         const seq = ids.next();

@@ -53,6 +53,8 @@ export interface StatementContext {
   readonly signal?: Cancel;
   /** Statement time, ns. */
   readonly now: bigint;
+  /** The server's WebSocket URL when a server runs the statement. */
+  readonly wsUrl?: string;
 }
 
 /** What a handler returns; the facade adds timing and the statement index. */

@@ -140,7 +140,12 @@ export class JobRunner {
     const row = this.#store.rows("SELECT status FROM jobs WHERE job_id = ?", true).get(id);
     if (!row) throw new DbError("NOT_FOUND", `Job "${id}" does not exist`);
     const status = String(row[0]) as JobStatus;
-    if (!ACTIVE.includes(status)) return `Job ${id} already ${status}`;
+    if (!ACTIVE.includes(status)) {
+      throw new DbError(
+        "INVALID_PARAMETER",
+        `Job ${id} is already ${status}: only a waiting or running job can be killed`,
+      );
+    }
     const waiting = this.#waiting.findIndex((e) => e.job.id === id);
     if (waiting >= 0) this.#waiting.splice(waiting, 1);
     const delayed = this.#delayed.get(id);

@@ -2,6 +2,7 @@
 // table), retries with backoff, KILL JOB on a running job, and resume after a crash.
 
 import { assert, assertEquals, withTempDir } from "../tests/_util.ts";
+import type { DbError } from "../errors.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { JobRunner } from "./jobs.ts";
 import { SqliteStore } from "./sqlite.ts";
@@ -95,7 +96,7 @@ Deno.test("jobs: failures retry with backoff, then fail for good", async () => {
   });
 });
 
-Deno.test("jobs: KILL JOB aborts a running job; unknown ids are NOT_FOUND", async () => {
+Deno.test("jobs: KILL JOB aborts a running job; finished jobs are INVALID_PARAMETER, unknown ids NOT_FOUND", async () => {
   await withTempDir(async (dir) => {
     const { store, runner } = open(dir);
     const started = Promise.withResolvers<void>();
@@ -110,7 +111,13 @@ Deno.test("jobs: KILL JOB aborts a running job; unknown ids are NOT_FOUND", asyn
     assertEquals(await runner.kill(id), `Job ${id} cancelled`);
     await runner.idle();
     assertEquals(jobRow(store, id).status, "cancelled");
-    assertEquals(await runner.kill(id), `Job ${id} already cancelled`);
+    // A finished job cannot be killed again: a 4xx, not a success that did nothing.
+    let again: DbError | undefined;
+    await runner.kill(id).catch((e) => again = e);
+    assertEquals([again?.code, again?.message], [
+      "INVALID_PARAMETER",
+      `Job ${id} is already cancelled: only a waiting or running job can be killed`,
+    ]);
     let code = "";
     await runner.kill("nope").catch((e) => code = e.code);
     assertEquals(code, "NOT_FOUND");

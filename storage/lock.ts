@@ -3,6 +3,7 @@
 // stale (the owner crashed) and is taken over.
 
 import { DbError } from "../errors.ts";
+import { FILE_MODE } from "./_modes.ts";
 
 const LOCK_NAME = "kalamdb.lock";
 
@@ -29,7 +30,7 @@ export function lockDataDir(dir: string): () => void {
   const path = `${dir}/${LOCK_NAME}`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const file = Deno.openSync(path, { write: true, createNew: true });
+      const file = Deno.openSync(path, { write: true, createNew: true, mode: FILE_MODE });
       file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
       file.close();
       return () => {

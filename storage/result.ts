@@ -49,6 +49,8 @@ export interface ExecuteOptions {
   readonly signal?: Cancel;
   /** Statement timeout for the whole batch, ms → QUERY_TIMEOUT. */
   readonly timeoutMs?: number;
+  /** The server's WebSocket URL, as the client reached it (what `SUBSCRIBE TO` answers). */
+  readonly wsUrl?: string;
   /** Keep running after a failing statement (CLI --continue-on-error). */
   readonly continueOnError?: boolean;
 }

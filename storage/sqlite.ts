@@ -12,6 +12,7 @@
 // `iterate`).
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { prepareDatabaseFileSync } from "./_modes.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,6 +98,7 @@ export class SqliteStore {
 
   constructor(path: string, durability: Durability = "full") {
     this.path = path;
+    prepareDatabaseFileSync(path); // 0600 before SQLite creates it (and its -wal, -shm) 0644
     this.writer = connect(path, durability);
     this.writer.exec(SCHEMA);
     this.reader = connect(path, durability);

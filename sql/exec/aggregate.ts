@@ -10,7 +10,14 @@ import type { Compiled, CompileOptions, Scope } from "../eval.ts";
 import { decimalArith, parseNumber, toDecimal } from "../_functions.ts";
 import type { ExecContext } from "../source.ts";
 import { printExpr } from "../parse/mod.ts";
-import { compareValues, normalizeDecimal, valueKey } from "../values.ts";
+import {
+  BIGINT_MAX,
+  BIGINT_MIN,
+  compareValues,
+  normalizeDecimal,
+  outOfRange,
+  valueKey,
+} from "../values.ts";
 import type { Row, Value } from "../values.ts";
 import { indent, Unary } from "./operators.ts";
 import type { Operator, RowFn, Stage } from "./operators.ts";
@@ -46,6 +53,18 @@ function resultType(name: AggName, t: TypeName | null): TypeName | null {
   if (name === "AVG") return DOUBLE;
   if (t && INTEGRAL.has(t.base)) return BIGINT;
   return t?.base === "DECIMAL" ? { base: "DECIMAL" } : DOUBLE;
+}
+
+/** A SUM past the BIGINT range is an error, as PostgreSQL's "bigint out of range". */
+function checkBigint(v: bigint): bigint {
+  if (v < BIGINT_MIN || v > BIGINT_MAX) throw outOfRange("BIGINT");
+  return v;
+}
+
+/** A double SUM / AVG that overflowed is an error, never an infinity. */
+function finite(x: number): number {
+  if (!Number.isFinite(x)) throw outOfRange("DOUBLE");
+  return x;
 }
 
 function toNumber(v: Value): number {
@@ -88,7 +107,7 @@ function baseAcc(spec: AggSpec): Acc {
             }
             big = (big ?? BigInt(n)) + BigInt(v as number | bigint);
           },
-          result: () => (any ? big ?? BigInt(n) : null),
+          result: () => (any ? checkBigint(big ?? BigInt(n)) : null),
         };
       }
       if (spec.type?.base === "DECIMAL") {
@@ -107,7 +126,7 @@ function baseAcc(spec: AggSpec): Acc {
           any = true;
           x += toNumber(v);
         },
-        result: () => (any ? x : null),
+        result: () => (any ? finite(x) : null),
       };
     }
     case "AVG": {
@@ -118,7 +137,7 @@ function baseAcc(spec: AggSpec): Acc {
           n++;
           x += toNumber(v);
         },
-        result: () => (n ? x / n : null),
+        result: () => (n ? finite(x / n) : null),
       };
     }
     case "MIN":

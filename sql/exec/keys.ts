@@ -1,4 +1,5 @@
-// Table scopes, primary-key seeks and RETURNING projections — the pieces storage reuses for DML.
+// Table scopes, primary-key seeks, RETURNING projections and stored values (assignments and
+// DEFAULTs) — the pieces storage reuses for DML.
 // Design decision: key extraction only looks at AND-conjuncts / ORs of `pk = const` and
 // `pk IN (consts)`; the full WHERE is still applied to the rows a seek returns, so extraction
 // may be conservative but never changes results.
@@ -6,9 +7,10 @@
 import type { Expr, SelectItem, TypeName } from "../ast.ts";
 import { DbError } from "../../errors.ts";
 import { compileExpr, resolveColumn } from "../eval.ts";
+import { parseExpression } from "../parse/mod.ts";
 import type { Compiled, Scope } from "../eval.ts";
 import type { ColumnRange, EvalContext, TableSchema } from "../source.ts";
-import { coerceValue, typeToString, valueKey } from "../values.ts";
+import { assignValue, parseTimestamp, typeToString, valueKey } from "../values.ts";
 import type { ResultColumn, Row, Value } from "../values.ts";
 
 /** The scope of a table's full rows; columns are qualified by `alias` (default: table name). */
@@ -75,6 +77,8 @@ export function keyExtractor(
   if (!exprs) return undefined;
   const pk = schema.columns[schema.pkIndex];
   const fns = exprs.map((c) => c.eval);
+  const assign = exprs.map((c) => ({ from: c.type, column: pk.name }));
+  const timestampKey = pk.type.base === "TIMESTAMP";
   const numeric = exprs.map((c) =>
     typeof c.type?.base === "string" && NUMERIC.has(c.type.base) && NUMERIC.has(pk.type.base)
   );
@@ -87,12 +91,14 @@ export function keyExtractor(
       if (raw === null) continue;
       let v: Value;
       try {
-        v = coerceValue(raw, pk.type, pk.name);
+        v = assignValue(raw, pk.type, assign[i]);
       } catch (err) {
-        // A number that cannot be a key (1.5 for a BIGINT key) matches no row.
+        // A number that cannot be a key (1.5 for a BIGINT key) matches no row; so does a date
+        // outside the TIMESTAMP range ('9999-12-31'), which compares fine but cannot be stored.
         if (
           err instanceof DbError &&
-          (numeric[i] || typeof raw === "number" || typeof raw === "bigint")
+          (numeric[i] || typeof raw === "number" || typeof raw === "bigint" ||
+            (timestampKey && typeof raw === "string" && parseTimestamp(raw) !== undefined))
         ) {
           continue;
         }
@@ -124,6 +130,47 @@ export function extractKeys(
   ctx: EvalContext,
 ): Value[] | undefined {
   return keyExtractor(where, schema, scopeAlias)?.(ctx);
+}
+
+/** The column a value is stored in: its name (for messages) and type. */
+export interface TargetColumn {
+  readonly name: string;
+  readonly type: TypeName;
+}
+
+/**
+ * Compiles an expression whose value is stored in `column` (UPDATE … SET, INSERT … VALUES): its
+ * value converted by assignValue with the expression's static type, so an INT/BIGINT going into
+ * a TIMESTAMP is epoch milliseconds like a literal or a parameter.
+ *
+ * @example
+ * const set = compileAssignment(parseExpression("n + 1"), tableScope(schema), schema.columns[1]);
+ * set(row, ctx); // the new value, already of the column's type
+ */
+export function compileAssignment(
+  expr: Expr,
+  scope: Scope,
+  column: TargetColumn,
+): (row: Row, ctx: EvalContext) => Value {
+  const c = compileExpr(expr, scope);
+  const f = c.eval;
+  const { type } = column;
+  const options = { from: c.type, column: column.name };
+  return (row, ctx) => assignValue(f(row, ctx), type, options);
+}
+
+/**
+ * Compiles a column's stored DEFAULT text exactly as every INSERT evaluates it: re-parsed, with
+ * no columns, converted for the column. CREATE TABLE and ADD COLUMN evaluate it once with the
+ * text they are about to store, so a DEFAULT that could not be read back is refused there.
+ *
+ * @example
+ * compileDefault("NOW()", { name: "at", type: { base: "TIMESTAMP" } })(ctx); // ctx.now
+ */
+export function compileDefault(text: string, column: TargetColumn): (ctx: EvalContext) => Value {
+  const f = compileAssignment(parseExpression(text), EMPTY, column);
+  const none: Row = [];
+  return (ctx) => f(none, ctx);
 }
 
 /** Output name of a select item: alias, column name, function name, else `?column?`. */
@@ -227,7 +274,7 @@ export function rangeExtractor(
       const raw = p.value.eval(none, ctx);
       if (raw === null) continue;
       try {
-        const value = coerceValue(raw, col.type, col.name);
+        const value = assignValue(raw, col.type, { from: p.value.type, column: col.name });
         if (value !== null) out.push({ column: p.column, op: p.op, value });
       } catch {
         // Not comparable as the column's type (1.5 against an INT): no hint.

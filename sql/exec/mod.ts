@@ -3,4 +3,13 @@
 
 export { executeSelect, planSelect } from "./select.ts";
 export type { Plan, SelectResult } from "./select.ts";
-export { extractKeys, keyExtractor, projectReturning, rangeExtractor, tableScope } from "./keys.ts";
+export {
+  compileAssignment,
+  compileDefault,
+  extractKeys,
+  keyExtractor,
+  projectReturning,
+  rangeExtractor,
+  tableScope,
+} from "./keys.ts";
+export type { TargetColumn } from "./keys.ts";

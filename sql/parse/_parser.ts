@@ -4,7 +4,7 @@
 // `;` — so one bad statement never hides the diagnostics of the ones after it.
 
 import type { ErrorCode } from "../../errors.ts";
-import type { Span, TableName } from "../ast.ts";
+import { MAX_EXPRESSION_DEPTH, type Span, type TableName } from "../ast.ts";
 import type { Token } from "../_lexer.ts";
 
 /** Thrown inside a statement; carries the offending token for the diagnostic's position. */
@@ -43,12 +43,17 @@ export function describeToken(t: Token): string {
   }
 }
 
+/** The message of every depth-limit diagnostic. */
+export const TOO_DEEP = `Expression is nested too deeply (limit ${MAX_EXPRESSION_DEPTH})`;
+
 /** A cursor over the tokens of one batch with keyword/operator helpers. */
 export class Parser {
   readonly text: string;
   readonly tokens: readonly Token[];
   #pos = 0;
   #prevEnd = 0;
+  /** Open nesting constructs (parentheses, calls, CASE, EXECUTE AS) around the cursor. */
+  #depth = 0;
 
   constructor(text: string, tokens: readonly Token[]) {
     this.text = text;
@@ -160,6 +165,31 @@ export class Parser {
       line: first.line,
       column: first.column,
     };
+  }
+
+  /**
+   * Runs `fn` one nesting level deeper: every grammar rule that recurses for nested input (a
+   * parenthesis, call, CAST, CASE, IN list, subquery, EXECUTE AS) goes through here, so no input
+   * can drive the parser's recursion past MAX_EXPRESSION_DEPTH. Fails at the current token.
+   */
+  nested<T>(fn: () => T): T {
+    this.enter();
+    try {
+      return fn();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** `nested` without a closure, for the hottest recursion (parentheses): pair with `leave` in a `finally`. */
+  enter(): void {
+    if (this.#depth >= MAX_EXPRESSION_DEPTH) this.fail(TOO_DEEP);
+    this.#depth++;
+  }
+
+  /** Closes the level `enter` opened. */
+  leave(): void {
+    this.#depth--;
   }
 
   /** Runs `fn` and restores the cursor afterwards, whatever happened. */

@@ -95,10 +95,13 @@ export function parseExecuteAs(
   p.expect("AS");
   p.expect("USER");
   const user = p.nameOrString("a user name");
-  const paren = p.acceptOp("(");
-  if (p.atOp(")")) p.failExpected("a statement");
-  const statement = parseStatement(p);
-  if (paren) p.expectOp(")");
+  const statement = p.nested(() => {
+    const paren = p.acceptOp("(");
+    if (p.atOp(")")) p.failExpected("a statement");
+    const statement = parseStatement(p);
+    if (paren) p.expectOp(")");
+    return statement;
+  });
   return { kind: "execute_as", user, statement, span: p.spanFrom(first) };
 }
 

@@ -76,7 +76,11 @@ export function parseColumnDef(p: Parser): ColumnDef {
     else if (p.at("DEFAULT")) {
       if (defaultExpr) p.fail("DEFAULT given twice");
       p.next();
+      const from = p.pos;
       defaultExpr = parseExpr(p);
+      // Every INSERT evaluates the DEFAULT afresh, with that INSERT's own parameters.
+      const param = p.tokens.slice(from, p.pos).find((t) => t.kind === "param");
+      if (param) p.fail(`A DEFAULT cannot use a parameter ($${param.value})`, param);
     } else if (p.at("UNIQUE") || p.at("REFERENCES") || p.at("CHECK")) {
       p.fail(`Column constraint ${p.peek().upper} is not supported`, p.peek(), "UNSUPPORTED");
     } else break;

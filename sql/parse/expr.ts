@@ -1,9 +1,11 @@
 // Expressions by precedence climbing, loosest first: OR < AND < NOT < comparison (= <> < <= > >=,
 // IS NULL, IN, BETWEEN, LIKE) < || < + - < * / % < unary + - < ->> -> < primary (with `::type`).
-// Only the words in RESERVED (see _lexer.ts) cannot be bare column names.
+// Only the words in RESERVED (see _lexer.ts) cannot be bare column names. Design decision: one
+// climbing loop (parseBinary) instead of a function per level, so nesting costs few stack frames;
+// every rule that recurses for nested input goes through Parser.nested (the depth limit).
 
 import type { BinaryOp, Expr, LiteralExpr, SelectStmt, TypeName } from "../ast.ts";
-import { baseTypeOf } from "../values.ts";
+import { baseTypeOf, MAX_DECIMAL_DIGITS } from "../values.ts";
 import { RESERVED, type Token } from "../_lexer.ts";
 import type { Parser } from "./_parser.ts";
 import { parseSelect } from "./select.ts";
@@ -16,7 +18,7 @@ import { parseSelect } from "./select.ts";
  */
 export function parseExpr(p: Parser): Expr {
   // Fast path: a lone number or string followed by `,` or `)` — the bulk of a multi-row VALUES —
-  // skips the ten precedence levels (the result is what parsePrimary would return).
+  // skips operator parsing (the result is what parsePrimary would return).
   const t = p.raw();
   if (t.kind === "number" || t.kind === "string") {
     const after = p.raw(1);
@@ -30,8 +32,11 @@ export function parseExpr(p: Parser): Expr {
     const after = p.raw(1);
     if (after.kind === "op" && (after.value === "," || after.value === ")")) return parseWord(p, t);
   }
-  return parseOr(p);
+  return parseBinary(p, OR);
 }
+
+/** PostgreSQL's limit for VARCHAR(n). */
+const MAX_TEXT_LENGTH = 10_485_760;
 
 const WORD_LITERALS: ReadonlySet<string> = new Set(["TRUE", "FALSE", "NULL"]);
 
@@ -46,122 +51,158 @@ function binary(p: Parser, first: Token, op: BinaryOp, left: Expr, right: Expr):
   return { kind: "binary", op, left, right, span: p.spanFrom(first) };
 }
 
-function parseOr(p: Parser): Expr {
-  const first = p.peek();
-  let left = parseAnd(p);
-  while (p.accept("OR")) left = binary(p, first, "OR", left, parseAnd(p));
-  return left;
+// Binding powers, loosest first. Prefix NOT binds between AND and the comparisons, prefix - / +
+// between * / % and ->>; `::type` binds tightest (parsePostfix).
+const OR = 1;
+const AND = 2;
+const NOT = 3;
+const COMPARISON = 4;
+const CONCAT = 5;
+const UNARY = 8;
+const ARROW = 9;
+
+const INFIX: Readonly<Record<string, number>> = {
+  "=": COMPARISON,
+  "<>": COMPARISON,
+  "<": COMPARISON,
+  "<=": COMPARISON,
+  ">": COMPARISON,
+  ">=": COMPARISON,
+  "||": CONCAT,
+  "+": 6,
+  "-": 6,
+  "*": 7,
+  "/": 7,
+  "%": 7,
+  "->>": ARROW,
+  "->": ARROW,
+};
+const NEGATABLE: ReadonlySet<string> = new Set(["IN", "BETWEEN", "LIKE", "ILIKE"]);
+
+/** The binding power of the infix operator at the cursor, 0 when there is none. */
+function infixPower(p: Parser, t: Token): number {
+  if (t.kind === "op") return INFIX[t.value] ?? 0;
+  if (t.kind !== "ident" || t.quoted) return 0;
+  switch (t.upper) {
+    case "OR":
+      return OR;
+    case "AND":
+      return AND;
+    case "IS":
+    case "IN":
+    case "BETWEEN":
+    case "LIKE":
+    case "ILIKE":
+      return COMPARISON;
+    case "NOT": {
+      const next = p.raw(1);
+      return next.kind === "ident" && !next.quoted && NEGATABLE.has(next.upper) ? COMPARISON : 0;
+    }
+    default:
+      return 0;
+  }
 }
 
-function parseAnd(p: Parser): Expr {
+/**
+ * Precedence climbing: an operand, then every infix operator that binds at least `min`, each
+ * right operand parsed one power tighter (left-associative). Operator chains and prefix chains
+ * are loops, so the recursion for `((…))` is a handful of frames per parenthesis and long chains
+ * cost none; the tree depth they build is bounded by the parser's depth check.
+ */
+function parseBinary(p: Parser, min: number): Expr {
   const first = p.peek();
-  let left = parseNot(p);
-  while (p.accept("AND")) left = binary(p, first, "AND", left, parseNot(p));
-  return left;
+  let left: Expr;
+  let ceiling = ARROW;
+  if (min <= NOT && p.at("NOT")) {
+    left = parseNot(p);
+    ceiling = AND; // what follows NOT's operand can only be AND / OR
+  } else if (min <= UNARY && first.kind === "op" && (first.value === "-" || first.value === "+")) {
+    left = parseSigned(p);
+  } else left = parsePostfix(p);
+  while (true) {
+    const t = p.peek();
+    const power = infixPower(p, t);
+    if (power === 0 || power < min || power > ceiling) return left;
+    if (power === COMPARISON && t.kind === "ident") {
+      left = comparisonTail(p, first, left);
+      continue;
+    }
+    p.next();
+    const op = (t.kind === "op" ? t.value : t.upper) as BinaryOp;
+    left = binary(p, first, op, left, parseBinary(p, power + 1));
+  }
 }
 
+/** `NOT … NOT x` (a loop): x binds at the comparisons; `NOT EXISTS (…)` is one node. */
 function parseNot(p: Parser): Expr {
+  const nots: Token[] = [];
+  while (p.at("NOT") && !p.at("EXISTS", 1)) nots.push(p.next());
+  let expr: Expr;
   const first = p.peek();
   if (p.at("NOT") && p.at("EXISTS", 1)) {
     p.next();
     p.next();
-    return { kind: "exists", query: parenSelect(p), negated: true, span: p.spanFrom(first) };
+    expr = { kind: "exists", query: parenSelect(p), negated: true, span: p.spanFrom(first) };
+  } else expr = parseBinary(p, COMPARISON);
+  for (let i = nots.length - 1; i >= 0; i--) {
+    expr = { kind: "unary", op: "NOT", operand: expr, span: p.spanFrom(nots[i]) };
   }
-  if (p.accept("NOT")) {
-    return { kind: "unary", op: "NOT", operand: parseNot(p), span: p.spanFrom(first) };
-  }
-  return parseComparison(p);
+  return expr;
 }
 
-const COMPARISONS: ReadonlySet<string> = new Set(["=", "<>", "<", "<=", ">", ">="]);
-const NEGATABLE: ReadonlySet<string> = new Set(["IN", "BETWEEN", "LIKE", "ILIKE"]);
+/** Prefix `-` / `+` chains (a loop): the operand binds at `->>`. */
+function parseSigned(p: Parser): Expr {
+  const signs: Token[] = [];
+  for (let t = p.peek(); t.kind === "op" && (t.value === "-" || t.value === "+"); t = p.peek()) {
+    signs.push(p.next());
+  }
+  let expr = parseBinary(p, ARROW);
+  for (let i = signs.length - 1; i >= 0; i--) {
+    const op = signs[i].value as "-" | "+";
+    expr = { kind: "unary", op, operand: expr, span: p.spanFrom(signs[i]) };
+  }
+  return expr;
+}
 
-function parseComparison(p: Parser): Expr {
-  const first = p.peek();
-  let left = parseConcat(p);
-  while (true) {
-    const t = p.peek();
-    if (t.kind === "op" && COMPARISONS.has(t.value)) {
-      p.next();
-      left = binary(p, first, t.value as BinaryOp, left, parseConcat(p));
-      continue;
-    }
-    if (p.accept("IS")) {
-      const negated = p.accept("NOT");
-      p.expect("NULL");
-      left = { kind: "is_null", operand: left, negated, span: p.spanFrom(first) };
-      continue;
-    }
-    const neg = p.at("NOT") && NEGATABLE.has(p.raw(1).upper) && !p.raw(1).quoted;
-    if (!neg && !(t.kind === "ident" && !t.quoted && NEGATABLE.has(t.upper))) return left;
-    if (neg) p.next();
-    const negated = neg;
-    const word = p.next().upper;
-    if (word === "IN") {
+/** One keyword comparison after `left`: IS [NOT] NULL, [NOT] IN / BETWEEN / LIKE / ILIKE. */
+function comparisonTail(p: Parser, first: Token, left: Expr): Expr {
+  if (p.accept("IS")) {
+    const negated = p.accept("NOT");
+    p.expect("NULL");
+    return { kind: "is_null", operand: left, negated, span: p.spanFrom(first) };
+  }
+  const negated = p.accept("NOT");
+  const word = p.next().upper;
+  if (word === "IN") {
+    return p.nested(() => {
       p.expectOp("(");
       if (p.at("SELECT")) {
         const query = parseSelect(p);
         p.expectOp(")");
-        left = { kind: "in_subquery", operand: left, query, negated, span: p.spanFrom(first) };
-      } else {
-        const list = parseExprList(p);
-        p.expectOp(")");
-        left = { kind: "in_list", operand: left, list, negated, span: p.spanFrom(first) };
+        return { kind: "in_subquery", operand: left, query, negated, span: p.spanFrom(first) };
       }
-    } else if (word === "BETWEEN") {
-      const low = parseConcat(p);
-      p.expect("AND");
-      const high = parseConcat(p);
-      left = { kind: "between", operand: left, low, high, negated, span: p.spanFrom(first) };
-    } else {
-      const pattern = parseConcat(p);
-      const escape = p.accept("ESCAPE") ? parseConcat(p) : undefined;
-      const caseInsensitive = word === "ILIKE";
-      left = {
-        kind: "like",
-        operand: left,
-        pattern,
-        ...(escape ? { escape } : {}),
-        caseInsensitive,
-        negated,
-        span: p.spanFrom(first),
-      };
-    }
+      const list = parseExprList(p);
+      p.expectOp(")");
+      return { kind: "in_list", operand: left, list, negated, span: p.spanFrom(first) };
+    });
   }
-}
-
-/** Left-associative binary level over `ops` with `next` as the tighter level. */
-function level(p: Parser, ops: readonly string[], next: (p: Parser) => Expr): Expr {
-  const first = p.peek();
-  let left = next(p);
-  while (true) {
-    const t = p.peek();
-    if (t.kind !== "op" || !ops.includes(t.value)) return left;
-    p.next();
-    left = binary(p, first, t.value as BinaryOp, left, next(p));
+  if (word === "BETWEEN") {
+    const low = parseBinary(p, CONCAT);
+    p.expect("AND");
+    const high = parseBinary(p, CONCAT);
+    return { kind: "between", operand: left, low, high, negated, span: p.spanFrom(first) };
   }
-}
-
-function parseConcat(p: Parser): Expr {
-  return level(p, ["||"], parseAdditive);
-}
-
-function parseAdditive(p: Parser): Expr {
-  return level(p, ["+", "-"], parseMultiplicative);
-}
-
-function parseMultiplicative(p: Parser): Expr {
-  return level(p, ["*", "/", "%"], parseUnary);
-}
-
-function parseUnary(p: Parser): Expr {
-  const first = p.peek();
-  if (first.kind === "op" && (first.value === "-" || first.value === "+")) {
-    p.next();
-    const operand = parseUnary(p);
-    return { kind: "unary", op: first.value, operand, span: p.spanFrom(first) };
-  }
-  return level(p, ["->>", "->"], parsePostfix);
+  const pattern = parseBinary(p, CONCAT);
+  const escape = p.accept("ESCAPE") ? parseBinary(p, CONCAT) : undefined;
+  return {
+    kind: "like",
+    operand: left,
+    pattern,
+    ...(escape ? { escape } : {}),
+    caseInsensitive: word === "ILIKE",
+    negated,
+    span: p.spanFrom(first),
+  };
 }
 
 /** A primary followed by any number of `::type` casts. */
@@ -176,11 +217,13 @@ function parsePostfix(p: Parser): Expr {
 
 /** `(SELECT …)` — the parentheses included. */
 function parenSelect(p: Parser): SelectStmt {
-  p.expectOp("(");
-  if (!p.at("SELECT")) p.failExpected("SELECT");
-  const query = parseSelect(p);
-  p.expectOp(")");
-  return query;
+  return p.nested(() => {
+    p.expectOp("(");
+    if (!p.at("SELECT")) p.failExpected("SELECT");
+    const query = parseSelect(p);
+    p.expectOp(")");
+    return query;
+  });
 }
 
 /** A number token as a literal: ints exact (number or bigint), decimals with their text. */
@@ -216,15 +259,20 @@ function parsePrimary(p: Parser): Expr {
     }
     case "op":
       if (t.value === "(") {
-        p.next();
-        if (p.at("SELECT")) {
-          const query = parseSelect(p);
+        p.enter();
+        try {
+          p.next();
+          if (p.at("SELECT")) {
+            const query = parseSelect(p);
+            p.expectOp(")");
+            return { kind: "subquery", query, span: p.spanFrom(t) };
+          }
+          const inner = parseExpr(p);
           p.expectOp(")");
-          return { kind: "subquery", query, span: p.spanFrom(t) };
+          return inner;
+        } finally {
+          p.leave();
         }
-        const inner = parseExpr(p);
-        p.expectOp(")");
-        return inner;
       }
       if (t.value === "*") {
         p.next();
@@ -252,16 +300,17 @@ function parseWord(p: Parser, t: Token): Expr {
         span: p.spanFrom(t),
       };
     case "CASE":
-      return parseCase(p, t);
-    case "CAST": {
-      p.next();
-      p.expectOp("(");
-      const operand = parseExpr(p);
-      p.expect("AS");
-      const { type } = parseTypeName(p);
-      p.expectOp(")");
-      return { kind: "cast", operand, type, span: p.spanFrom(t) };
-    }
+      return p.nested(() => parseCase(p, t));
+    case "CAST":
+      return p.nested((): Expr => {
+        p.next();
+        p.expectOp("(");
+        const operand = parseExpr(p);
+        p.expect("AS");
+        const { type } = parseTypeName(p);
+        p.expectOp(")");
+        return { kind: "cast", operand, type, span: p.spanFrom(t) };
+      });
     case "EXISTS":
       p.next();
       return { kind: "exists", query: parenSelect(p), negated: false, span: p.spanFrom(t) };
@@ -291,21 +340,26 @@ function parseName(p: Parser, t: Token): Expr {
   return { kind: "column", table: t.value, name, span: p.spanFrom(t) };
 }
 
-/** `NAME(args)`, `COUNT(*)`, `COUNT(DISTINCT x)`. */
+/** `NAME(args)`, `COUNT(*)`, `COUNT(DISTINCT x)`: one nesting level. */
 function parseCall(p: Parser, t: Token): Expr {
-  p.next();
-  p.expectOp("(");
-  const name = t.quoted ? t.value.toUpperCase() : t.upper;
-  const distinct = p.accept("DISTINCT");
-  let args: Expr[] = [];
-  if (!distinct && p.atOp("*") && p.atOp(")", 1)) {
-    const star = p.next();
-    args = [{ kind: "star", span: p.spanFrom(star) }];
-  } else if (distinct || !p.atOp(")")) {
-    args = parseExprList(p);
+  p.enter();
+  try {
+    p.next();
+    p.expectOp("(");
+    const name = t.quoted ? t.value.toUpperCase() : t.upper;
+    const distinct = p.accept("DISTINCT");
+    let args: Expr[] = [];
+    if (!distinct && p.atOp("*") && p.atOp(")", 1)) {
+      const star = p.next();
+      args = [{ kind: "star", span: p.spanFrom(star) }];
+    } else if (distinct || !p.atOp(")")) {
+      args = parseExprList(p);
+    }
+    p.expectOp(")");
+    return { kind: "func", name, args, distinct, span: p.spanFrom(t) };
+  } finally {
+    p.leave();
   }
-  p.expectOp(")");
-  return { kind: "func", name, args, distinct, span: p.spanFrom(t) };
 }
 
 function parseCase(p: Parser, t: Token): Expr {
@@ -347,10 +401,23 @@ export function parseTypeName(p: Parser): { type: TypeName; autoIncrement: boole
   p.next();
   if (base === "DOUBLE") p.accept("PRECISION");
   let type: TypeName = { base };
-  if (p.acceptOp("(")) {
+  if (p.atOp("(")) {
+    p.next();
+    const pt = p.peek();
     const precision = p.integer("a type length");
-    const scale = p.acceptOp(",") ? p.integer("a scale") : undefined;
+    const comma = p.acceptOp(",");
+    const st = p.peek();
+    const scale = comma ? p.integer("a scale") : undefined;
     p.expectOp(")");
+    if (base === "DECIMAL" && (precision < 1 || precision > MAX_DECIMAL_DIGITS)) {
+      p.fail(`DECIMAL precision ${precision} must be between 1 and ${MAX_DECIMAL_DIGITS}`, pt);
+    }
+    if (base === "DECIMAL" && scale !== undefined && scale > precision) {
+      p.fail(`DECIMAL scale ${scale} must be between 0 and the precision ${precision}`, st);
+    }
+    if (base === "TEXT" && (precision < 1 || precision > MAX_TEXT_LENGTH)) {
+      p.fail(`${t.upper} length ${precision} must be between 1 and ${MAX_TEXT_LENGTH}`, pt);
+    }
     type = scale === undefined ? { base, precision } : { base, precision, scale };
   }
   return { type, autoIncrement: t.upper === "BIGSERIAL" };

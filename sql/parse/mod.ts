@@ -4,9 +4,10 @@
 // gets its diagnostics; parseBatch throws the first one.
 
 import { DbError, type ErrorCode } from "../../errors.ts";
-import type { Expr, ParsedStatement } from "../ast.ts";
-import { tokenize } from "../_lexer.ts";
-import { describeToken, ParseError, Parser } from "./_parser.ts";
+import type { Expr, ParsedStatement, Span } from "../ast.ts";
+import { type Token, tokenize } from "../_lexer.ts";
+import { describeToken, ParseError, Parser, TOO_DEEP } from "./_parser.ts";
+import { tooDeep } from "./_depth.ts";
 import { parseStatement } from "./_statement.ts";
 import { parseExpr } from "./expr.ts";
 
@@ -46,6 +47,8 @@ export function parseSql(
       if (t.kind !== "eof" && !(t.kind === "op" && t.value === ";")) {
         p.fail(`Unexpected ${describeToken(t)} after the end of the statement (missing ";"?)`, t);
       }
+      const deep = tooDeep(statement);
+      if (deep) throw new ParseError("INVALID_SQL", TOO_DEEP, at(deep.span));
       const span = { start: first.start, end: p.prevEnd, line: first.line, column: first.column };
       statements.push({ statement, text: text.slice(span.start, span.end), span });
     } catch (err) {
@@ -56,6 +59,11 @@ export function parseSql(
     }
   }
   return { statements, diagnostics };
+}
+
+/** A stand-in token at a node's position, for a diagnostic about the node. */
+function at(span: Span): Token {
+  return { kind: "op", value: "", upper: "", quoted: false, ...span };
 }
 
 /**
@@ -91,6 +99,8 @@ export function parseExpression(text: string): Expr {
     const expr = parseExpr(p);
     const t = p.peek();
     if (t.kind !== "eof") p.fail(`Unexpected ${describeToken(t)} after the expression`, t);
+    const deep = tooDeep(expr, 1);
+    if (deep) throw new ParseError("INVALID_SQL", TOO_DEEP, at(deep.span));
     return expr;
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;

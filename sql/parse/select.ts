@@ -129,10 +129,14 @@ function parseFrom(p: Parser): FromItem {
 
 function parseFromPrimary(p: Parser): FromItem {
   const first = p.peek();
-  if (p.acceptOp("(")) {
-    if (!p.at("SELECT")) p.failExpected("SELECT");
-    const query = parseSelect(p);
-    p.expectOp(")");
+  if (p.atOp("(")) {
+    const query = p.nested(() => {
+      p.next();
+      if (!p.at("SELECT")) p.failExpected("SELECT");
+      const query = parseSelect(p);
+      p.expectOp(")");
+      return query;
+    });
     const alias = parseAlias(p);
     if (alias === undefined) p.fail("A subquery in FROM needs an alias: (SELECT …) AS name");
     return { kind: "subquery_ref", query, alias, span: p.spanFrom(first) };

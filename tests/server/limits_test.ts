@@ -1,6 +1,7 @@
 // End-to-end tests of the server's limits: query timeout (QUERY_TIMEOUT 408), body and SQL size
-// (PAYLOAD_TOO_LARGE 413), per-identity request rate and per-address failed-login lockout
-// (RATE_LIMITED 429). Each test starts its own server with small limits set via the environment.
+// (PAYLOAD_TOO_LARGE 413), per-identity request rate, and the password lockout per (address, user)
+// with its per-address ceiling on distinct names (RATE_LIMITED 429), which never refuses a valid
+// token. Each test starts its own server with small limits set via the environment.
 
 import {
   assert,
@@ -8,6 +9,9 @@ import {
   assertError,
   assertSuccess,
   basic,
+  bearer,
+  forgeToken,
+  type Reply,
   ROOT,
   rows,
   withServer,
@@ -111,36 +115,111 @@ Deno.test("limits: per-identity rate limit (5/s, burst 10)", async () => {
   });
 });
 
-Deno.test("limits: failed logins lock out one client address", async () => {
-  const env = { KALAMDB_LOGIN_FAILURE_LIMIT: "3", KALAMDB_TRUSTED_PROXIES: "127.0.0.1" };
+Deno.test("limits: password lockouts are per (address, user); tokens are never refused", async (t) => {
+  const env = {
+    KALAMDB_LOGIN_FAILURE_LIMIT: "3",
+    KALAMDB_LOGIN_SPRAY_LIMIT: "5",
+    KALAMDB_TRUSTED_PROXIES: "127.0.0.1",
+  };
   await withServer(env, async (s) => {
-    await s.root("CREATE USER alice WITH PASSWORD 'alice-pw' ROLE user;");
+    await s.root(
+      "CREATE USER alice WITH PASSWORD 'alice-pw' ROLE user;\n" +
+        "CREATE USER bob WITH PASSWORD 'bob-pw' ROLE user;",
+    );
+    const pair = (await s.login("alice", "alice-pw")).body;
+    const aliceToken = bearer(pair.access_token);
     const from = (ip: string) => ({ "x-forwarded-for": ip });
-    for (let i = 1; i <= 3; i++) {
-      const r = await s.login("alice", `wrong-${i}`, from("10.9.9.9"));
-      assertError(r, "UNAUTHORIZED", `failure ${i}`);
-    }
-    const locked = await s.login("alice", "alice-pw", from("10.9.9.9"));
-    assertError(locked, "RATE_LIMITED", "4th attempt, even with the right password");
-    const lockedSql = await s.sql("SELECT 1;", {
-      auth: basic("alice", "alice-pw"),
-      headers: from("10.9.9.9"),
-    });
-    assertError(lockedSql, "RATE_LIMITED", "Basic auth from the locked address");
-
-    // Other addresses are not affected.
-    const other = await s.login("alice", "alice-pw", from("10.9.9.8"));
-    assertEquals(other.status, 200, other.text);
-    assertEquals(assertSuccess(await s.sql("SELECT 1;", { auth: ROOT })).as_user, "root");
-
-    // Failures through Basic auth on /v1/api/sql count too.
-    for (let i = 1; i <= 3; i++) {
-      const r = await s.sql("SELECT 1;", {
-        auth: basic("alice", `bad-${i}`),
-        headers: from("10.7.7.7"),
+    const sqlAs = (auth: string, ip: string) => s.sql("SELECT 1;", { auth, headers: from(ip) });
+    const refresh = (token: string, ip: string) =>
+      s.request("POST", "/v1/api/auth/refresh", {
+        body: { refresh_token: token },
+        headers: from(ip),
       });
-      assertError(r, "UNAUTHORIZED", `basic failure ${i}`);
-    }
-    assertError(await s.login("alice", "alice-pw", from("10.7.7.7")), "RATE_LIMITED");
+    const loggedIn = (r: Reply, what: string) => assertEquals(r.status, 200, `${what}: ${r.text}`);
+
+    await t.step(
+      "a locked user is locked from that address only; others and tokens work",
+      async () => {
+        const ip = "10.9.9.9";
+        for (let i = 1; i <= 3; i++) {
+          assertError(
+            await s.login("alice", `wrong-${i}`, from(ip)),
+            "UNAUTHORIZED",
+            `failure ${i}`,
+          );
+        }
+        const locked = await s.login("alice", "alice-pw", from(ip));
+        assertError(locked, "RATE_LIMITED", "4th attempt, even with the right password");
+        assertError(await s.login("ALICE", "alice-pw", from(ip)), "RATE_LIMITED", "name's case");
+        assertError(await sqlAs(basic("alice", "alice-pw"), ip), "RATE_LIMITED", "Basic as alice");
+        // The same address: another user's password, alice's tokens, root from loopback.
+        loggedIn(await s.login("bob", "bob-pw", from(ip)), "bob from the locked address");
+        assertEquals(assertSuccess(await sqlAs(basic("bob", "bob-pw"), ip)).as_user, "bob");
+        assertEquals(assertSuccess(await sqlAs(aliceToken, ip)).as_user, "alice");
+        loggedIn(await refresh(pair.refresh_token, ip), "alice's refresh token");
+        assertEquals(assertSuccess(await s.sql("SELECT 1;", { auth: ROOT })).as_user, "root");
+        // Another address is not affected.
+        loggedIn(await s.login("alice", "alice-pw", from("10.9.9.8")), "alice elsewhere");
+      },
+    );
+
+    await t.step("failures through Basic auth on /v1/api/sql count too", async () => {
+      const ip = "10.7.7.7";
+      for (let i = 1; i <= 3; i++) {
+        assertError(await sqlAs(basic("alice", `bad-${i}`), ip), "UNAUTHORIZED", `failure ${i}`);
+      }
+      assertError(await s.login("alice", "alice-pw", from(ip)), "RATE_LIMITED");
+      loggedIn(await s.login("bob", "bob-pw", from(ip)), "bob");
+    });
+
+    await t.step("50 bad tokens lock out nobody's password", async () => {
+      const ip = "10.6.6.6";
+      const now = Math.floor(Date.now() / 1000);
+      const bad = [
+        "Bearer not-a-jwt",
+        "Bearer",
+        "Basic !!!",
+        bearer(pair.access_token.slice(0, -2) + "xx"),
+        bearer(pair.refresh_token),
+        bearer(
+          await forgeToken({ sub: "alice", role: "user", token_type: "access", exp: now - 60 }),
+        ),
+        bearer(
+          await forgeToken(
+            { sub: "alice", role: "user", token_type: "access" },
+            "another-secret-0123456789abcdef",
+          ),
+        ),
+      ];
+      for (let i = 0; i < 50; i++) {
+        assertError(await sqlAs(bad[i % bad.length], ip), "UNAUTHORIZED", `bad token ${i}`);
+      }
+      for (let i = 0; i < 5; i++) {
+        assertError(await refresh(`bad-${i}`, ip), "UNAUTHORIZED", `bad refresh ${i}`);
+      }
+      loggedIn(await s.login("alice", "alice-pw", from(ip)), "alice after bad tokens");
+      assertEquals(assertSuccess(await sqlAs(basic("bob", "bob-pw"), ip)).as_user, "bob");
+    });
+
+    await t.step(
+      "spraying 5 distinct names refuses the address's passwords, not its tokens",
+      async () => {
+        const ip = "10.5.5.5";
+        // user0 fails three times (locked) but is one distinct name.
+        for (const name of ["user0", "user0", "user0", "user1", "user2", "user3"]) {
+          assertError(await s.login(name, "guess", from(ip)), "UNAUTHORIZED", name);
+        }
+        loggedIn(await s.login("alice", "alice-pw", from(ip)), "4 distinct names: not yet");
+        assertError(await s.login("user4", "guess", from(ip)), "UNAUTHORIZED", "user4");
+        assertError(await s.login("alice", "alice-pw", from(ip)), "RATE_LIMITED", "5 distinct");
+        assertError(await sqlAs(basic("bob", "bob-pw"), ip), "RATE_LIMITED", "Basic as bob");
+        // Valid signed tokens still work from that address.
+        assertEquals(assertSuccess(await sqlAs(aliceToken, ip)).as_user, "alice");
+        const bobToken = await forgeToken({ sub: "bob", role: "user", token_type: "access" });
+        assertEquals(assertSuccess(await sqlAs(bearer(bobToken), ip)).as_user, "bob");
+        loggedIn(await refresh(pair.refresh_token, ip), "alice's refresh token");
+        loggedIn(await s.login("alice", "alice-pw", from("10.5.5.4")), "alice elsewhere");
+      },
+    );
   });
 });
