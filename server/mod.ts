@@ -85,7 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxSqlBytes: limits.maxSqlBytes,
     });
     const handler = drain.wrap(
-      router(new Api(db, auth, limits), ws, options.build, performance.now()),
+      router(new Api(db, auth, limits), ws, options.build, performance.now(), () => drain.inFlight),
     );
     server = Deno.serve({
       hostname: options.hostname,
@@ -184,6 +184,11 @@ class Drain {
     };
   }
 
+  /** Requests being served now. */
+  get inFlight(): number {
+    return this.#inflight;
+  }
+
   close(): Promise<void> {
     this.#closing = true;
     if (this.#inflight === 0) this.#done.resolve();
@@ -193,7 +198,13 @@ class Drain {
 
 type Route = (req: Request, peer: string, t0: number) => Promise<Response>;
 
-function router(api: Api, ws: WsEndpoint, build: HealthInfo, startedAt: number) {
+function router(
+  api: Api,
+  ws: WsEndpoint,
+  build: HealthInfo,
+  startedAt: number,
+  inFlight: () => number,
+) {
   const posts: Record<string, Route> = {
     "/v1/api/sql": (req, peer, t0) => api.sql(req, peer, t0),
     "/v1/api/auth/login": (req, peer, t0) => api.login(req, peer, t0),
@@ -214,7 +225,7 @@ function router(api: Api, ws: WsEndpoint, build: HealthInfo, startedAt: number) 
     }
     if (path === "/v1/api/healthcheck") {
       return req.method === "GET" || req.method === "HEAD"
-        ? healthResponse(build, startedAt)
+        ? healthResponse(build, startedAt, inFlight())
         : fail("UNSUPPORTED", `${req.method} is not allowed here; use GET`, t0, 405);
     }
     if (path === "/v1/ws") return ws.handle(req, info.remoteAddr.hostname, t0);

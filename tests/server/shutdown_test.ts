@@ -12,6 +12,7 @@ import {
   rows,
   startServer,
   type TestServer,
+  until,
 } from "./_server.ts";
 
 Deno.test("shutdown: SIGTERM lets an in-flight request finish, exits 0, keeps its write", async () => {
@@ -35,9 +36,12 @@ Deno.test("shutdown: SIGTERM lets an in-flight request finish, exits 0, keeps it
     try {
       await writeAll(conn, head);
       await writeAll(conn, body.subarray(0, 10));
-      // A later connection answered means the server has accepted ours and is serving it.
-      const health = await server.request("GET", "/v1/api/healthcheck");
-      assertEquals(health.status, 200);
+      // Our request is being served once the healthcheck counts it beside itself (polled).
+      await until(async () => {
+        const health = await server!.request("GET", "/v1/api/healthcheck");
+        assertEquals(health.status, 200);
+        return health.body.requests_in_flight >= 2;
+      }, "the raw request reached the server");
       const stopping = server.stop(); // SIGTERM while our request is still incomplete
       // Shutdown has begun once new requests are refused with 503 (polled, not slept); the
       // listener closes only after the requests in flight are answered.
@@ -111,35 +115,27 @@ Deno.test("shutdown: SIGTERM during a running batch lets it finish, exits 0", as
   }
 });
 
-/** Polls until the marker row of the running batch is visible (true), at most 5000 times. */
+/** Polls (deadline-bounded) until the marker row of the running batch is visible. */
 async function markerCommitted(server: TestServer): Promise<boolean> {
-  for (let i = 0; i < 5000; i++) {
+  await until(async () => {
     const r = await server.root("SELECT COUNT(*) AS n FROM q.marker;");
-    if (r.body.results?.[0]?.rows?.[0]?.[0] === "1") return true;
-  }
-  return false;
+    return r.body.results?.[0]?.rows?.[0]?.[0] === "1";
+  }, "the batch's marker row");
+  return true;
 }
 
 /**
- * Sends requests until one is refused (true), at most 5000 (false): with 503 STORAGE_ERROR, or,
- * when the server stopped listening in between, with a refused connection (the request still in
- * flight is then checked by its answer).
+ * Sends requests (deadline-bounded) until one is refused with 503 STORAGE_ERROR: the listener
+ * stays open while our request is in flight, so a refused connection would be a failure.
  */
 async function refusesNewRequests(server: TestServer): Promise<boolean> {
-  for (let i = 0; i < 5000; i++) {
-    let r;
-    try {
-      r = await server.request("GET", "/v1/api/healthcheck");
-    } catch (err) {
-      if (String(err).includes("Connection refused")) return true;
-      throw err;
-    }
-    if (r.status === 503) {
-      assertEquals(r.body.error.code, "STORAGE_ERROR");
-      return true;
-    }
-  }
-  return false;
+  await until(async () => {
+    const r = await server.request("GET", "/v1/api/healthcheck");
+    if (r.status !== 503) return false;
+    assertEquals(r.body.error.code, "STORAGE_ERROR");
+    return true;
+  }, "new requests refused with 503");
+  return true;
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
