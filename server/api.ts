@@ -65,6 +65,7 @@ export class Api {
         principal: who,
         params,
         timeoutMs: this.#limits.queryTimeoutMs,
+        wsUrl: wsUrlOf(req),
       });
       if (batch.error) return errorResponse(batch.error, t0, batch.results);
       return jsonResponse({
@@ -170,4 +171,11 @@ function failed(err: unknown, t0: number): Response {
 function reported(err: unknown): DbError {
   if (!(err instanceof DbError)) console.error("internal error:", err);
   return toDbError(err);
+}
+
+/** The live-query WebSocket URL as this client reached the server (its Host, http → ws). */
+function wsUrlOf(req: Request): string {
+  const url = new URL("/v1/ws", req.url);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
 }

@@ -8,6 +8,9 @@
 
 import { DbError } from "../errors.ts";
 
+/** Strict: malformed UTF-8 is an error, not replaced. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * The bytes of request bodies in flight across the server; a request that would exceed it is
  * refused (503 STORAGE_ERROR, "busy") rather than queued, so memory stays bounded.
@@ -109,9 +112,16 @@ export async function readJsonObject(
       throw new BusyError(limits.budget);
     }
     const bytes = await readCapped(req, limits, reservation, declared !== undefined);
+    let text: string;
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      // Never stored as U+FFFD: what the client meant is unknown.
+      throw new DbError("INVALID_PARAMETER", "The body is not valid UTF-8");
+    }
     let value: unknown;
     try {
-      value = JSON.parse(new TextDecoder().decode(bytes));
+      value = JSON.parse(text);
     } catch (err) {
       throw new DbError("INVALID_PARAMETER", `Malformed JSON body: ${(err as Error).message}`);
     }

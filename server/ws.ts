@@ -6,6 +6,7 @@
 // queue is bounded: a socket that stops reading makes its subscriptions overflow
 // (SUBSCRIPTION_OVERFLOW) instead of growing the server's memory.
 
+import { Buffer } from "node:buffer";
 import type { Principal } from "../auth/mod.ts";
 import type { LiveConnection, LiveRegistry } from "../live/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
@@ -119,6 +120,11 @@ class Socket implements LiveConnection {
   #principal?: Principal;
   #pending: string[] = [];
   #scheduled = false;
+  /**
+   * The largest frame sent since the socket last held at most maxBuffered bytes: a frame over
+   * the cap on its own (one big row) is allowed to drain without overflowing the next message.
+   */
+  #slack = 0;
   #authTimer?: ReturnType<typeof setTimeout>;
   #idleTimer?: ReturnType<typeof setTimeout>;
 
@@ -136,7 +142,9 @@ class Socket implements LiveConnection {
   send(message: Message, json?: string): boolean {
     const { maxQueue, maxBuffered } = this.#endpoint.options;
     if (this.#ws.readyState !== WebSocket.OPEN) return true; // closing: nothing to keep
-    const full = this.#pending.length >= maxQueue || this.#ws.bufferedAmount > maxBuffered;
+    const buffered = this.#ws.bufferedAmount;
+    if (buffered <= maxBuffered) this.#slack = 0;
+    const full = this.#pending.length >= maxQueue || buffered > maxBuffered + this.#slack;
     if (full && message.type !== "error") return false;
     // A change shared by many sockets arrives already serialised (once, by the registry).
     this.#pending.push(json ?? JSON.stringify(message));
@@ -152,7 +160,11 @@ class Socket implements LiveConnection {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#ws.send(batch.length === 1 ? batch[0] : `[${batch.join(",")}]`);
+    const frame = batch.length === 1 ? batch[0] : `[${batch.join(",")}]`;
+    this.#ws.send(frame);
+    // Byte length only matters for big frames (and a string's length is never more than it).
+    const bytes = frame.length > 65_536 ? Buffer.byteLength(frame, "utf8") : frame.length;
+    this.#slack = Math.max(this.#slack, bytes);
   }
 
   authenticated(principal: Principal): void {

@@ -90,6 +90,21 @@ interface Leaf {
 const TEXT: TypeName = { base: "TEXT" };
 
 /**
+ * An output column of unknown type (an untyped `$1`) is TEXT, as in PostgreSQL: its values are
+ * shown as text too, so the schema and the values agree (`SELECT $1` with `[0]` gives "0").
+ */
+function asTextWhenUntyped(c: Compiled): Compiled {
+  if (c.type !== null) return c;
+  return { ...c, type: TEXT, eval: (row, ctx) => untypedText(c.eval(row, ctx)) };
+}
+
+function untypedText(v: Value): Value {
+  if (v === null || typeof v === "string") return v;
+  if (typeof v === "object" && !(v instanceof Uint8Array)) return JSON.stringify(v);
+  return v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
+}
+
+/**
  * Runs a SELECT and collects its rows.
  *
  * @example
@@ -417,7 +432,7 @@ function planQuery(stmt: SelectStmt, p: Planner): Planned {
   const compiled: Compiled[] = items.map((i) =>
     i.index !== undefined && !aggregate
       ? { type: input.columns[i.index].type, eval: (row: Row) => row[i.index!] }
-      : compileExpr(i.expr, input, exprOptions)
+      : asTextWhenUntyped(compileExpr(i.expr, input, exprOptions))
   );
   if (stmt.having) {
     root = new Filter(root, predicate(stmt.having, input, exprOptions), stmt.having);
