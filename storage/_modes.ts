@@ -9,6 +9,8 @@
 // so an interrupted walk is redone), and it keeps a restart at a few stats, not one per segment.
 // Symlinks are not followed or changed: what they point to is the operator's. No-ops on Windows.
 
+import { DbError } from "../errors.ts";
+
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
@@ -23,19 +25,74 @@ function setModeSync(path: string, mode: number, info = Deno.lstatSync(path)): v
   if (POSIX && !info.isSymlink && modeOf(info) !== mode) Deno.chmodSync(path, mode);
 }
 
-/** Creates the data directory (and missing parents) and makes it 0700. */
+/** What the server keeps directly in a data directory; nothing else there is touched. */
+const OWNED_FILE = /^(kalamdb\.sqlite(-wal|-shm|-journal)?|kalamdb\.lock|jwt_secret)$/;
+/** The default storage's root (segments, manifests) under the data directory. */
+const OWNED_DIRS = new Set(["storage"]);
+
+/**
+ * Creates the data directory (and missing parents) and makes it 0700. An existing directory is
+ * taken only when it is empty or already holds a database: a non-empty foreign directory
+ * (`--data /tmp`, `--data .`) is refused rather than having its mode changed.
+ */
 export function makeDataDirSync(dir: string): void {
-  Deno.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  let existed = true;
+  try {
+    Deno.mkdirSync(dir, { mode: DIR_MODE });
+    existed = false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      Deno.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+      existed = false;
+    } else if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
+  if (existed && !isDataDirSync(dir)) {
+    throw new DbError(
+      "STORAGE_ERROR",
+      `${dir} is not empty and holds no KalamDB database (kalamdb.sqlite): choose an empty or ` +
+        "new directory as the data directory",
+    );
+  }
   if (POSIX) Deno.chmodSync(dir, DIR_MODE); // also repairs an existing 0755 one
 }
 
+/** Already a data directory (it has the database), or holds nothing but what the server owns. */
+function isDataDirSync(dir: string): boolean {
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  return names.includes("kalamdb.sqlite") ||
+    names.every((n) => OWNED_FILE.test(n) || OWNED_DIRS.has(n));
+}
+
 /**
- * Repairs the modes under an existing data directory (itself is `makeDataDirSync`'s): its files
- * 0600, its directories 0700, recursively (see the opening comment). Throws when a mode cannot
- * be set (e.g. the file belongs to another user), naming the path: the operator has to fix it.
+ * Repairs the modes of what the server keeps in an existing data directory (itself is
+ * `makeDataDirSync`'s): its own files 0600 and the default storage tree 0700 / 0600,
+ * recursively (see the opening comment). Other entries are not the server's and stay as they
+ * are. Throws when a mode cannot be set (e.g. the file belongs to another user), naming the path.
  */
 export function fixDataDirModesSync(dir: string): void {
-  if (POSIX) fixEntriesSync(dir);
+  if (!POSIX) return;
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isFile && OWNED_FILE.test(entry.name)) {
+      const info = lstatOrUndefined(path);
+      if (info) repairSync(path, FILE_MODE, info);
+    } else if (entry.isDirectory && OWNED_DIRS.has(entry.name)) {
+      const info = lstatOrUndefined(path);
+      if (info?.isDirectory && modeOf(info) !== DIR_MODE) {
+        fixEntriesSync(path);
+        repairSync(path, DIR_MODE, info);
+      }
+    }
+  }
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined; // removed meanwhile
+    throw err;
+  }
 }
 
 function fixEntriesSync(dir: string): void {

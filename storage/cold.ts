@@ -191,10 +191,14 @@ export class ColdTier {
   /** The four flush steps for one scope. */
   async flushScope(table: TableInfo, userId: string): Promise<FlushResult> {
     // (1) the snapshot: taken inside a write so every row at or below it is committed on return.
+    const T = (...a: unknown[]) => Deno.env.get("KDB_TRACE") && console.error("TRACE", performance.now().toFixed(1), ...a);
+    T("flushScope start", new Error().stack?.split("\n").slice(2, 5).join(" | "));
     const snapshot = await this.#group.run(() => this.#snapshot(table.id, userId));
+    T("snapshot", snapshot);
     if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
     const pkAt = table.schema.pkIndex;
     const manifest = await this.manifest(table, userId);
+    T("manifest", manifest.nextBatch, manifest.segments.length, manifest.flushedSeq);
     // (2) the segment: the flush worker reads the versions in primary-key order (the buffer's
     // order) through its own connection, decodes and encodes them; versions at or below the
     // manifest's flushedSeq are already in a segment (a flush that crashed before its step 4)
@@ -212,6 +216,7 @@ export class ColdTier {
       versions: [...table.versions],
       columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
     });
+    T("built", built.rows, built.chunks);
     let result: FlushResult = { rows: 0, files: 0, bytes: 0 };
     let next = manifest;
     if (built.bytes && built.stats) {
@@ -262,6 +267,7 @@ export class ColdTier {
       }
       next = withSegment(manifest, segment, tombstones, snapshot, Date.now());
       // (3) the manifest; readers see the segment from here on.
+      T("put manifest", next.nextBatch, next.segments.map((s) => s.file + ":" + s.rows), [...next.tombstones]);
       await store.put(`${dir}/manifest.json`, encodeManifest(next));
       this.#manifests.set(scopeKey(table.id, userId), next);
       if (built.sorted) this.#rememberKeys(keySetId(table, dir, file), fresh as SortedKeys);
@@ -299,6 +305,7 @@ export class ColdTier {
       await yieldToIo();
     }
     crashPoint("flush:after-delete");
+    T("flushScope done");
     return result;
   }
 

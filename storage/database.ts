@@ -121,8 +121,13 @@ export class Database {
   /** Opens (creating when needed) a data directory; throws STORAGE_ERROR when another process owns it. */
   static open(options: DatabaseOptions): Promise<Database> {
     const dir = options.dataDir;
-    makeDataDirSync(dir);
-    const unlock = lockDataDir(dir);
+    let unlock: () => void;
+    try {
+      makeDataDirSync(dir);
+      unlock = lockDataDir(dir);
+    } catch (err) {
+      return Promise.reject(err); // a Promise-returning open never throws synchronously
+    }
     try {
       fixDataDirModesSync(dir); // SPEC §12: a data dir of an older version had 0755 / 0644
       const store = new SqliteStore(`${dir}/kalamdb.sqlite`, options.durability ?? "full");

@@ -157,3 +157,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test("file modes: a non-empty foreign directory is refused as a data dir and left as it was; only the server's own entries are repaired", async () => {
+  if (Deno.build.os === "windows") return;
+  const { Database } = await import("../../storage/mod.ts");
+  const foreign = await Deno.makeTempDir({ prefix: "kalamdb-foreign-" });
+  const dataDir = await Deno.makeTempDir({ prefix: "kalamdb-owned-" });
+  try {
+    await Deno.mkdir(`${foreign}/project/bin`, { recursive: true });
+    await Deno.writeTextFile(`${foreign}/project/bin/run.sh`, "#!/bin/sh\n");
+    await Deno.chmod(`${foreign}/project/bin/run.sh`, 0o755);
+    await Deno.chmod(foreign, 0o1777);
+    let code = "";
+    await Database.open({ dataDir: foreign }).then((db) => db.close(), (e) => code = e.code);
+    assertEquals(code, "STORAGE_ERROR");
+    assertEquals(Deno.statSync(foreign).mode! & 0o7777, 0o1777);
+    assertEquals(Deno.statSync(`${foreign}/project/bin/run.sh`).mode! & 0o777, 0o755);
+    assertEquals([...Deno.readDirSync(foreign)].map((e) => e.name), ["project"]);
+    // A real data dir with something of the operator's in it: that entry keeps its mode.
+    await (await Database.open({ dataDir })).close();
+    await Deno.writeTextFile(`${dataDir}/NOTES.txt`, "mine");
+    await Deno.chmod(`${dataDir}/NOTES.txt`, 0o644);
+    await Deno.chmod(`${dataDir}/kalamdb.sqlite`, 0o644);
+    await (await Database.open({ dataDir })).close();
+    assertEquals(Deno.statSync(`${dataDir}/NOTES.txt`).mode! & 0o777, 0o644);
+    assertEquals(Deno.statSync(`${dataDir}/kalamdb.sqlite`).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(foreign, { recursive: true });
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
