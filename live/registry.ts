@@ -117,6 +117,8 @@ export class LiveRegistry implements LiveQueries {
    */
   #pending = new Map<string, number>();
   #pendingIds = new Set<string>();
+  /** Sockets already closed: a subscribe that was loading when its socket went registers nothing. */
+  #dropped = new WeakSet<LiveConnection>();
   #counter = 0;
 
   constructor(engine: Engine, options: RegistryOptions = {}) {
@@ -217,6 +219,7 @@ export class LiveRegistry implements LiveQueries {
         }
       }
       // ---- the synchronous step: read, register, answer ----
+      if (this.#dropped.has(conn)) return; // the socket closed while segments loaded
       const current = catalog.table(query.namespace, query.table);
       if (current !== table) continue; // an ALTER came in between: compile again
       if (fromSeq !== undefined) {
@@ -254,6 +257,7 @@ export class LiveRegistry implements LiveQueries {
 
   /** The socket closed: all its subscriptions go (and vanish from system.live_queries). */
   dropConnection(conn: LiveConnection): void {
+    this.#dropped.add(conn);
     for (const sub of [...(this.#byConn.get(conn)?.values() ?? [])]) this.#remove(sub);
   }
 

@@ -170,3 +170,22 @@ Deno.test("live registry: subscriptions are capped per user, per socket for anon
     await db.close();
   });
 });
+
+Deno.test("live registry: a subscribe still loading when its socket closes registers nothing", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    const r = await db.execute(`CREATE SHARED TABLE app.s (id INT PRIMARY KEY, v TEXT);
+      INSERT INTO app.s (id, v) VALUES (1, 'a'); FLUSH TABLE app.s`);
+    if (r.error) throw r.error;
+    await db.engine.jobs.idle();
+    const registry = new LiveRegistry(db.engine);
+    const { conn, sent } = fakeConnection("root", "system");
+    const pending = registry.subscribe(conn, "s1", "SELECT * FROM app.s"); // awaits its segments
+    registry.dropConnection(conn); // the socket's onclose, meanwhile
+    await pending;
+    assertEquals(registry.size, 0);
+    assertEquals(registry.list(), []);
+    assertEquals(sent, []);
+    await db.close();
+  });
+});
