@@ -45,12 +45,14 @@ export class Api {
     this.#auth = auth;
     this.#limits = limits;
     this.#rate = new RateLimiter(limits.rateLimit);
-    const budget = new BodyBudget(
-      Math.max(limits.maxInflightBodyBytes ?? 128 * 1024 * 1024, limits.maxBodyBytes),
-    );
+    const total = Math.max(limits.maxInflightBodyBytes ?? 128 * 1024 * 1024, limits.maxBodyBytes);
+    // One client address may hold a quarter of it, and always one body of the largest size.
+    const budget = new BodyBudget(total, Math.max(limits.maxBodyBytes, Math.ceil(total / 4)));
     const timeoutMs = limits.bodyTimeoutMs ?? 30_000;
     this.#body = { maxBytes: limits.maxBodyBytes, budget, timeoutMs };
-    this.#tokenBody = { maxBytes: TOKEN_BODY_BYTES, budget, timeoutMs };
+    // Logins have their own small pool: a flood of SQL bodies never keeps anyone from logging in.
+    const tokenBudget = new BodyBudget(TOKEN_BODY_BYTES * 256, TOKEN_BODY_BYTES * 16);
+    this.#tokenBody = { maxBytes: TOKEN_BODY_BYTES, budget: tokenBudget, timeoutMs };
   }
 
   /** POST /v1/api/sql */
@@ -59,7 +61,7 @@ export class Api {
       const address = this.#auth.address(req, peer);
       const who = await this.#auth.request(req, address);
       this.#throttle(who, address);
-      const body = await readJsonObject(req, this.#body);
+      const body = await readJsonObject(req, this.#body, address);
       const { sql, params } = this.#sqlFields(body);
       const batch = await this.#db.execute(sql, {
         principal: who,
@@ -108,7 +110,7 @@ export class Api {
   ): Promise<Response> {
     try {
       const address = this.#auth.address(req, peer);
-      const who = await check(await readJsonObject(req, this.#tokenBody), address);
+      const who = await check(await readJsonObject(req, this.#tokenBody, address), address);
       return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as UserRole));
     } catch (err) {
       return failed(err, t0);

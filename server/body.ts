@@ -2,8 +2,8 @@
 // budget of body bytes in flight, and a deadline for the whole body. The body is read chunk by
 // chunk from the stream and never sized from Content-Length (Deno's `req.json()` allocates a
 // buffer of the declared length up front, so ten bytes declaring 10 MB cost 10 MB). A declared
-// length is checked and reserved in the budget before anything is read; a body without one is
-// counted, and reserved, as it streams in. Every reservation is released in one `finally`, so
+// length over the limit is refused before anything is read; bytes are charged to the budget
+// (and to the client address's share of it) as they arrive, never by what a header declares. Every reservation is released in one `finally`, so
 // errors, client aborts and timeouts all give the budget back.
 
 import { DbError } from "../errors.ts";
@@ -21,10 +21,14 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  */
 export class BodyBudget {
   readonly limit: number;
+  /** The most one client address may hold, so one client cannot take the budget from all. */
+  readonly perAddress: number;
   #used = 0;
+  #byAddress = new Map<string, number>();
 
-  constructor(limit: number) {
+  constructor(limit: number, perAddress = Math.ceil(limit / 4)) {
     this.limit = limit;
+    this.perAddress = perAddress;
   }
 
   /** Bytes reserved now (for tests and stats). */
@@ -32,15 +36,20 @@ export class BodyBudget {
     return this.#used;
   }
 
-  /** Reserves `bytes` when they fit; false (and nothing reserved) when they do not. */
-  reserve(bytes: number): boolean {
-    if (this.#used + bytes > this.limit) return false;
+  /** Reserves `bytes` for `address` when they fit; false (and nothing reserved) otherwise. */
+  reserve(bytes: number, address = ""): boolean {
+    const mine = this.#byAddress.get(address) ?? 0;
+    if (this.#used + bytes > this.limit || mine + bytes > this.perAddress) return false;
     this.#used += bytes;
+    this.#byAddress.set(address, mine + bytes);
     return true;
   }
 
-  release(bytes: number): void {
+  release(bytes: number, address = ""): void {
     this.#used -= bytes;
+    const left = (this.#byAddress.get(address) ?? 0) - bytes;
+    if (left > 0) this.#byAddress.set(address, left);
+    else this.#byAddress.delete(address);
   }
 }
 
@@ -88,6 +97,7 @@ export class BusyError extends DbError {
 export async function readJsonObject(
   req: Request,
   limits: BodyLimits,
+  address = "",
 ): Promise<Record<string, unknown>> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
@@ -104,14 +114,11 @@ export async function readJsonObject(
     discard(req);
     throw tooLarge(limits.maxBytes);
   }
-  const reservation = new Reservation(limits.budget);
+  // Only bytes that arrived are charged (a declared length costs nothing until it is sent), per
+  // client address too: headers alone cannot take the budget from everyone.
+  const reservation = new Reservation(limits.budget, address);
   try {
-    // A declared length is reserved whole: once admitted, such a body never fails for budget.
-    if (declared !== undefined && !reservation.grow(declared)) {
-      discard(req);
-      throw new BusyError(limits.budget);
-    }
-    const bytes = await readCapped(req, limits, reservation, declared !== undefined);
+    const bytes = await readCapped(req, limits, reservation);
     let text: string;
     try {
       text = UTF8.decode(bytes);
@@ -137,21 +144,23 @@ export async function readJsonObject(
 /** The bytes this request holds in the budget; released once, whatever happened. */
 class Reservation {
   #budget: BodyBudget;
+  #address: string;
   #held = 0;
 
-  constructor(budget: BodyBudget) {
+  constructor(budget: BodyBudget, address: string) {
     this.#budget = budget;
+    this.#address = address;
   }
 
   /** Reserves `bytes` more; false when the budget has no room for them. */
   grow(bytes: number): boolean {
-    if (!this.#budget.reserve(bytes)) return false;
+    if (!this.#budget.reserve(bytes, this.#address)) return false;
     this.#held += bytes;
     return true;
   }
 
   release(): void {
-    this.#budget.release(this.#held);
+    this.#budget.release(this.#held, this.#address);
     this.#held = 0;
   }
 }
@@ -163,7 +172,6 @@ async function readCapped(
   req: Request,
   limits: BodyLimits,
   reservation: Reservation,
-  reserved: boolean,
 ): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -186,7 +194,7 @@ async function readCapped(
       if (done) break;
       size += value.byteLength;
       if (size > limits.maxBytes) throw tooLarge(limits.maxBytes);
-      if (!reserved && !reservation.grow(value.byteLength)) throw new BusyError(limits.budget);
+      if (!reservation.grow(value.byteLength)) throw new BusyError(limits.budget);
       chunks.push(value);
     }
     finished = true;
