@@ -66,6 +66,12 @@ export class DbError extends Error {
 /** Turns anything thrown into a DbError; unknown errors become INTERNAL_ERROR without internals. */
 export function toDbError(err: unknown): DbError {
   if (err instanceof DbError) return err;
+  // A value too big for the engine (a string or buffer past V8's limits) is the input's doing.
+  if (
+    err instanceof RangeError && /Invalid string length|Array buffer allocation/.test(err.message)
+  ) {
+    return new DbError("INVALID_PARAMETER", "A value is too large to build");
+  }
   return new DbError("INTERNAL_ERROR", "Internal error");
 }
 

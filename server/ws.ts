@@ -30,6 +30,14 @@ export interface WsOptions {
    * application sees it (it has no frame-size option), so this is checked on receipt.
    */
   readonly maxMessageBytes?: number;
+  /** Open sockets per client address (default 1,024): 429 RATE_LIMITED at the upgrade beyond. */
+  readonly maxSocketsPerAddress?: number;
+  /**
+   * Sockets per client address that have not authenticated yet (default 64). Deno buffers a
+   * whole incoming message before the server sees it, so this bounds what anonymous clients that
+   * never authenticate can make the server hold.
+   */
+  readonly maxUnauthenticatedPerAddress?: number;
 }
 
 export class WsEndpoint {
@@ -37,6 +45,8 @@ export class WsEndpoint {
   #auth: Authenticator;
   #options: Required<WsOptions>;
   #sockets = new Set<Socket>();
+  /** Open sockets per address, and those of them not authenticated yet. */
+  #perAddress = new Map<string, { open: number; waiting: Set<Socket> }>();
   #counter = 0;
 
   constructor(registry: LiveRegistry, auth: Authenticator, options: WsOptions = {}) {
@@ -49,6 +59,8 @@ export class WsEndpoint {
       maxBuffered: options.maxBuffered ?? 8 * 1024 * 1024,
       maxSqlBytes: options.maxSqlBytes ?? 1024 * 1024,
       maxMessageBytes: options.maxMessageBytes ?? (options.maxSqlBytes ?? 1024 * 1024) + 65536,
+      maxSocketsPerAddress: options.maxSocketsPerAddress ?? 1024,
+      maxUnauthenticatedPerAddress: options.maxUnauthenticatedPerAddress ?? 64,
     };
   }
 
@@ -71,9 +83,28 @@ export class WsEndpoint {
         return errorResponse(toDbError(err), t0);
       }
     }
+    let mine = this.#perAddress.get(address);
+    if (!mine) this.#perAddress.set(address, mine = { open: 0, waiting: new Set() });
+    const waitingFull = !principal &&
+      mine.waiting.size >= this.#options.maxUnauthenticatedPerAddress;
+    if (waitingFull || mine.open >= this.#options.maxSocketsPerAddress) {
+      if (mine.open === 0) this.#perAddress.delete(address);
+      return errorResponse(
+        new DbError(
+          "RATE_LIMITED",
+          waitingFull
+            ? `At most ${this.#options.maxUnauthenticatedPerAddress} WebSockets per client ` +
+              "address may wait to authenticate (send credentials with the upgrade, or authenticate first)"
+            : `At most ${this.#options.maxSocketsPerAddress} WebSockets per client address`,
+        ),
+        t0,
+      );
+    }
     const { socket, response } = Deno.upgradeWebSocket(req);
     const conn = new Socket(this, socket, `ws-${(this.#counter++).toString(36)}`, address);
     this.#sockets.add(conn);
+    mine.open++;
+    if (!principal) mine.waiting.add(conn);
     socket.onopen = () => {
       if (principal) conn.authenticated(principal);
       else conn.awaitAuthentication(this.#options.authTimeoutMs);
@@ -103,8 +134,18 @@ export class WsEndpoint {
     return this.#options;
   }
 
+  /** A socket authenticated by message: it no longer counts as waiting. */
+  authenticatedOne(conn: Socket, address: string): void {
+    this.#perAddress.get(address)?.waiting.delete(conn);
+  }
+
   #closed(conn: Socket): void {
     if (!this.#sockets.delete(conn)) return;
+    const mine = this.#perAddress.get(conn.address);
+    if (mine) {
+      mine.waiting.delete(conn);
+      if (--mine.open <= 0) this.#perAddress.delete(conn.address);
+    }
     conn.dispose();
     this.#registry.dropConnection(conn);
   }
@@ -117,6 +158,10 @@ class Socket implements LiveConnection {
   #endpoint: WsEndpoint;
   #ws: WebSocket;
   #address: string;
+
+  get address(): string {
+    return this.#address;
+  }
   #principal?: Principal;
   #pending: string[] = [];
   #scheduled = false;
@@ -170,6 +215,7 @@ class Socket implements LiveConnection {
   authenticated(principal: Principal): void {
     clearTimeout(this.#authTimer);
     this.#principal = principal;
+    this.#endpoint.authenticatedOne(this, this.#address);
     this.send({ type: "auth_success", user: principal.user, role: principal.role });
     this.#touch();
   }

@@ -28,6 +28,24 @@ import type { Value } from "./values.ts";
 const decoder = new TextDecoder();
 
 /** Text form of a value for `||`, CONCAT and CAST AS TEXT; `type` tells a TIMESTAMP from a BIGINT. */
+/**
+ * The longest text a function or `||` may build (characters): above any request body, so only
+ * computed growth (CONCAT of a value with itself, again and again) meets it — as an error with a
+ * code, never as the engine running out of string length or memory.
+ */
+export const MAX_BUILT_TEXT = 16 * 1024 * 1024;
+
+/** `a + b`, refused (INVALID_PARAMETER) when the result would be longer than MAX_BUILT_TEXT. */
+export function joinText(a: string, b: string): string {
+  if (a.length + b.length > MAX_BUILT_TEXT) {
+    throw new DbError(
+      "INVALID_PARAMETER",
+      `A text result would be longer than ${MAX_BUILT_TEXT} characters`,
+    );
+  }
+  return a + b;
+}
+
 export function textOf(v: Exclude<Value, null>, type: TypeName | null): string {
   if (typeof v === "string") return v;
   if (typeof v === "bigint" && type?.base === "TIMESTAMP") return formatTimestamp(v);
@@ -60,7 +78,8 @@ const likeCache = new Map<string, RegExp>();
 /**
  * Compiles a LIKE pattern to an anchored RegExp (cached): `%` any run, `_` any one character,
  * and `escape` (backslash by default, as PostgreSQL; '' for none) makes the next character
- * literal. A trailing escape character stands for itself. Characters are code points (`u`).
+ * literal; a pattern ending in the escape character is INVALID_PARAMETER (as PostgreSQL).
+ * Characters are code points (`u`).
  */
 export function likeRegExp(pattern: string, caseInsensitive: boolean, escape = "\\"): RegExp {
   if (Array.from(escape).length > 1) {
@@ -73,8 +92,12 @@ export function likeRegExp(pattern: string, caseInsensitive: boolean, escape = "
   const chars = Array.from(pattern);
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
-    if (c === escape && i + 1 < chars.length) src += escapeRe(chars[++i]);
-    else if (c === "%") src += "[\\s\\S]*";
+    if (c === escape) {
+      if (i + 1 === chars.length) {
+        throw new DbError("INVALID_PARAMETER", "LIKE pattern must not end with escape character");
+      }
+      src += escapeRe(chars[++i]);
+    } else if (c === "%") src += "[\\s\\S]*";
     else if (c === "_") src += "[\\s\\S]";
     else src += escapeRe(c);
   }
@@ -757,7 +780,7 @@ const BUILTINS = {
     strict: false,
     call: (a, _c, t) => {
       let s = "";
-      for (let i = 0; i < a.length; i++) if (a[i] !== null) s += str(a[i], t[i]);
+      for (let i = 0; i < a.length; i++) if (a[i] !== null) s = joinText(s, str(a[i], t[i]));
       return s;
     },
   },

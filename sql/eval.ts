@@ -22,6 +22,7 @@ import {
   castValue,
   comparePlan,
   FUNCTIONS,
+  joinText,
   jsonAccess,
   likeRegExp,
   negate,
@@ -406,7 +407,7 @@ function binary(expr: BinaryExpr, env: Env): Compiled {
         const a = l(row, ctx);
         if (a === null) return null;
         const b = r(row, ctx);
-        return b === null ? null : textOf(a, lt) + textOf(b, rt);
+        return b === null ? null : joinText(textOf(a, lt), textOf(b, rt));
       });
     }
     case "->>":

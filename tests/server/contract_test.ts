@@ -226,3 +226,46 @@ Deno.test("contract: concurrent subscribes never pass the per-user cap, nor shar
     await twice.close();
   });
 });
+
+Deno.test("contract: text built past its limit is INVALID_PARAMETER, never a 500", async () => {
+  await withServer({}, async (s) => {
+    const mb = "m".repeat(1024 * 1024);
+    const concat = `SELECT LENGTH(CONCAT(${Array(20).fill("$1").join(", ")}))`;
+    assertError(await s.sql(concat, { params: [mb] }), "INVALID_PARAMETER");
+    const pipes = `SELECT LENGTH(${Array(20).fill("$1").join(" || ")})`;
+    assertError(await s.sql(pipes, { params: [mb] }), "INVALID_PARAMETER");
+    // Under the limit it works.
+    const fine = await s.sql(`SELECT LENGTH(CONCAT($1, $1))`, { params: [mb] });
+    assertEquals(rows(fine), [[2 * mb.length]]);
+  });
+});
+
+Deno.test("contract: one address may keep at most 64 WebSockets waiting to authenticate", async () => {
+  await withServer({}, async (s) => {
+    const waiting: LiveClient[] = [];
+    try {
+      for (let i = 0; i < 64; i++) waiting.push(await LiveClient.open(s.url));
+      // The 65th unauthenticated upgrade is refused before it becomes a socket…
+      const refused = await s.request("GET", "/v1/ws", {
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-version": "13",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+      });
+      assertError(refused, "RATE_LIMITED");
+      // …while one with credentials is not, and a waiting one that authenticates frees a place.
+      const withAuth = await LiveClient.open(s.url, ROOT);
+      await withAuth.next((m) => m.type === "auth_success");
+      waiting[0].send({ type: "authenticate" });
+      await waiting[0].next((m) => m.type === "auth_success");
+      const another = await LiveClient.open(s.url);
+      another.send({ type: "authenticate" });
+      assertEquals((await another.next((m) => m.type.startsWith("auth"))).type, "auth_success");
+      waiting.push(another, withAuth);
+    } finally {
+      await Promise.all(waiting.map((c) => c.close()));
+    }
+  });
+});
