@@ -2,6 +2,8 @@
 // it came from. Every switch over a `kind` ends in assertNever, so a new node kind fails to
 // compile until every visitor (printer, evaluator, planner) handles it.
 
+import { assertNever } from "../errors.ts";
+
 /**
  * How deep a syntax tree may be: the parser refuses deeper input (INVALID_SQL), so every
  * recursive walker after it (compiler, printer, visitors, planner) recurses at most this far.
@@ -529,4 +531,119 @@ export interface ParsedStatement {
   readonly statement: Statement;
   readonly text: string;
   readonly span: Span;
+}
+
+/** Any node of a syntax tree. */
+export type SyntaxNode = Statement | Expr | FromItem;
+
+/**
+ * Calls `visit` on each direct child of `n` (subqueries included; absent optional children as
+ * undefined). Exhaustive: a new node kind fails to compile. The one list of a node's children,
+ * for every walker (the depth check, visitExpr).
+ */
+export function forEachChild(
+  n: SyntaxNode,
+  visit: (child: SyntaxNode | undefined) => void,
+): void {
+  switch (n.kind) {
+    // expressions
+    case "literal":
+    case "param":
+    case "column":
+    case "star":
+      return;
+    case "unary":
+    case "is_null":
+    case "cast":
+      return visit(n.operand);
+    case "binary":
+      visit(n.left);
+      return visit(n.right);
+    case "in_list":
+      visit(n.operand);
+      return n.list.forEach(visit);
+    case "in_subquery":
+      visit(n.operand);
+      return visit(n.query);
+    case "between":
+      visit(n.operand);
+      visit(n.low);
+      return visit(n.high);
+    case "like":
+      visit(n.operand);
+      visit(n.pattern);
+      return visit(n.escape);
+    case "func":
+      return n.args.forEach(visit);
+    case "case":
+      visit(n.operand);
+      for (const w of n.whens) {
+        visit(w.when);
+        visit(w.then);
+      }
+      return visit(n.else);
+    case "subquery":
+    case "exists":
+      return visit(n.query);
+    // FROM items
+    case "table_ref":
+      return;
+    case "subquery_ref":
+      return visit(n.query);
+    case "join":
+      visit(n.left);
+      visit(n.right);
+      return visit(n.on);
+    // statements
+    case "select":
+      for (const item of n.items) visit(item.expr);
+      visit(n.from);
+      visit(n.where);
+      n.groupBy.forEach(visit);
+      visit(n.having);
+      for (const o of n.orderBy) visit(o.expr);
+      visit(n.limit);
+      return visit(n.offset);
+    case "insert":
+      for (const row of n.rows) row.forEach(visit);
+      for (const item of n.returning ?? []) visit(item.expr);
+      return;
+    case "update":
+      for (const s of n.set) visit(s.value);
+      visit(n.where);
+      for (const item of n.returning ?? []) visit(item.expr);
+      return;
+    case "delete":
+      visit(n.where);
+      for (const item of n.returning ?? []) visit(item.expr);
+      return;
+    case "create_table":
+      for (const c of n.columns) visit(c.default);
+      return;
+    case "alter_table":
+      if (n.change.action === "add_column") visit(n.change.column.default);
+      return;
+    case "execute_as":
+      return visit(n.statement);
+    case "subscribe":
+      return visit(n.query);
+    case "create_namespace":
+    case "drop_namespace":
+    case "drop_table":
+    case "create_storage":
+    case "alter_storage":
+    case "drop_storage":
+    case "create_user":
+    case "alter_user":
+    case "drop_user":
+    case "show":
+    case "describe":
+    case "flush":
+    case "compact":
+    case "kill":
+    case "export_user_data":
+      return;
+    default:
+      return assertNever(n, "syntax node");
+  }
 }

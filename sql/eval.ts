@@ -6,6 +6,7 @@
 // parser bounds (MAX_EXPRESSION_DEPTH); results are range-checked by their static type.
 
 import type { BinaryExpr, Expr, FuncExpr, LikeExpr, SelectStmt, TypeName } from "./ast.ts";
+import { forEachChild } from "./ast.ts";
 import { assertNever, DbError } from "../errors.ts";
 import type { EvalContext } from "./source.ts";
 import {
@@ -127,46 +128,9 @@ function find(scope: Scope, name: string, table: string | undefined, fold: boole
 /** Calls `fn` on every node of `expr` (not descending into subqueries). */
 export function visitExpr(expr: Expr, fn: (e: Expr) => void): void {
   fn(expr);
-  const v = (e: Expr | undefined) => e && visitExpr(e, fn);
-  switch (expr.kind) {
-    case "literal":
-    case "param":
-    case "column":
-    case "star":
-    case "subquery":
-    case "exists":
-      return;
-    case "unary":
-    case "is_null":
-    case "cast":
-    case "in_subquery":
-      return v(expr.operand);
-    case "binary":
-      v(expr.left);
-      return v(expr.right);
-    case "in_list":
-      v(expr.operand);
-      return expr.list.forEach(v);
-    case "between":
-      v(expr.operand);
-      v(expr.low);
-      return v(expr.high);
-    case "like":
-      v(expr.operand);
-      if (expr.escape) v(expr.escape);
-      return v(expr.pattern);
-    case "func":
-      return expr.args.forEach(v);
-    case "case":
-      v(expr.operand);
-      for (const w of expr.whens) {
-        v(w.when);
-        v(w.then);
-      }
-      return v(expr.else);
-    default:
-      assertNever(expr, "expression");
-  }
+  forEachChild(expr, (child) => {
+    if (child && child.kind !== "select") visitExpr(child as Expr, fn);
+  });
 }
 
 /** A structural key of an expression (spans ignored), to match GROUP BY and select items. */
