@@ -106,6 +106,8 @@ export class ColdTier {
   #ids: Snowflake;
   #objectStores = new Map<string, { config: string; store: ObjectStore }>();
   #manifests = new Map<string, Manifest>();
+  /** Per scope, the end of its latest flush or compaction (see `#exclusive`). */
+  #scopeWork = new Map<string, Promise<void>>();
   #scopes = new Map<number, Map<string, ScopeStats>>();
   #segments = new Map<string, CachedSegment>();
   /** Parsed footers of segments read (row-group statistics), to plan partial reads. */
@@ -188,17 +190,38 @@ export class ColdTier {
     return { rows, files, bytes };
   }
 
-  /** The four flush steps for one scope. */
-  async flushScope(table: TableInfo, userId: string): Promise<FlushResult> {
+  /** The four flush steps for one scope, once its flush or compaction in flight is done. */
+  flushScope(table: TableInfo, userId: string): Promise<FlushResult> {
+    return this.#exclusive(table.id, userId, () => this.#flushScope(table, userId));
+  }
+
+  /**
+   * Runs `work` after the scope's earlier flushes and compactions. Each reads the manifest, adds
+   * to it and writes it back: two at once would start from the same one, and the one written
+   * last would drop the other's segment, whose rows are already gone from the buffer. (Jobs run
+   * one at a time, but `flushTable` is also called directly, beside an auto-flush job.)
+   */
+  async #exclusive<T>(tableId: number, userId: string, work: () => Promise<T>): Promise<T> {
+    const key = scopeKey(tableId, userId);
+    const before = this.#scopeWork.get(key);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => done = resolve);
+    this.#scopeWork.set(key, mine);
+    try {
+      await before;
+      return await work();
+    } finally {
+      if (this.#scopeWork.get(key) === mine) this.#scopeWork.delete(key);
+      done();
+    }
+  }
+
+  async #flushScope(table: TableInfo, userId: string): Promise<FlushResult> {
     // (1) the snapshot: taken inside a write so every row at or below it is committed on return.
-    const T = (...a: unknown[]) => Deno.env.get("KDB_TRACE") && console.error("TRACE", performance.now().toFixed(1), ...a);
-    T("flushScope start", new Error().stack?.split("\n").slice(2, 5).join(" | "));
     const snapshot = await this.#group.run(() => this.#snapshot(table.id, userId));
-    T("snapshot", snapshot);
     if (snapshot === null) return { rows: 0, files: 0, bytes: 0 };
     const pkAt = table.schema.pkIndex;
     const manifest = await this.manifest(table, userId);
-    T("manifest", manifest.nextBatch, manifest.segments.length, manifest.flushedSeq);
     // (2) the segment: the flush worker reads the versions in primary-key order (the buffer's
     // order) through its own connection, decodes and encodes them; versions at or below the
     // manifest's flushedSeq are already in a segment (a flush that crashed before its step 4)
@@ -216,7 +239,6 @@ export class ColdTier {
       versions: [...table.versions],
       columns: table.schema.columns.map((c) => ({ name: c.name, type: c.type })),
     });
-    T("built", built.rows, built.chunks);
     let result: FlushResult = { rows: 0, files: 0, bytes: 0 };
     let next = manifest;
     if (built.bytes && built.stats) {
@@ -267,7 +289,6 @@ export class ColdTier {
       }
       next = withSegment(manifest, segment, tombstones, snapshot, Date.now());
       // (3) the manifest; readers see the segment from here on.
-      T("put manifest", next.nextBatch, next.segments.map((s) => s.file + ":" + s.rows), [...next.tombstones]);
       await store.put(`${dir}/manifest.json`, encodeManifest(next));
       this.#manifests.set(scopeKey(table.id, userId), next);
       if (built.sorted) this.#rememberKeys(keySetId(table, dir, file), fresh as SortedKeys);
@@ -305,7 +326,6 @@ export class ColdTier {
       await yieldToIo();
     }
     crashPoint("flush:after-delete");
-    T("flushScope done");
     return result;
   }
 
@@ -404,6 +424,9 @@ export class ColdTier {
       `${this.scopeDir(table, userId)}/manifest.json`,
     );
     const m = bytes ? decodeManifest(bytes) : EMPTY_MANIFEST;
+    // A flush or compaction may have published a newer one while this read was under way.
+    const newer = this.#manifests.get(key);
+    if (newer) return newer;
     this.#manifests.set(key, m);
     return m;
   }
@@ -771,7 +794,11 @@ export class ColdTier {
    * rows; merges small files. The new manifest is published before old files are deleted, and a
    * reader that still used the old manifest retries.
    */
-  async compactScope(table: TableInfo, userId: string): Promise<CompactResult> {
+  compactScope(table: TableInfo, userId: string): Promise<CompactResult> {
+    return this.#exclusive(table.id, userId, () => this.#compactScope(table, userId));
+  }
+
+  async #compactScope(table: TableInfo, userId: string): Promise<CompactResult> {
     const m = await this.manifest(table, userId);
     if (m.segments.length === 0) return { rowsBefore: 0, rowsAfter: 0, filesRemoved: 0 };
     // The segments' newest live version per key: the read path's merge with an empty buffer.

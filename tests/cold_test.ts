@@ -239,6 +239,54 @@ function sumMod7(from: number, to: number): number {
   return n;
 }
 
+Deno.test("cold: a flush waits for the scope's flush in flight, so no manifest update is lost", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    await run(
+      db,
+      `CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, n INT);
+      INSERT INTO app.t (id, n) VALUES (0, 0), (1, 1), (2, 2)`,
+    );
+    const t = db.engine.catalog.table("app", "t");
+    const { cold } = db.engine;
+    // The first flush's manifest write is held back, as an auto-flush job's was when its encoding
+    // queued behind a direct flush's in the worker: the flushes after it get every chance to run.
+    const store = cold.objectStore(t.storageId);
+    const put = store.put.bind(store);
+    let reached!: () => void, release!: () => void;
+    const atManifest = new Promise<void>((resolve) => reached = resolve);
+    const held = new Promise<void>((resolve) => release = resolve);
+    let hold = true;
+    store.put = async (path, data) => {
+      if (hold && path.endsWith("/manifest.json")) {
+        hold = false;
+        reached();
+        await held;
+      }
+      await put(path, data);
+    };
+    const first = cold.flushTable(t);
+    await atManifest;
+    // Run at once, these would start from the manifest the held flush started from too, and its
+    // write, landing last, would drop their segment (and the update, already out of the buffer).
+    const later = (async () => {
+      await cold.flushTable(t);
+      await run(db, "UPDATE app.t SET n = 100 WHERE id = 1");
+      await cold.flushTable(t);
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([later, new Promise((resolve) => timer = setTimeout(resolve, 300))]);
+    clearTimeout(timer);
+    release();
+    await Promise.all([first, later]);
+    const expected = [["0", "0"], ["1", "100"], ["2", "2"]];
+    assertEquals(await rowsOf(db, "SELECT id, n FROM app.t"), expected);
+    cold.forget(t.id);
+    assertEquals(await rowsOf(db, "SELECT id, n FROM app.t"), expected, "the manifest stored");
+    await db.close();
+  });
+});
+
 Deno.test("cold: UPDATE/DELETE on flushed rows, uniqueness, no resurrection", async () => {
   await withTempDir(async (dir) => {
     let db = await open(dir);
