@@ -36,7 +36,8 @@ const S3 = {
 };
 
 async function moveAllToS3(db: Database): Promise<void> {
-  const prefix = `conformance-${crypto.randomUUID()}`;
+  // Literal template segments are plain words (letters, digits, _), so no "-" from the UUID.
+  const prefix = `conformance_${crypto.randomUUID().replaceAll("-", "")}`;
   const credentials = JSON.stringify({ access_key_id: S3.key, secret_access_key: S3.secret });
   const created = await db.execute(`CREATE STORAGE s3test TYPE s3 BUCKET '${S3.bucket}'
     ENDPOINT '${S3.endpoint}' REGION '${S3.region}' CREDENTIALS '${credentials}'
