@@ -83,12 +83,10 @@ export class WsEndpoint {
         return errorResponse(toDbError(err), t0);
       }
     }
-    let mine = this.#perAddress.get(address);
-    if (!mine) this.#perAddress.set(address, mine = { open: 0, waiting: new Set() });
+    const held = this.#perAddress.get(address);
     const waitingFull = !principal &&
-      mine.waiting.size >= this.#options.maxUnauthenticatedPerAddress;
-    if (waitingFull || mine.open >= this.#options.maxSocketsPerAddress) {
-      if (mine.open === 0) this.#perAddress.delete(address);
+      (held?.waiting.size ?? 0) >= this.#options.maxUnauthenticatedPerAddress;
+    if (waitingFull || (held?.open ?? 0) >= this.#options.maxSocketsPerAddress) {
       return errorResponse(
         new DbError(
           "RATE_LIMITED",
@@ -100,9 +98,21 @@ export class WsEndpoint {
         t0,
       );
     }
-    const { socket, response } = Deno.upgradeWebSocket(req);
+    let upgraded: ReturnType<typeof Deno.upgradeWebSocket>;
+    try {
+      upgraded = Deno.upgradeWebSocket(req);
+    } catch (err) {
+      // A malformed handshake (no Sec-WebSocket-Key, no Connection: Upgrade) is the client's.
+      return errorResponse(
+        new DbError("INVALID_PARAMETER", `Bad WebSocket handshake: ${(err as Error).message}`),
+        t0,
+      );
+    }
+    const { socket, response } = upgraded;
     const conn = new Socket(this, socket, `ws-${(this.#counter++).toString(36)}`, address);
     this.#sockets.add(conn);
+    let mine = held;
+    if (!mine) this.#perAddress.set(address, mine = { open: 0, waiting: new Set() });
     mine.open++;
     if (!principal) mine.waiting.add(conn);
     socket.onopen = () => {

@@ -27,7 +27,6 @@ import type { Value } from "./values.ts";
 
 const decoder = new TextDecoder();
 
-/** Text form of a value for `||`, CONCAT and CAST AS TEXT; `type` tells a TIMESTAMP from a BIGINT. */
 /**
  * The longest text a function or `||` may build (characters): above any request body, so only
  * computed growth (CONCAT of a value with itself, again and again) meets it — as an error with a
@@ -46,6 +45,7 @@ export function joinText(a: string, b: string): string {
   return a + b;
 }
 
+/** Text form of a value for `||`, CONCAT and CAST AS TEXT; `type` tells a TIMESTAMP from a BIGINT. */
 export function textOf(v: Exclude<Value, null>, type: TypeName | null): string {
   if (typeof v === "string") return v;
   if (typeof v === "bigint" && type?.base === "TIMESTAMP") return formatTimestamp(v);
@@ -85,7 +85,7 @@ export function likeRegExp(pattern: string, caseInsensitive: boolean, escape = "
   if (Array.from(escape).length > 1) {
     throw new DbError("INVALID_PARAMETER", "ESCAPE must be a single character (or '')");
   }
-  const key = `${caseInsensitive ? "i" : "s"}${escape}\0${pattern}`;
+  const key = `${caseInsensitive ? "i" : "s"}${escape.length}:${escape}${pattern}`; // unambiguous
   let re = likeCache.get(key);
   if (re) return re;
   let src = "^";

@@ -132,3 +132,11 @@ Deno.test("LIKE through SQL: '-' and every ASCII character, ESCAPE, bad escapes"
     }
   });
 });
+
+Deno.test("LIKE: the compiled-pattern cache never confuses one (escape, pattern) pair with another", () => {
+  // Same characters split differently between the escape and the pattern.
+  assertEquals(likeRegExp("\0a", false, "").test("\0a"), true);
+  assertEquals(likeRegExp("a", false, "\0").test("a"), true);
+  assertEquals(likeRegExp("#%", false, "").test("#x"), true);
+  assertEquals(likeRegExp("%", false, "#").test("#x"), true);
+});

@@ -58,9 +58,19 @@ export function makeDataDirSync(dir: string): void {
 
 /** Already a data directory (it has the database), or holds nothing but what the server owns. */
 function isDataDirSync(dir: string): boolean {
-  const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (err) {
+    throw new DbError(
+      "STORAGE_ERROR",
+      `${dir} is not a usable directory: ${(err as Error).message}`,
+    );
+  }
+  // A fresh volume's lost+found and dotfiles (.DS_Store, .gitkeep) do not make a directory foreign.
+  const harmless = (n: string) => n === "lost+found" || n.startsWith(".");
   return names.includes("kalamdb.sqlite") ||
-    names.every((n) => OWNED_FILE.test(n) || OWNED_DIRS.has(n));
+    names.every((n) => OWNED_FILE.test(n) || OWNED_DIRS.has(n) || harmless(n));
 }
 
 /**

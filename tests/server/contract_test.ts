@@ -255,6 +255,12 @@ Deno.test("contract: one address may keep at most 64 WebSockets waiting to authe
         },
       });
       assertError(refused, "RATE_LIMITED");
+      // A malformed handshake is the client's error, not a 500.
+      const malformed = await s.request("GET", "/v1/ws", {
+        auth: ROOT,
+        headers: { upgrade: "websocket" },
+      });
+      assertEquals(malformed.status, 400, malformed.text);
       // …while one with credentials is not, and a waiting one that authenticates frees a place.
       const withAuth = await LiveClient.open(s.url, ROOT);
       await withAuth.next((m) => m.type === "auth_success");

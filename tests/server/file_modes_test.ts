@@ -174,6 +174,18 @@ Deno.test("file modes: a non-empty foreign directory is refused as a data dir an
     assertEquals(Deno.statSync(foreign).mode! & 0o7777, 0o1777);
     assertEquals(Deno.statSync(`${foreign}/project/bin/run.sh`).mode! & 0o777, 0o755);
     assertEquals([...Deno.readDirSync(foreign)].map((e) => e.name), ["project"]);
+    await Deno.chmod(foreign, 0o700);
+    // A fresh volume (lost+found, dotfiles) is fine as a new data dir; a file is not a directory.
+    const volume = `${foreign}/volume`;
+    await Deno.mkdir(`${volume}/lost+found`, { recursive: true });
+    await Deno.writeTextFile(`${volume}/.DS_Store`, "");
+    await (await Database.open({ dataDir: volume })).close();
+    let notDir = "";
+    await Database.open({ dataDir: `${foreign}/project/bin/run.sh` }).then(
+      (db) => db.close(),
+      (e) => notDir = e.code,
+    );
+    assertEquals(notDir, "STORAGE_ERROR");
     // A real data dir with something of the operator's in it: that entry keeps its mode.
     await (await Database.open({ dataDir })).close();
     await Deno.writeTextFile(`${dataDir}/NOTES.txt`, "mine");
