@@ -119,6 +119,8 @@ export class LiveRegistry implements LiveQueries {
   #pendingIds = new Set<string>();
   /** Sockets already closed: a subscribe that was loading when its socket went registers nothing. */
   #dropped = new WeakSet<LiveConnection>();
+  /** Loading subscribes that were unsubscribed meanwhile (keys of #pendingIds). */
+  #cancelled = new Set<string>();
   #counter = 0;
 
   constructor(engine: Engine, options: RegistryOptions = {}) {
@@ -167,6 +169,7 @@ export class LiveRegistry implements LiveQueries {
       if (left > 0) this.#pending.set(quota, left);
       else this.#pending.delete(quota);
       this.#pendingIds.delete(idKey);
+      this.#cancelled.delete(idKey);
     }
   }
 
@@ -219,7 +222,8 @@ export class LiveRegistry implements LiveQueries {
         }
       }
       // ---- the synchronous step: read, register, answer ----
-      if (this.#dropped.has(conn)) return; // the socket closed while segments loaded
+      // The socket closed, or the subscription was unsubscribed, while segments loaded.
+      if (this.#dropped.has(conn) || this.#cancelled.has(`${conn.id}\0${id}`)) return;
       const current = catalog.table(query.namespace, query.table);
       if (current !== table) continue; // an ALTER came in between: compile again
       if (fromSeq !== undefined) {
@@ -249,6 +253,11 @@ export class LiveRegistry implements LiveQueries {
 
   /** Ends one subscription of a socket; false when it does not exist. */
   unsubscribe(conn: LiveConnection, id: string): boolean {
+    const idKey = `${conn.id}\0${id}`;
+    if (this.#pendingIds.has(idKey)) {
+      this.#cancelled.add(idKey); // still loading: it will not register
+      return true;
+    }
     const sub = this.#byConn.get(conn)?.get(id);
     if (!sub) return false;
     this.#remove(sub);

@@ -171,7 +171,7 @@ Deno.test("live registry: subscriptions are capped per user, per socket for anon
   });
 });
 
-Deno.test("live registry: a subscribe still loading when its socket closes registers nothing", async () => {
+Deno.test("live registry: a subscribe still loading when its socket closes, or it is unsubscribed, registers nothing", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);
     const r = await db.execute(`CREATE SHARED TABLE app.s (id INT PRIMARY KEY, v TEXT);
@@ -186,6 +186,13 @@ Deno.test("live registry: a subscribe still loading when its socket closes regis
     assertEquals(registry.size, 0);
     assertEquals(registry.list(), []);
     assertEquals(sent, []);
+    // Likewise one unsubscribed while it loads.
+    const other = fakeConnection("root", "system");
+    const loading = registry.subscribe(other.conn, "s2", "SELECT * FROM app.s");
+    assertEquals(registry.unsubscribe(other.conn, "s2"), true);
+    await loading;
+    assertEquals(registry.size, 0);
+    assertEquals(other.sent, []);
     await db.close();
   });
 });
