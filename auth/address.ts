@@ -40,3 +40,28 @@ export function clientAddress(
   }
   return hops[0] ?? peer;
 }
+
+/**
+ * The network a client address stands for when counting failures: an IPv6 address's /64 (one
+ * host usually holds a whole /64, so its 2^64 addresses are one client), an IPv4 address (also
+ * IPv4-mapped IPv6) as itself. Anything that does not parse is kept as it is.
+ *
+ * @example
+ * networkKey("2001:db8:1:2:aaaa::1"); // "2001:db8:1:2::/64"
+ * networkKey("::ffff:203.0.113.9");   // "203.0.113.9"
+ */
+export function networkKey(address: string): string {
+  const a = address.toLowerCase().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  if (!a.includes(":")) return a;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
+  if (mapped) return mapped[1];
+  const halves = a.split("::");
+  if (halves.length > 2) return a;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const fill = 8 - head.length - tail.length;
+  if (fill < 0 || (halves.length === 1 && fill !== 0)) return a;
+  const groups = [...head, ...Array(fill).fill("0"), ...tail];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return a;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}

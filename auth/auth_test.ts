@@ -11,6 +11,7 @@ import {
   FailureLimiter,
   isLoopback,
   LoginLimiter,
+  networkKey,
   type Principal,
   RateLimiter,
   type Role,
@@ -213,4 +214,20 @@ Deno.test("limits: login keys are bounded in number and size", () => {
   const long = "x".repeat(100_000);
   logins.fail("ip", `${long}1`, 4);
   assert(logins.blocked("ip", `${long}2`, 5), "long names share a key cut to a bounded length");
+});
+
+Deno.test("networkKey: IPv6 clients count as their /64, IPv4 (also mapped) as themselves", () => {
+  assertEquals(networkKey("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  assertEquals(networkKey("[2001:0db8:0001:0002:ffff:ffff:ffff:ffff]"), "2001:db8:1:2::/64");
+  assertEquals(networkKey("2001:db8::1"), "2001:db8:0:0::/64");
+  assertEquals(networkKey("::1"), "0:0:0:0::/64");
+  assertEquals(networkKey("::ffff:203.0.113.9"), "203.0.113.9");
+  assertEquals(networkKey("203.0.113.9"), "203.0.113.9");
+  assertEquals(networkKey("fe80::1%eth0"), "fe80:0:0:0::/64");
+  assertEquals(networkKey("not:an::add::ress"), "not:an::add::ress");
+  // Rotating the low 64 bits does not reset a lockout.
+  const logins = new LoginLimiter({ perUser: 3, distinctUsers: 100, windowMs: 60_000 });
+  for (let i = 1; i <= 3; i++) logins.fail(`2001:db8:1:2::${i}`, "alice", 0);
+  assertEquals(logins.blocked("2001:db8:1:2::99", "alice", 1), true);
+  assertEquals(logins.blocked("2001:db8:1:3::1", "alice", 1), false);
 });

@@ -3,6 +3,8 @@
 // name, plus a ceiling on distinct names per address). All are bounded: past `maxKeys` the oldest
 // keys are forgotten, so an attacker cycling keys cannot grow memory. Time is injectable.
 
+import { networkKey } from "./address.ts";
+
 const DEFAULT_MAX_KEYS = 100_000;
 
 /**
@@ -123,13 +125,16 @@ export class LoginLimiter {
 
   /** Whether a password attempt for `user` from `address` is refused now. */
   blocked(address: string, user: string, now = performance.now()): boolean {
-    return this.#pairs.blocked(pairKey(address, user), now) || this.#names.blocked(address, now);
+    const net = networkKey(address);
+    return this.#pairs.blocked(pairKey(net, user), now) || this.#names.blocked(net, now);
   }
 
   /** Counts a wrong password (or unknown user) for `user` from `address`. */
   fail(address: string, user: string, now = performance.now()): void {
-    // A name counts toward the address's ceiling once per window of its own pair.
-    if (this.#pairs.fail(pairKey(address, user), now)) this.#names.fail(address, now);
+    // A name counts toward the address's ceiling once per window of its own pair; an IPv6
+    // client counts as its /64 (see networkKey).
+    const net = networkKey(address);
+    if (this.#pairs.fail(pairKey(net, user), now)) this.#names.fail(net, now);
   }
 }
 

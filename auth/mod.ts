@@ -24,5 +24,5 @@ export {
   unauthorized,
   UNAUTHORIZED_MESSAGE,
 } from "./jwt.ts";
-export { clientAddress, isLoopback } from "./address.ts";
+export { clientAddress, isLoopback, networkKey } from "./address.ts";
 export { FailureLimiter, LoginLimiter, type LoginLimits, RateLimiter } from "./limits.ts";
