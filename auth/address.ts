@@ -51,6 +51,7 @@ export function clientAddress(
  * networkKey("::ffff:203.0.113.9");   // "203.0.113.9"
  */
 export function networkKey(address: string): string {
+  if (!address.includes(":")) return address; // IPv4 (the hot path: no string work)
   const a = address.toLowerCase().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
   if (!a.includes(":")) return a;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);

@@ -5,7 +5,7 @@
 // a server-wide budget of body bytes in flight, and a deadline for the whole body.
 
 import type { Principal, UserRole } from "../auth/mod.ts";
-import { RateLimiter } from "../auth/mod.ts";
+import { networkKey, RateLimiter } from "../auth/mod.ts";
 import { type Database, elapsedMs } from "../storage/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import type { Authenticator } from "./authenticate.ts";
@@ -51,7 +51,8 @@ export class Api {
     const timeoutMs = limits.bodyTimeoutMs ?? 30_000;
     this.#body = { maxBytes: limits.maxBodyBytes, budget, timeoutMs };
     // Logins have their own small pool: a flood of SQL bodies never keeps anyone from logging in.
-    const tokenBudget = new BodyBudget(TOKEN_BODY_BYTES * 256, TOKEN_BODY_BYTES * 16);
+    // 64 MiB in all, 1 MiB per address: filling it takes 64 addresses trickling bodies at once.
+    const tokenBudget = new BodyBudget(TOKEN_BODY_BYTES * 1024, TOKEN_BODY_BYTES * 16);
     this.#tokenBody = { maxBytes: TOKEN_BODY_BYTES, budget: tokenBudget, timeoutMs };
   }
 
@@ -61,7 +62,7 @@ export class Api {
       const address = this.#auth.address(req, peer);
       const who = await this.#auth.request(req, address);
       this.#throttle(who, address);
-      const body = await readJsonObject(req, this.#body, address);
+      const body = await readJsonObject(req, this.#body, networkKey(address));
       const { sql, params } = this.#sqlFields(body);
       const batch = await this.#db.execute(sql, {
         principal: who,
@@ -110,7 +111,10 @@ export class Api {
   ): Promise<Response> {
     try {
       const address = this.#auth.address(req, peer);
-      const who = await check(await readJsonObject(req, this.#tokenBody, address), address);
+      const who = await check(
+        await readJsonObject(req, this.#tokenBody, networkKey(address)),
+        address,
+      );
       return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as UserRole));
     } catch (err) {
       return failed(err, t0);

@@ -7,7 +7,7 @@
 // (SUBSCRIPTION_OVERFLOW) instead of growing the server's memory.
 
 import { Buffer } from "node:buffer";
-import type { Principal } from "../auth/mod.ts";
+import { networkKey, type Principal } from "../auth/mod.ts";
 import type { LiveConnection, LiveRegistry } from "../live/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import { ANONYMOUS, type Authenticator } from "./authenticate.ts";
@@ -83,7 +83,8 @@ export class WsEndpoint {
         return errorResponse(toDbError(err), t0);
       }
     }
-    const held = this.#perAddress.get(address);
+    const net = networkKey(address); // an IPv6 client counts as its /64
+    const held = this.#perAddress.get(net);
     const waitingFull = !principal &&
       (held?.waiting.size ?? 0) >= this.#options.maxUnauthenticatedPerAddress;
     if (waitingFull || (held?.open ?? 0) >= this.#options.maxSocketsPerAddress) {
@@ -112,7 +113,7 @@ export class WsEndpoint {
     const conn = new Socket(this, socket, `ws-${(this.#counter++).toString(36)}`, address);
     this.#sockets.add(conn);
     let mine = held;
-    if (!mine) this.#perAddress.set(address, mine = { open: 0, waiting: new Set() });
+    if (!mine) this.#perAddress.set(net, mine = { open: 0, waiting: new Set() });
     mine.open++;
     if (!principal) mine.waiting.add(conn);
     socket.onopen = () => {
@@ -146,15 +147,16 @@ export class WsEndpoint {
 
   /** A socket authenticated by message: it no longer counts as waiting. */
   authenticatedOne(conn: Socket, address: string): void {
-    this.#perAddress.get(address)?.waiting.delete(conn);
+    this.#perAddress.get(networkKey(address))?.waiting.delete(conn);
   }
 
   #closed(conn: Socket): void {
     if (!this.#sockets.delete(conn)) return;
-    const mine = this.#perAddress.get(conn.address);
+    const net = networkKey(conn.address);
+    const mine = this.#perAddress.get(net);
     if (mine) {
       mine.waiting.delete(conn);
-      if (--mine.open <= 0) this.#perAddress.delete(conn.address);
+      if (--mine.open <= 0) this.#perAddress.delete(net);
     }
     conn.dispose();
     this.#registry.dropConnection(conn);
