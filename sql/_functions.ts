@@ -6,6 +6,7 @@ import type { TypeName } from "./ast.ts";
 import { assertNever, DbError } from "../errors.ts";
 import type { EvalContext } from "./source.ts";
 import {
+  assignValue,
   BIGINT_MAX,
   BIGINT_MIN,
   coerceValue,
@@ -18,7 +19,6 @@ import {
   parseTimestamp,
   TIMESTAMP_MAX,
   TIMESTAMP_MIN,
-  timestampFromMs,
   typeToString,
 } from "./values.ts";
 import type { Value } from "./values.ts";
@@ -236,11 +236,7 @@ export function castValue(v: Value, from: TypeName | null, to: TypeName): Value 
       case "DATE":
       case "TIMESTAMP":
         // Integers are epoch milliseconds, whatever their type (SQL literal, BIGINT column…).
-        if (from && INTEGRAL.has(from.base) && (typeof v === "number" || typeof v === "bigint")) {
-          const ns = timestampFromMs(v);
-          return to.base === "DATE" ? formatTimestamp(ns).slice(0, 10) : ns;
-        }
-        return coerceValue(v, to);
+        return assignValue(v, to, from);
       case "DECIMAL":
       case "BYTES":
       case "UUID":

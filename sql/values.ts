@@ -421,14 +421,6 @@ export function coerceValue(value: Value, t: TypeName, column?: string): Value {
   }
 }
 
-/** What assignValue needs to know about a value besides the value. */
-export interface AssignOptions {
-  /** The static type of the expression the value came from (null: unknown, e.g. `$1`). */
-  readonly from?: TypeName | null;
-  /** The column, for messages. */
-  readonly column?: string;
-}
-
 /**
  * Converts the value of an expression for a column of type `to` (INSERT, UPDATE, DEFAULT, key
  * and range hints): coerceValue, plus the rule that needs the expression's type — an integer
@@ -436,19 +428,23 @@ export interface AssignOptions {
  * milliseconds, exactly as a number parameter is; a bigint of unknown type stays nanoseconds.
  *
  * @example
- * assignValue(1700000000000n, { base: "TIMESTAMP" }, { from: { base: "BIGINT" } });
+ * assignValue(1700000000000n, { base: "TIMESTAMP" }, { base: "BIGINT" });
  * // 1700000000000000000n
  */
-export function assignValue(value: Value, to: TypeName, options: AssignOptions = {}): Value {
-  const from = options.from;
+export function assignValue(
+  value: Value,
+  to: TypeName,
+  from?: TypeName | null,
+  column?: string,
+): Value {
   if (
     (to.base === "TIMESTAMP" || to.base === "DATE") && from && INTEGRAL.has(from.base) &&
     (typeof value === "bigint" || typeof value === "number") && Number.isInteger(Number(value))
   ) {
-    const ns = timestampFromMs(value, options.column);
+    const ns = timestampFromMs(value, column);
     return to.base === "DATE" ? formatTimestamp(ns).slice(0, 10) : ns;
   }
-  return coerceValue(value, to, options.column);
+  return coerceValue(value, to, column);
 }
 
 /**
@@ -457,8 +453,7 @@ export function assignValue(value: Value, to: TypeName, options: AssignOptions =
  */
 export function assignLiteral(e: LiteralExpr, to: TypeName, column?: string): Value {
   const v = literalValue(e.value, e.numeric, e.text);
-  const from = e.numeric === "int" ? integerLiteralType(v) : null;
-  return assignValue(v, to, { from, column });
+  return assignValue(v, to, e.numeric === "int" ? integerLiteralType(v) : null, column);
 }
 
 // ---------------------------------------------------------------- comparison

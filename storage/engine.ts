@@ -5,6 +5,7 @@ import type { Statement } from "../sql/ast.ts";
 import type { Role } from "../auth/mod.ts";
 import type { TypeName } from "../sql/ast.ts";
 import type { ResultColumn, Row, Value } from "../sql/values.ts";
+import { msToNs as msToTimestamp } from "../sql/values.ts";
 import type { Cancel } from "../sql/source.ts";
 import type { Buffer } from "./buffer.ts";
 import type { ChangeFeed, LiveBridge } from "./changes.ts";
@@ -96,5 +97,5 @@ export const T = {
 
 /** Milliseconds (catalog timestamps) → the ns TIMESTAMP representation. */
 export function msToNs(ms: number | null): bigint | null {
-  return ms === null ? null : BigInt(Math.round(ms)) * 1_000_000n;
+  return ms === null ? null : msToTimestamp(Math.round(ms));
 }

@@ -77,7 +77,7 @@ export function keyExtractor(
   if (!exprs) return undefined;
   const pk = schema.columns[schema.pkIndex];
   const fns = exprs.map((c) => c.eval);
-  const assign = exprs.map((c) => ({ from: c.type, column: pk.name }));
+  const from = exprs.map((c) => c.type);
   const timestampKey = pk.type.base === "TIMESTAMP";
   const numeric = exprs.map((c) =>
     typeof c.type?.base === "string" && NUMERIC.has(c.type.base) && NUMERIC.has(pk.type.base)
@@ -91,7 +91,7 @@ export function keyExtractor(
       if (raw === null) continue;
       let v: Value;
       try {
-        v = assignValue(raw, pk.type, assign[i]);
+        v = assignValue(raw, pk.type, from[i], pk.name);
       } catch (err) {
         // A number that cannot be a key (1.5 for a BIGINT key) matches no row; so does a date
         // outside the TIMESTAMP range ('9999-12-31'), which compares fine but cannot be stored.
@@ -155,8 +155,9 @@ export function compileAssignment(
   const c = compileExpr(expr, scope);
   const f = c.eval;
   const { type } = column;
-  const options = { from: c.type, column: column.name };
-  return (row, ctx) => assignValue(f(row, ctx), type, options);
+  const { type: from } = c;
+  const name = column.name;
+  return (row, ctx) => assignValue(f(row, ctx), type, from, name);
 }
 
 /**
@@ -274,7 +275,7 @@ export function rangeExtractor(
       const raw = p.value.eval(none, ctx);
       if (raw === null) continue;
       try {
-        const value = assignValue(raw, col.type, { from: p.value.type, column: col.name });
+        const value = assignValue(raw, col.type, p.value.type, col.name);
         if (value !== null) out.push({ column: p.column, op: p.op, value });
       } catch {
         // Not comparable as the column's type (1.5 against an INT): no hint.
