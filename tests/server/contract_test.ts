@@ -241,7 +241,8 @@ Deno.test("contract: text built past its limit is INVALID_PARAMETER, never a 500
 });
 
 Deno.test("contract: one address may keep at most 64 WebSockets waiting to authenticate", async () => {
-  await withServer({}, async (s) => {
+  // A long auth timeout: on a loaded machine the first sockets must still be waiting at the 65th.
+  await withServer({ KALAMDB_WS_AUTH_TIMEOUT_MS: "600000" }, async (s) => {
     const waiting: LiveClient[] = [];
     try {
       for (let i = 0; i < 64; i++) waiting.push(await LiveClient.open(s.url));
