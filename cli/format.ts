@@ -4,8 +4,8 @@
 
 import type { StatementResult } from "../storage/mod.ts";
 import type { DbError } from "../errors.ts";
-import type { TypeName } from "../sql/ast.ts";
-import { displayValue, encodeBase64, toJsonValue, type Value } from "../sql/values.ts";
+import type { TypeName } from "../sql/mod.ts";
+import { displayValue, encodeBase64, toJsonValue, type Value } from "../sql/mod.ts";
 
 /** Options for table output. */
 export interface TableOptions {

@@ -2,7 +2,7 @@
 // quoting, the Took line and ERROR lines.
 
 import type { StatementResult } from "../storage/mod.ts";
-import type { BaseType } from "../sql/ast.ts";
+import type { BaseType } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import {
   csvField,

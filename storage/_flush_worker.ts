@@ -14,8 +14,8 @@ import { DEFAULT_ROW_GROUP_SIZE, SegmentEncoder, type SegmentStats } from "./par
 import { type ArrayStatement, asArrays } from "./sqlite.ts";
 import { keyLayout, type SortedKeys, sortKeys } from "./_keys.ts";
 import { keyFromRowId } from "./_segments.ts";
-import type { TypeName } from "../sql/ast.ts";
-import type { Value } from "../sql/values.ts";
+import type { TypeName } from "../sql/mod.ts";
+import type { Value } from "../sql/mod.ts";
 
 /** What to flush: the scope, its snapshot, and how to decode and encode its rows. */
 export interface BuildRequest {

@@ -4,7 +4,7 @@
 // the cold tier answer without decoding a segment: "is this INSERT's key flushed already?" and
 // "which keys of the new segment supersede a version in an older one?" (its tombstones).
 
-import type { Value } from "../sql/values.ts";
+import type { Value } from "../sql/mod.ts";
 
 /** Ascending keys of one segment; `seqs[i]` (where kept) is the `_seq` of `keys[i]`. */
 export type SortedKeys = Float64Array | BigInt64Array | readonly string[];

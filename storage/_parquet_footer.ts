@@ -9,8 +9,8 @@ import {
   type ParquetParsers,
   type SchemaElement,
 } from "hyparquet";
-import type { TypeName } from "../sql/ast.ts";
-import type { Value } from "../sql/values.ts";
+import type { TypeName } from "../sql/mod.ts";
+import type { Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import type { ColumnStats, RowGroupInfo, SegmentColumn, SegmentMetadata } from "./parquet.ts";
 import {

@@ -21,8 +21,8 @@
 import type { SchemaElement } from "hyparquet";
 // hyparquet-writer pins an older hyparquet whose types differ slightly from the reader's.
 import type { SchemaElement as WriterElement } from "hyparquet-writer";
-import type { TypeName } from "../sql/ast.ts";
-import { compareValues, type Value } from "../sql/values.ts";
+import type { TypeName } from "../sql/mod.ts";
+import { compareValues, type Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 
 /** How values of one column convert; decided once per column from its type. */

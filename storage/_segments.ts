@@ -1,8 +1,8 @@
 // Pure pieces of the cold tier: statistics pruning of segments, the manifest's record of a new
 // segment, buffer row ids back as values, and the object-store configuration of a storage.
 
-import type { ColumnRange } from "../sql/source.ts";
-import type { Value } from "../sql/values.ts";
+import type { ColumnRange } from "../sql/mod.ts";
+import type { Value } from "../sql/mod.ts";
 import type { StorageInfo, TableInfo } from "./catalog.ts";
 import type { SegmentInfo } from "./manifest.ts";
 import type { ObjectStoreConfig } from "./object_store.ts";

@@ -1,8 +1,8 @@
 // Users, storages, SHOW / DESCRIBE, and the maintenance statements whose execution arrives in
 // later issues (they answer UNSUPPORTED with a clear message until then).
 
-import type { OptionItem, Role, Statement } from "../sql/ast.ts";
-import { typeToString } from "../sql/values.ts";
+import type { OptionItem, Role, Statement } from "../sql/mod.ts";
+import { typeToString } from "../sql/mod.ts";
 import { printStatement } from "../sql/mod.ts";
 import { checkSubscribeOptions } from "./changes.ts";
 import { hashPassword } from "../auth/mod.ts";

@@ -4,7 +4,7 @@
 // existence"). EXECUTE AS is checked by the facade: first the right to switch, then the inner
 // statement with the target's role.
 
-import type { Expr, FromItem, SelectStmt, Statement, TableName } from "../sql/ast.ts";
+import type { Expr, FromItem, SelectStmt, Statement, TableName } from "../sql/mod.ts";
 import { visitExpr } from "../sql/mod.ts";
 import {
   type AccessLevel,

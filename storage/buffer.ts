@@ -9,8 +9,8 @@
 // SQLite statement (multi-row VALUES, per-statement values bound once), in conflict modes that
 // need no statement journal, and find duplicate keys from the rows the insert skipped.
 
-import type { ScanOptions, TableSource } from "../sql/source.ts";
-import { compareValues, type Row, type Value } from "../sql/values.ts";
+import type { ScanOptions, TableSource } from "../sql/mod.ts";
+import { compareValues, type Row, type Value } from "../sql/mod.ts";
 import { encodeRow, type RowDecoder } from "./codec.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Change } from "./changes.ts";

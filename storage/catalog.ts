@@ -3,9 +3,9 @@
 // through the writer connection inside the caller's transaction; the in-memory mirror is
 // reloaded from disk if a transaction rolls back.
 
-import type { Role, TableType } from "../sql/ast.ts";
-import type { TableSchema } from "../sql/source.ts";
-import type { ColumnSchema } from "../sql/values.ts";
+import type { Role, TableType } from "../sql/mod.ts";
+import type { TableSchema } from "../sql/mod.ts";
+import type { ColumnSchema } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import { makeDecoder, type RowDecoder, type StoredColumn } from "./codec.ts";
 import type { SqliteStore } from "./sqlite.ts";

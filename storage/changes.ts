@@ -3,7 +3,7 @@
 // Whether a table has listeners is asked at commit time (a subscription may register between a
 // write and its commit); a multi-row insert builds its change objects only then.
 
-import type { Row } from "../sql/values.ts";
+import type { Row } from "../sql/mod.ts";
 import type { TableInfo } from "./catalog.ts";
 import { DbError } from "../errors.ts";
 

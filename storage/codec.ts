@@ -4,8 +4,8 @@
 // COLUMN read correctly; values are normalised back to their type's representation.
 
 import { Packr } from "msgpackr";
-import type { BaseType } from "../sql/ast.ts";
-import type { ColumnSchema, Value } from "../sql/values.ts";
+import type { BaseType } from "../sql/mod.ts";
+import type { ColumnSchema, Value } from "../sql/mod.ts";
 
 const packr = new Packr(
   { useRecords: false, int64AsType: "bigint" } as ConstructorParameters<

@@ -5,7 +5,7 @@
 
 import { Packr } from "msgpackr";
 import { encodeRow, makeDecoder, type StoredColumn } from "./codec.ts";
-import type { Value } from "../sql/values.ts";
+import type { Value } from "../sql/mod.ts";
 import { assertEquals } from "../sql/_test_util.ts";
 
 const packr = new Packr(

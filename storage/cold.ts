@@ -15,8 +15,8 @@
 // publishes its manifest before deleting buffer rows, a reader always sees every row in at least
 // one tier. `cold_scopes` says which scopes have segments, so a scope without any costs nothing.
 
-import type { ScanOptions, TableSource } from "../sql/source.ts";
-import { compareValues, type Row, type Value } from "../sql/values.ts";
+import type { ScanOptions, TableSource } from "../sql/mod.ts";
+import { compareValues, type Row, type Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import type { Buffer } from "./buffer.ts";
 import { keyOf } from "./buffer.ts";

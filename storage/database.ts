@@ -3,10 +3,10 @@
 // first error; each statement is atomic. Parsed batches are cached by text, so a repeated
 // parameterised statement costs no parsing.
 
-import type { ParsedStatement, Statement } from "../sql/ast.ts";
+import type { ParsedStatement, Statement } from "../sql/mod.ts";
 import type { Role, UserRole } from "../auth/mod.ts";
 import { type Cancel, parseSql } from "../sql/mod.ts";
-import { nowNs, type Value } from "../sql/values.ts";
+import { nowNs, type Value } from "../sql/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import {
   alterStorage,
@@ -25,6 +25,7 @@ import { Buffer } from "./buffer.ts";
 import { Catalog } from "./catalog.ts";
 import { alterTable, createNamespace, createTable, dropNamespace, dropTable } from "./ddl.ts";
 import { deleteRows, insert, select, update } from "./dml.ts";
+import { StorageHooks } from "./hooks.ts";
 import type { Engine, Handler, Outcome, Session, StatementContext } from "./engine.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { ColdTier } from "./cold.ts";
@@ -106,6 +107,7 @@ const PARSE_CACHE_SIZE = 512;
 export class Database {
   readonly dataDir: string;
   #engine: Engine;
+  #hooks?: StorageHooks;
   #unlock: () => void;
   #stopAutoFlush: () => void;
   #parsed = new Map<string, { statements: ParsedStatement[]; error?: DbError }>();
@@ -188,6 +190,11 @@ export class Database {
   }
 
   /** Internals for other storage-side subsystems (server, live queries, jobs). */
+  /** Named hooks for tests and benchmarks (flush now, wait for jobs, inspect tiers). */
+  get hooks(): StorageHooks {
+    return this.#hooks ??= new StorageHooks(this.#engine);
+  }
+
   get engine(): Engine {
     return this.#engine;
   }

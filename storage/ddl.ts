@@ -2,9 +2,9 @@
 // versioned: every column change stores a new version, and rows keep the version they were
 // written under (see codec.ts), so ALTER never rewrites data.
 
-import type { ColumnDef, CreateTableStmt, Expr, OptionItem, TableType } from "../sql/ast.ts";
+import type { ColumnDef, CreateTableStmt, Expr, OptionItem, TableType } from "../sql/mod.ts";
 import { parseExpression, printExpr } from "../sql/mod.ts";
-import type { Value } from "../sql/values.ts";
+import type { Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import { type StoredColumn, tagValue } from "./codec.ts";
 import type { TableInfo } from "./catalog.ts";

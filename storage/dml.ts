@@ -4,8 +4,8 @@
 // one group-commit statement on the writer: checks (primary-key uniqueness, NOT NULL, types) and
 // writes commit together or not at all, and the caller is answered after the commit.
 
-import type { Expr, SelectItem, SelectStmt, TableName } from "../sql/ast.ts";
-import type { Catalog as SqlCatalog, EvalContext, ExecContext } from "../sql/source.ts";
+import type { Expr, SelectItem, SelectStmt, TableName } from "../sql/mod.ts";
+import type { Catalog as SqlCatalog, EvalContext, ExecContext } from "../sql/mod.ts";
 import {
   compileAssignment,
   compileDefault,
@@ -16,7 +16,7 @@ import {
   projectReturning,
   tableScope,
 } from "../sql/mod.ts";
-import { assignLiteral, type ColumnSchema, type Row, type Value } from "../sql/values.ts";
+import { assignLiteral, type ColumnSchema, type Row, type Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Change, ChangeKind } from "./changes.ts";

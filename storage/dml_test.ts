@@ -7,7 +7,7 @@
 import { Database } from "./mod.ts";
 import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
 import type { DbError } from "../errors.ts";
-import type { Row } from "../sql/values.ts";
+import type { Row } from "../sql/mod.ts";
 import { assert, assertEquals } from "../sql/_test_util.ts";
 
 async function withDb(fn: (db: Database) => Promise<void>) {

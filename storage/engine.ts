@@ -1,12 +1,12 @@
 // What statement handlers share: the open store's parts, the caller's session and the
 // statement's inputs. Handlers are plain functions of (statement, context) → outcome.
 
-import type { Statement } from "../sql/ast.ts";
+import type { Statement } from "../sql/mod.ts";
 import type { Role } from "../auth/mod.ts";
-import type { TypeName } from "../sql/ast.ts";
-import type { ResultColumn, Row, Value } from "../sql/values.ts";
-import { msToNs as msToTimestamp } from "../sql/values.ts";
-import type { Cancel } from "../sql/source.ts";
+import type { TypeName } from "../sql/mod.ts";
+import type { ResultColumn, Row, Value } from "../sql/mod.ts";
+import { msToNs as msToTimestamp } from "../sql/mod.ts";
+import type { Cancel } from "../sql/mod.ts";
 import type { Buffer } from "./buffer.ts";
 import type { ChangeFeed, LiveBridge } from "./changes.ts";
 import type { ColdTier } from "./cold.ts";

@@ -7,7 +7,7 @@
 // scope with `_seq` ≤ it is in a segment, which is how a restart finishes an interrupted flush.
 // Stored as JSON (bigints and bytes tagged) next to the segments, written temp + rename.
 
-import type { Value } from "../sql/values.ts";
+import type { Value } from "../sql/mod.ts";
 import { type TaggedValue, tagValue, untagValue } from "./codec.ts";
 
 /** Min/max/null count of one column in a segment, by stable column id. */

@@ -13,5 +13,13 @@ export type {
 export { checkSubscribeOptions, MAX_BATCH_SIZE, MAX_LAST_ROWS } from "./changes.ts";
 export type { TableInfo } from "./catalog.ts";
 export type { Engine } from "./engine.ts";
+export type {
+  FlushResult,
+  Manifest,
+  ObjectStore,
+  ScopeStats,
+  StorageHooks,
+  StorageInfo,
+} from "./hooks.ts";
 export { authorizeStatement } from "./authorize.ts";
 export { scopeOf } from "./dml.ts";

@@ -16,8 +16,8 @@ import {
 } from "hyparquet";
 import { compressors as decompressors } from "hyparquet-compressors";
 import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import type { TypeName } from "../sql/ast.ts";
-import { compareValues, type Value } from "../sql/values.ts";
+import type { TypeName } from "../sql/mod.ts";
+import { compareValues, type Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import {
   chunkValues,

@@ -10,7 +10,7 @@ import {
   type SegmentColumn,
   segmentMetadata,
 } from "./parquet.ts";
-import { parseTimestamp, type Value } from "../sql/values.ts";
+import { parseTimestamp, type Value } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../tests/_util.ts";
 

@@ -1,11 +1,11 @@
 // What executing a batch returns: one result per statement, and the error that stopped it.
 // The server, the CLI and the tests all render from these shapes.
 
-import type { TypeName } from "../sql/ast.ts";
+import type { TypeName } from "../sql/mod.ts";
 import type { DbError } from "../errors.ts";
 import type { Principal } from "../auth/mod.ts";
-import type { ResultColumn, Row } from "../sql/values.ts";
-import type { Cancel } from "../sql/source.ts";
+import type { ResultColumn, Row } from "../sql/mod.ts";
+import type { Cancel } from "../sql/mod.ts";
 
 /** The result of one statement. Rows are present for statements that return a table. */
 export interface StatementResult {

@@ -2,10 +2,10 @@
 // as TableSources so SELECT, joins and filters work on them like on any table. SHOW statements
 // are views over the same rows.
 
-import type { TypeName } from "../sql/ast.ts";
-import type { TableSource } from "../sql/source.ts";
-import type { ColumnSchema, Row } from "../sql/values.ts";
-import { typeToString } from "../sql/values.ts";
+import type { TypeName } from "../sql/mod.ts";
+import type { TableSource } from "../sql/mod.ts";
+import type { ColumnSchema, Row } from "../sql/mod.ts";
+import { typeToString } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import type { Engine } from "./engine.ts";
 import { msToNs, T } from "./engine.ts";

@@ -5,7 +5,7 @@ import { Database } from "../storage/mod.ts";
 import type { BatchResult, ExecuteOptions, StatementResult } from "../storage/mod.ts";
 import { DbError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
-import { displayValue } from "../sql/values.ts";
+import { displayValue } from "../sql/mod.ts";
 
 export class AssertionError extends Error {
   constructor(message: string) {

@@ -10,7 +10,7 @@ import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
 import { zstdCompressSync } from "node:zlib";
 import { Database } from "../../storage/mod.ts";
 import { encodeSegment, type SegmentColumn } from "../../storage/parquet.ts";
-import type { Value } from "../../sql/values.ts";
+import type { Value } from "../../sql/mod.ts";
 
 /** One line of the cold-tier table. Ratios are "engine ÷ peer, higher is better". */
 export interface ColdRow {

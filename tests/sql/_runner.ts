@@ -7,7 +7,7 @@
 
 import { Database } from "../../storage/mod.ts";
 import type { BatchResult, StatementResult } from "../../storage/mod.ts";
-import { displayValue } from "../../sql/values.ts";
+import { displayValue } from "../../sql/mod.ts";
 import { type CaseFile, type CaseStep, type Expectation, parseCaseFile } from "./_cases.ts";
 
 export type RunMode = "buffered" | "flushed" | "mixed" | "s3";

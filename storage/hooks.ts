@@ -1,0 +1,114 @@
+// Named hooks on the storage door for tests and benchmarks in other folders: what they need to
+// see or force (flush now, wait for jobs, look at the buffer or the manifest) without reaching
+// into the engine's parts. Nothing here is reachable over SQL or HTTP.
+
+import type { Engine as OpenStore } from "./engine.ts";
+import type { StorageInfo, TableInfo } from "./catalog.ts";
+import type { FlushResult, ScopeStats } from "./cold.ts";
+import type { Manifest } from "./manifest.ts";
+import type { ObjectStore } from "./object_store.ts";
+
+export type { FlushResult, Manifest, ObjectStore, ScopeStats, StorageInfo };
+
+export class StorageHooks {
+  readonly #s: OpenStore;
+
+  constructor(store: OpenStore) {
+    this.#s = store;
+  }
+
+  /** The table, or a TABLE_NOT_FOUND error. */
+  table(namespace: string, name: string): TableInfo {
+    return this.#s.catalog.table(namespace, name);
+  }
+
+  tables(): TableInfo[] {
+    return this.#s.catalog.tables();
+  }
+
+  /** Flushes every buffered scope of the table now (what a FLUSH job does). */
+  flush(table: TableInfo): Promise<FlushResult> {
+    return this.#s.cold.flushTable(table);
+  }
+
+  /** Flushes every table that has a cold tier. */
+  async flushAll(): Promise<void> {
+    for (const t of this.#s.catalog.tables()) {
+      if (t.tableType !== "STREAM") await this.#s.cold.flushTable(t);
+    }
+  }
+
+  /** Resolves when no background job is queued or running. */
+  idle(): Promise<void> {
+    return this.#s.jobs.idle();
+  }
+
+  /** Exact per-scope buffer counts (rows, tombstones), counted from the rows themselves. */
+  bufferCounts(table: TableInfo): { user: string; rows: number; deleted: number }[] {
+    return this.#s.buffer.counts(table.id);
+  }
+
+  /** The maintained per-scope counters, keyed by scope ("" for a shared table). */
+  bufferedScopes(table: TableInfo): ReadonlyMap<string, { rows: number; deleted: number }> {
+    return this.#s.buffer.scopeRows(table.id);
+  }
+
+  /** Rows (tombstones included) one scope holds in the buffer, decoded as a flush reads them. */
+  bufferedRows(table: TableInfo, scope: string): number {
+    let n = 0;
+    const scan = this.#s.buffer.source(table, scope, false).scanSync!({ includeDeleted: true });
+    for (const batch of scan) n += batch.length;
+    return n;
+  }
+
+  /** Per-scope segment statistics of the cold tier. */
+  coldStats(table: TableInfo): ReadonlyMap<string, ScopeStats> {
+    return this.#s.cold.stats(table.id);
+  }
+
+  manifest(table: TableInfo, scope: string): Promise<Manifest> {
+    return this.#s.cold.manifest(table, scope);
+  }
+
+  /** The scope's folder inside its storage (for listing its files). */
+  scopeDir(table: TableInfo, scope: string): string {
+    return this.#s.cold.scopeDir(table, scope);
+  }
+
+  objectStore(storageId: string): ObjectStore {
+    return this.#s.cold.objectStore(storageId);
+  }
+
+  /** A storage's row, or undefined. */
+  storage(id: string): StorageInfo | undefined {
+    return this.#s.catalog.storage(id);
+  }
+
+  /** Drops the table's cached segments, so the next read is a cold one. */
+  forgetCold(table: TableInfo): void {
+    this.#s.cold.forget(table.id);
+  }
+
+  /** Segments read since open (a counter for pruning benchmarks). */
+  get segmentsScanned(): number {
+    return this.#s.cold.segmentsScanned;
+  }
+
+  /** Creates users without passwords in one transaction (fixtures for large benchmarks). */
+  async createUsers(names: readonly string[]): Promise<void> {
+    const { group, catalog } = this.#s;
+    await group.run(() => {
+      const now = Date.now();
+      for (const name of names) {
+        catalog.putUser({
+          name,
+          role: "user",
+          passwordHash: null,
+          email: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+      }
+    });
+  }
+}
