@@ -45,7 +45,6 @@ function contains(folder: string, path: string): boolean {
 }
 
 export function violation(source: string, target: string): string | undefined {
-  const from = folderOf(source);
   const to = folderOf(target);
   if (to === "tests" || to.startsWith("tests/")) {
     if (!isTestCode(source)) return "only test code may import tests/";
