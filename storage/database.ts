@@ -3,51 +3,67 @@
 // first error; each statement is atomic. Parsed batches are cached by text, so a repeated
 // parameterised statement costs no parsing.
 
-import type { ParsedStatement, Statement } from "../sql/mod.ts";
+import {
+  type Cancel,
+  nowNs,
+  type ParsedStatement,
+  parseSql,
+  type Statement,
+  type Value,
+} from "../sql/mod.ts";
 import type { Role, UserRole } from "../auth/mod.ts";
-import { type Cancel, parseSql } from "../sql/mod.ts";
-import { nowNs, type Value } from "../sql/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import {
   alterStorage,
+  alterTable,
   alterUser,
-  createStorage,
-  createUser,
-  describe,
-  dropStorage,
-  dropUser,
-  notYet,
-  show,
-  subscribeStatement,
-} from "./admin.ts";
-import { authorizeStatement } from "./authorize.ts";
-import { Buffer } from "./buffer.ts";
-import { Catalog } from "./catalog.ts";
-import { alterTable, createNamespace, createTable, dropNamespace, dropTable } from "./ddl.ts";
-import { deleteRows, insert, select, update } from "./dml.ts";
-import { StorageHooks } from "./hooks.ts";
-import type { Engine, Handler, Outcome, Session, StatementContext } from "./engine.ts";
-import { GroupCommit } from "./group_commit.ts";
-import { ColdTier } from "./cold.ts";
-import { ChangeFeed, LiveBridge } from "./changes.ts";
-import { JobRunner } from "./jobs.ts";
-import {
-  compactStatement,
-  flushStatement,
-  killStatement,
-  registerJobs,
-  startAutoFlush,
-} from "./maintenance.ts";
-import { lockDataDir } from "./lock.ts";
-import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
-import {
+  authorizeStatement,
   type BatchResult,
-  elapsedMs,
+  compactStatement,
+  createNamespace,
+  createStorage,
+  createTable,
+  createUser,
+  deleteRows,
+  describe,
+  dropNamespace,
+  dropStorage,
+  dropTable,
+  dropUser,
+  type Engine,
   type ExecuteOptions,
+  flushStatement,
+  type Handler,
+  insert,
+  killStatement,
+  notYet,
+  type Outcome,
+  registerJobs,
+  select,
+  type Session,
+  show,
+  startAutoFlush,
+  type StatementContext,
   type StatementResult,
-} from "./result.ts";
-import { Snowflake } from "./snowflake.ts";
-import { type Durability, SqliteStore } from "./sqlite.ts";
+  subscribeStatement,
+  update,
+} from "./statements/mod.ts";
+import {
+  Buffer,
+  Catalog,
+  ChangeFeed,
+  type Durability,
+  GroupCommit,
+  LiveBridge,
+  lockDataDir,
+  Snowflake,
+  SqliteStore,
+} from "./hot/mod.ts";
+import { StorageHooks } from "./hooks.ts";
+import { ColdTier } from "./cold/mod.ts";
+import { JobRunner } from "./jobs/mod.ts";
+import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
+import { elapsedMs } from "./_time.ts";
 
 export interface DatabaseOptions {
   /** Data directory; created when missing. */

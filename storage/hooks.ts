@@ -2,11 +2,10 @@
 // see or force (flush now, wait for jobs, look at the buffer or the manifest) without reaching
 // into the engine's parts. Nothing here is reachable over SQL or HTTP.
 
-import type { Engine as OpenStore } from "./engine.ts";
-import type { StorageInfo, TableInfo } from "./catalog.ts";
-import type { FlushResult, ScopeStats } from "./cold.ts";
-import type { Manifest } from "./manifest.ts";
-import type { ObjectStore } from "./object_store.ts";
+import type { Engine as OpenStore } from "./statements/mod.ts";
+import type { StorageInfo, TableInfo } from "./hot/mod.ts";
+import type { FlushResult, Manifest, ScopeStats } from "./cold/mod.ts";
+import type { ObjectStore } from "./object_store/mod.ts";
 
 export type { FlushResult, Manifest, ObjectStore, ScopeStats, StorageInfo };
 

@@ -1,18 +1,18 @@
 // The storage subsystem's door: open a data directory and execute SQL against it.
 
 export { Database, type DatabaseOptions } from "./database.ts";
-export type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
-export { elapsedMs } from "./result.ts";
+export type { BatchResult, ExecuteOptions, StatementResult } from "./statements/mod.ts";
+export { elapsedMs } from "./_time.ts";
 export type {
   Change,
   ChangeKind,
   LiveQueries,
   LiveQueryInfo,
   SubscribeOptions,
-} from "./changes.ts";
-export { checkSubscribeOptions, MAX_BATCH_SIZE, MAX_LAST_ROWS } from "./changes.ts";
-export type { TableInfo } from "./catalog.ts";
-export type { Engine } from "./engine.ts";
+} from "./hot/mod.ts";
+export { checkSubscribeOptions, MAX_BATCH_SIZE, MAX_LAST_ROWS } from "./hot/mod.ts";
+export type { TableInfo } from "./hot/mod.ts";
+export type { Engine } from "./statements/mod.ts";
 export type {
   FlushResult,
   Manifest,
@@ -21,5 +21,7 @@ export type {
   StorageHooks,
   StorageInfo,
 } from "./hooks.ts";
-export { authorizeStatement } from "./authorize.ts";
-export { scopeOf } from "./dml.ts";
+export { authorizeStatement } from "./statements/mod.ts";
+export { scopeOf } from "./statements/mod.ts";
+/** The Parquet segment encoder alone, for benchmarks against the raw writer. */
+export { encodeSegment, type SegmentColumn } from "./parquet/mod.ts";

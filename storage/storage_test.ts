@@ -3,8 +3,15 @@
 // data-directory lock, and restart keeping `_seq` increasing.
 
 import { Database } from "./mod.ts";
-import { Snowflake, SNOWFLAKE_EPOCH_MS, snowflakeMs } from "./snowflake.ts";
-import { encodeRow, makeDecoder, type StoredColumn, tagValue } from "./codec.ts";
+import {
+  encodeRow,
+  makeDecoder,
+  Snowflake,
+  SNOWFLAKE_EPOCH_MS,
+  snowflakeMs,
+  type StoredColumn,
+  tagValue,
+} from "./hot/mod.ts";
 import type { DbError } from "../errors.ts";
 import { assert, assertEquals } from "../sql/_test_util.ts";
 

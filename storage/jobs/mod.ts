@@ -1,0 +1,2 @@
+export { JobRunner } from "./runner.ts";
+export type { Job, JobOutcome, JobWork } from "./runner.ts";

@@ -1,0 +1,264 @@
+// Background jobs (flush, compaction, cleanup, TTL eviction, moves): persisted in the `jobs`
+// table (system.jobs), run by one runner with bounded concurrency and an AbortSignal per job.
+// Statuses: new → queued → running → completed | failed | retrying → … | cancelled | skipped.
+// Idempotency: submitting a job whose (type, namespace, table) already has one waiting or
+// running returns that job's id instead of a second job. A job that was running at a crash is
+// queued again at open (its work must be idempotent, as flush's four steps are).
+
+import { DbError } from "../../errors.ts";
+import type { GroupCommit, SqliteStore } from "../hot/mod.ts";
+import { elapsedMs } from "../_time.ts";
+
+export type JobStatus =
+  | "new"
+  | "queued"
+  | "running"
+  | "completed"
+  | "failed"
+  | "retrying"
+  | "cancelled"
+  | "skipped";
+
+const ACTIVE: readonly JobStatus[] = ["new", "queued", "running", "retrying"];
+
+export interface JobSpec {
+  readonly type: string;
+  readonly namespace?: string;
+  readonly table?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+export interface Job extends JobSpec {
+  readonly id: string;
+  readonly retryCount: number;
+}
+
+/** What a job reports when done; `skipped` when there was nothing to do. */
+export interface JobOutcome {
+  readonly message: string;
+  readonly skipped?: boolean;
+}
+
+export type JobWork = (job: Job, signal: AbortSignal) => Promise<JobOutcome>;
+
+export interface JobRunnerOptions {
+  /** Jobs running at once (default 1: the machine has few cores and SQLite one writer). */
+  readonly concurrency?: number;
+  /** Attempts after the first failure (default 3). */
+  readonly maxRetries?: number;
+  /** First retry delay in ms, doubled each time (default 500). */
+  readonly backoffMs?: number;
+}
+
+interface Entry {
+  job: Job;
+  controller?: AbortController;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export class JobRunner {
+  #store: SqliteStore;
+  #group: GroupCommit;
+  #work = new Map<string, JobWork>();
+  #concurrency: number;
+  #maxRetries: number;
+  #backoffMs: number;
+  #waiting: Entry[] = [];
+  #running = new Map<string, Entry>();
+  #delayed = new Map<string, Entry>();
+  #idle: (() => void)[] = [];
+  #counter = 0;
+  #closed = false;
+
+  constructor(store: SqliteStore, group: GroupCommit, options: JobRunnerOptions = {}) {
+    this.#store = store;
+    this.#group = group;
+    this.#concurrency = options.concurrency ?? 1;
+    this.#maxRetries = options.maxRetries ?? 3;
+    this.#backoffMs = options.backoffMs ?? 500;
+  }
+
+  /** Registers the code of one job type. */
+  register(type: string, work: JobWork): void {
+    this.#work.set(type, work);
+  }
+
+  /** Queues again every job a previous process left unfinished (call once, after register). */
+  resume(): void {
+    const rows = this.#store.rows(
+      `SELECT job_id, job_type, namespace, table_name, parameters, retry_count FROM jobs
+        WHERE status IN ('new', 'queued', 'running', 'retrying') ORDER BY created_at, job_id`,
+      true,
+    ).all();
+    for (const r of rows) {
+      const job = jobOf(r);
+      // At open no write group exists yet: a direct autocommit write is safe here.
+      this.#store.w("UPDATE jobs SET status = 'queued', message = ? WHERE job_id = ?")
+        .run("resumed after restart", job.id);
+      this.#waiting.push({ job });
+    }
+    this.#pump();
+  }
+
+  /**
+   * Records and queues a job; returns its id (an already active job of the same kind and table
+   * when there is one). Must not be called from inside a group-commit statement.
+   */
+  async submit(spec: JobSpec): Promise<string> {
+    if (!this.#work.has(spec.type)) {
+      throw new DbError("INTERNAL_ERROR", `No runner for job type ${spec.type}`);
+    }
+    const existing = [...this.#waiting, ...this.#running.values(), ...this.#delayed.values()]
+      .find((e) =>
+        e.job.type === spec.type && e.job.namespace === spec.namespace &&
+        e.job.table === spec.table
+      );
+    if (existing) return existing.job.id;
+    const now = Date.now();
+    const id = `${spec.type}-${now.toString(36)}-${(this.#counter++).toString(36)}`;
+    const job: Job = { ...spec, id, retryCount: 0 };
+    this.#waiting.push({ job }); // visible to the idempotency check before the write lands
+    await this.#write(
+      `INSERT INTO jobs (job_id, job_type, status, namespace, table_name, parameters, created_at)
+        VALUES (?, ?, 'queued', ?, ?, ?, ?)`,
+      [
+        id,
+        spec.type,
+        spec.namespace ?? null,
+        spec.table ?? null,
+        spec.parameters ? JSON.stringify(spec.parameters) : null,
+        now,
+      ],
+    );
+    this.#pump();
+    return id;
+  }
+
+  /** KILL JOB: cancels a waiting job, or aborts a running one. */
+  async kill(id: string): Promise<string> {
+    const row = this.#store.rows("SELECT status FROM jobs WHERE job_id = ?", true).get(id);
+    if (!row) throw new DbError("NOT_FOUND", `Job "${id}" does not exist`);
+    const status = String(row[0]) as JobStatus;
+    if (!ACTIVE.includes(status)) {
+      throw new DbError(
+        "INVALID_PARAMETER",
+        `Job ${id} is already ${status}: only a waiting or running job can be killed`,
+      );
+    }
+    const waiting = this.#waiting.findIndex((e) => e.job.id === id);
+    if (waiting >= 0) this.#waiting.splice(waiting, 1);
+    const delayed = this.#delayed.get(id);
+    if (delayed) {
+      clearTimeout(delayed.timer);
+      this.#delayed.delete(id);
+    }
+    this.#running.get(id)?.controller?.abort(new DbError("QUERY_TIMEOUT", "Job killed"));
+    await this.#finish(id, "cancelled", "killed by KILL JOB", undefined);
+    return `Job ${id} cancelled`;
+  }
+
+  /** Resolves when no job is waiting, delayed or running (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops starting jobs, aborts running ones (they resume at the next open). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const e of this.#delayed.values()) clearTimeout(e.timer);
+    this.#delayed.clear();
+    this.#waiting = [];
+    for (const e of this.#running.values()) e.controller?.abort();
+    await this.idle();
+  }
+
+  #isIdle(): boolean {
+    return this.#waiting.length === 0 && this.#running.size === 0 && this.#delayed.size === 0;
+  }
+
+  #pump(): void {
+    while (!this.#closed && this.#running.size < this.#concurrency && this.#waiting.length) {
+      const entry = this.#waiting.shift()!;
+      this.#running.set(entry.job.id, entry);
+      this.#start(entry);
+    }
+    if (this.#isIdle()) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  async #start(entry: Entry): Promise<void> {
+    const { job } = entry;
+    const controller = new AbortController();
+    entry.controller = controller;
+    const started = performance.now();
+    await this.#write("UPDATE jobs SET status = 'running', started_at = ? WHERE job_id = ?", [
+      Date.now(),
+      job.id,
+    ]);
+    try {
+      const outcome = await this.#work.get(job.type)!(job, controller.signal);
+      if (!controller.signal.aborted) {
+        await this.#finish(
+          job.id,
+          outcome.skipped ? "skipped" : "completed",
+          outcome.message,
+          elapsedMs(started),
+        );
+      }
+    } catch (err) {
+      if (controller.signal.aborted) {
+        // KILL JOB already recorded `cancelled`; at close the job stays active to resume.
+      } else if (job.retryCount < this.#maxRetries) {
+        const retry = { job: { ...job, retryCount: job.retryCount + 1 } };
+        const message = `attempt ${job.retryCount + 1} failed: ${reason(err)}`;
+        await this.#write(
+          "UPDATE jobs SET status = 'retrying', retry_count = ?, message = ? WHERE job_id = ?",
+          [retry.job.retryCount, message, job.id],
+        );
+        const delay = this.#backoffMs * 2 ** job.retryCount;
+        this.#delayed.set(job.id, {
+          ...retry,
+          timer: setTimeout(() => {
+            this.#delayed.delete(job.id);
+            this.#waiting.push(retry);
+            this.#pump();
+          }, delay),
+        });
+      } else {
+        await this.#finish(job.id, "failed", reason(err), elapsedMs(started));
+      }
+    } finally {
+      this.#running.delete(job.id);
+      this.#pump();
+    }
+  }
+
+  #finish(id: string, status: JobStatus, message: string, tookMs: number | undefined) {
+    return this.#write(
+      `UPDATE jobs SET status = ?, message = ?, finished_at = ?, took_ms = ? WHERE job_id = ?`,
+      [status, message, Date.now(), tookMs ?? null, id],
+    );
+  }
+
+  /** Job bookkeeping is a write like any other: one statement of a group commit. */
+  async #write(sql: string, params: (string | number | null)[]): Promise<void> {
+    await this.#group.run(() => this.#store.w(sql).run(...params));
+  }
+}
+
+function jobOf(r: unknown[]): Job {
+  return {
+    id: String(r[0]),
+    type: String(r[1]),
+    namespace: (r[2] as string | null) ?? undefined,
+    table: (r[3] as string | null) ?? undefined,
+    parameters: r[4] ? JSON.parse(String(r[4])) : undefined,
+    retryCount: Number(r[5]),
+  };
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

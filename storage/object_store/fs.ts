@@ -1,0 +1,186 @@
+// ObjectStore over a local directory. Keys map to files under the root ("a/b" → "<root>/a/b").
+//
+// Design decision: put writes a temp file beside the target, fsyncs it, renames it over the
+// target and fsyncs the directory, so a crash leaves the old object or the new one, never a torn
+// file. Temp files are named ".tmp-<uuid>-<name>"; list skips them, so leftovers of a crash are
+// invisible (and harmless) until something sweeps them. Files are 0600 and the directories it
+// makes 0700 (SPEC §12); an existing root is left as its owner set it.
+
+import { DbError } from "../../errors.ts";
+import {
+  checkObjectPath,
+  checkObjectPrefix,
+  checkRange,
+  missingObject,
+  type ObjectStore,
+} from "./store.ts";
+import { FILE_MODE, makePrivateDirs, makePrivateFile } from "../_modes.ts";
+
+const TEMP_NAME = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-/;
+
+export class FsObjectStore implements ObjectStore {
+  readonly #root: string;
+
+  constructor(root: string) {
+    if (typeof root !== "string" || root === "") {
+      throw new DbError("INVALID_PARAMETER", "Filesystem object store needs a root directory");
+    }
+    this.#root = root.length > 1 ? root.replace(/\/+$/, "") : root;
+  }
+
+  async put(path: string, data: Uint8Array): Promise<void> {
+    const file = this.#file(path);
+    const dir = file.slice(0, file.lastIndexOf("/"));
+    const temp = `${dir}/.tmp-${crypto.randomUUID()}-${file.slice(dir.length + 1)}`;
+    try {
+      const f = await createTemp(temp, dir);
+      try {
+        let written = 0;
+        while (written < data.length) written += await f.write(data.subarray(written));
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      await Deno.rename(temp, file);
+      await syncDir(dir);
+    } catch (err) {
+      await Deno.remove(temp).catch(() => {});
+      throw storageError("write", path, err);
+    }
+  }
+
+  async get(path: string): Promise<Uint8Array | undefined> {
+    const file = this.#file(path);
+    try {
+      return await Deno.readFile(file);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw storageError("read", path, err);
+    }
+  }
+
+  async getRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const file = this.#file(path);
+    checkRange(offset, length);
+    let f: Deno.FsFile;
+    try {
+      f = await Deno.open(file, { read: true });
+    } catch (err) {
+      if (isMissing(err)) throw missingObject(path);
+      throw storageError("read", path, err);
+    }
+    try {
+      const info = await f.stat();
+      if (!info.isFile) throw missingObject(path);
+      const size = info.size;
+      const out = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      await f.seek(offset, Deno.SeekMode.Start);
+      let filled = 0;
+      while (filled < out.length) {
+        const n = await f.read(out.subarray(filled));
+        if (n === null) break; // shrank under us; return what is there
+        filled += n;
+      }
+      return out.subarray(0, filled);
+    } catch (err) {
+      throw storageError("read", path, err);
+    } finally {
+      f.close();
+    }
+  }
+
+  async head(path: string): Promise<{ size: number } | undefined> {
+    const file = this.#file(path);
+    try {
+      const info = await Deno.stat(file);
+      return info.isFile ? { size: info.size } : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw storageError("read", path, err);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    checkObjectPrefix(prefix);
+    // Walk from the deepest directory the prefix names; descend only where keys can still match.
+    const base = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
+    const keys: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries: AsyncIterable<Deno.DirEntry>;
+      try {
+        entries = Deno.readDir(rel === "" ? this.#root : `${this.#root}/${rel}`);
+        for await (const e of entries) {
+          const key = rel + e.name;
+          if (e.isFile && key.startsWith(prefix) && !TEMP_NAME.test(e.name)) keys.push(key);
+          else if (e.isDirectory && (key + "/").startsWith(prefix.slice(0, key.length + 1))) {
+            await walk(key + "/");
+          }
+        }
+      } catch (err) {
+        if (isMissing(err) || err instanceof Deno.errors.NotADirectory) return;
+        throw storageError("list", prefix, err);
+      }
+    };
+    await walk(base);
+    return keys.sort();
+  }
+
+  async delete(path: string): Promise<void> {
+    const file = this.#file(path);
+    try {
+      await Deno.remove(file);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw storageError("delete", path, err);
+    }
+  }
+
+  #file(path: string): string {
+    return `${this.#root}/${checkObjectPath(path)}`;
+  }
+}
+
+// A missing directory is made on the first put into it (0700, like every missing parent), so
+// the common case costs no mkdir. The file is 0600 before it gets its name.
+async function createTemp(temp: string, dir: string): Promise<Deno.FsFile> {
+  const open = () => Deno.open(temp, { write: true, createNew: true, mode: FILE_MODE });
+  let f: Deno.FsFile;
+  try {
+    f = await open();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    await makePrivateDirs(dir);
+    f = await open();
+  }
+  try {
+    await makePrivateFile(temp);
+  } catch (err) {
+    f.close();
+    throw err;
+  }
+  return f;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.IsADirectory ||
+    err instanceof Deno.errors.NotADirectory;
+}
+
+// The OS message names absolute paths; only the key and the error kind go to the caller.
+function storageError(action: string, path: string, err: unknown): DbError {
+  if (err instanceof DbError) return err;
+  const kind = err instanceof Error ? err.name : "unknown error";
+  return new DbError(
+    "STORAGE_ERROR",
+    `Could not ${action} object ${JSON.stringify(path)}: ${kind}`,
+  );
+}

@@ -1,0 +1,108 @@
+// What statement handlers share: the open store's parts, the caller's session and the
+// statement's inputs. Handlers are plain functions of (statement, context) → outcome.
+
+import {
+  type Cancel,
+  msToNs as msToTimestamp,
+  type ResultColumn,
+  type Row,
+  type Statement,
+  type TypeName,
+  type Value,
+} from "../../sql/mod.ts";
+import type { Role } from "../../auth/mod.ts";
+import type {
+  Buffer,
+  Catalog,
+  ChangeFeed,
+  GroupCommit,
+  LiveBridge,
+  Snowflake,
+  SqliteStore,
+} from "../hot/mod.ts";
+import type { ColdTier } from "../cold/mod.ts";
+import type { JobRunner } from "../jobs/mod.ts";
+
+export interface Engine {
+  readonly dataDir: string;
+  readonly store: SqliteStore;
+  readonly catalog: Catalog;
+  readonly buffer: Buffer;
+  readonly ids: Snowflake;
+  readonly group: GroupCommit;
+  /** Parquet segments: flush and merged reads. */
+  readonly cold: ColdTier;
+  /** Background jobs (flush, compaction, cleanup). */
+  readonly jobs: JobRunner;
+  /** Committed changes for live queries. */
+  readonly changes: ChangeFeed;
+  /** The live-query registry, when a server runs one. */
+  readonly live: LiveBridge;
+  /**
+   * The committed position: every write with a `_seq` up to it is committed (readable), every
+   * later write is not yet (its change is still to come). Ids of the open group are above it.
+   */
+  readonly committedSeq: () => bigint;
+  /** How long (and how many) change-log entries are kept for resume. */
+  readonly changeLog: { readonly retentionMs: number; readonly maxEntries: number };
+}
+
+/** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role
+ * (`anonymous` for a request without credentials). */
+export interface Session {
+  readonly user: string;
+  readonly role: Role;
+}
+
+export interface StatementContext {
+  readonly engine: Engine;
+  readonly session: Session;
+  readonly params: readonly Value[];
+  readonly signal?: Cancel;
+  /** Statement time, ns. */
+  readonly now: bigint;
+  /** The server's WebSocket URL when a server runs the statement. */
+  readonly wsUrl?: string;
+}
+
+/** What a handler returns; the facade adds timing and the statement index. */
+export interface Outcome {
+  readonly schema?: readonly ResultColumn[];
+  readonly types?: readonly TypeName[];
+  readonly rows?: readonly Row[];
+  readonly rowCount: number;
+  readonly message?: string;
+}
+
+export type Handler<K extends Statement["kind"]> = (
+  stmt: Extract<Statement, { kind: K }>,
+  ctx: StatementContext,
+) => Promise<Outcome>;
+
+/** Builds a row-returning outcome from column (name, type) pairs. */
+export function table(
+  columns: readonly (readonly [string, TypeName])[],
+  rows: readonly Row[],
+): Outcome {
+  return {
+    schema: columns.map(([name, t]) => ({ name, type: t.base })),
+    types: columns.map(([, t]) => t),
+    rows,
+    rowCount: rows.length,
+  };
+}
+
+export const T = {
+  text: { base: "TEXT" },
+  int: { base: "INT" },
+  bigint: { base: "BIGINT" },
+  bool: { base: "BOOLEAN" },
+  double: { base: "DOUBLE" },
+  ts: { base: "TIMESTAMP" },
+  json: { base: "JSON" },
+} as const satisfies Record<string, TypeName>;
+
+/** Milliseconds (catalog timestamps) → the ns TIMESTAMP representation. */
+export function msToNs(ms: number | null): bigint | null {
+  return ms === null ? null : msToTimestamp(Math.round(ms));
+}
