@@ -8,12 +8,11 @@ import { authorize, type Principal } from "../auth/mod.ts";
 import { type Row, valueKey } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import {
-  authorizeStatement,
   type Change,
   checkSubscribeOptions,
-  type Engine,
   type LiveQueries,
   type LiveQueryInfo,
+  type LiveSource,
   MAX_BATCH_SIZE,
   scopeOf,
   type SubscribeOptions,
@@ -104,7 +103,7 @@ interface TableEntry {
 }
 
 export class LiveRegistry implements LiveQueries {
-  #engine: Engine;
+  #source: LiveSource;
   #maxPerUser: number;
   #subs = new Map<string, Subscription>();
   #byConn = new Map<LiveConnection, Map<string, Subscription>>();
@@ -123,10 +122,10 @@ export class LiveRegistry implements LiveQueries {
   #cancelled = new Set<string>();
   #counter = 0;
 
-  constructor(engine: Engine, options: RegistryOptions = {}) {
-    this.#engine = engine;
+  constructor(source: LiveSource, options: RegistryOptions = {}) {
+    this.#source = source;
     this.#maxPerUser = options.maxPerUser ?? 1000;
-    engine.live.queries = this;
+    source.attach(this);
   }
 
   /** Subscribes; sends the ack, the snapshot (or the replay) and then every change. */
@@ -136,7 +135,7 @@ export class LiveRegistry implements LiveQueries {
     sql: string,
     rawOptions: unknown = {},
   ): Promise<void> {
-    const { catalog } = this.#engine;
+    const source = this.#source;
     const who = conn.principal;
     const idKey = `${conn.id}\0${id}`;
     if (this.#byConn.get(conn)?.has(id) || this.#pendingIds.has(idKey)) {
@@ -147,7 +146,7 @@ export class LiveRegistry implements LiveQueries {
     }
     const options = checkSubscribeOptions(rawOptions);
     const query = parseLiveQuery(sql);
-    authorizeStatement(catalog, who, query.stmt); // permission before existence, as SELECT
+    source.authorize(who, query.stmt); // permission before existence, as SELECT
     if (options.all_users) {
       authorize(who, { op: "maintain" }); // service and above
     }
@@ -162,12 +161,20 @@ export class LiveRegistry implements LiveQueries {
     }
     this.#pending.set(quota, (this.#pending.get(quota) ?? 0) + 1);
     this.#pendingIds.add(idKey);
-    try {
-      await this.#subscribe(conn, id, sql, options, query);
-    } finally {
+    // Counted as pending until it registers, then as held: never both (a subscribe that comes
+    // in between, e.g. from the ack's handler, must not see it twice).
+    let pending = true;
+    const registered = () => {
+      if (!pending) return;
+      pending = false;
       const left = (this.#pending.get(quota) ?? 1) - 1;
       if (left > 0) this.#pending.set(quota, left);
       else this.#pending.delete(quota);
+    };
+    try {
+      await this.#subscribe(conn, id, sql, options, query, registered);
+    } finally {
+      registered();
       this.#pendingIds.delete(idKey);
       this.#cancelled.delete(idKey);
     }
@@ -179,10 +186,11 @@ export class LiveRegistry implements LiveQueries {
     sql: string,
     options: SubscribeOptions,
     query: ReturnType<typeof parseLiveQuery>,
+    registered: () => void,
   ): Promise<void> {
-    const { catalog, ids } = this.#engine;
+    const source = this.#source;
     const who = conn.principal;
-    let table = catalog.table(query.namespace, query.table);
+    let table = source.table(query.namespace, query.table);
     // Per user; anonymous sockets share no identity, so their cap is per socket.
     const scope = table.tableType === "SHARED"
       ? ""
@@ -193,7 +201,7 @@ export class LiveRegistry implements LiveQueries {
       params: [],
       user: who.user,
       now: BigInt(Date.now()) * 1_000_000n,
-      nextId: () => ids.next(),
+      nextId: () => source.nextId(),
     };
     const compiled = compileLive(query, table, ctx);
     const sub: Subscription = {
@@ -211,27 +219,26 @@ export class LiveRegistry implements LiveQueries {
     };
     let fromSeq = options.from_seq === undefined ? undefined : BigInt(options.from_seq);
     // Older than what the change log still holds: a fresh snapshot instead (resumed: false).
-    if (fromSeq !== undefined && fromSeq < this.#engine.buffer.changeFloor()) fromSeq = undefined;
+    if (fromSeq !== undefined && fromSeq < source.changeFloor()) fromSeq = undefined;
     // Segments must be in memory so that the snapshot step below can be synchronous.
     for (;;) {
-      table = catalog.table(query.namespace, query.table);
-      const scopes = this.#scopesOf(table, scope);
-      if (fromSeq === undefined) {
-        for (const s of scopes) {
-          if (this.#engine.cold.hasColdData(table.id, s)) await this.#engine.cold.preload(table, s);
-        }
-      }
+      table = source.table(query.namespace, query.table);
+      const loading = fromSeq === undefined
+        ? source.prepare(table, source.scopes(table, scope))
+        : undefined;
+      if (loading) await loading; // nothing to load: no wait, the whole subscribe is one step
       // ---- the synchronous step: read, register, answer ----
       // The socket closed, or the subscription was unsubscribed, while segments loaded.
       if (this.#dropped.has(conn) || this.#cancelled.has(`${conn.id}\0${id}`)) return;
-      const current = catalog.table(query.namespace, query.table);
+      const current = source.table(query.namespace, query.table);
       if (current !== table) continue; // an ALTER came in between: compile again
       if (fromSeq !== undefined) {
-        const changes = this.#engine.buffer.changesSince(
+        const changes = source.changesSince(
           table,
           scope === "*" ? null : scope,
           fromSeq,
         );
+        registered();
         this.#register(sub);
         conn.send(ack(sub, fromSeq, true));
         for (const c of changes) {
@@ -240,12 +247,12 @@ export class LiveRegistry implements LiveQueries {
         }
         return;
       }
-      const rows = this.#snapshotSync(table, this.#scopesOf(table, scope));
-      if (rows === undefined) continue; // a flush changed a manifest meanwhile
-      const snapshotSeq = this.#engine.committedSeq(); // the open group's writes come as changes
-      const initial = this.#initialRows(sub, rows); // a filter that throws registers nothing
+      const snapshot = source.snapshotSync(table, source.scopes(table, scope));
+      if (snapshot === undefined) continue; // a flush changed a manifest meanwhile
+      const initial = this.#initialRows(sub, snapshot.rows); // a filter that throws registers nothing
+      registered();
       this.#register(sub);
-      conn.send(ack(sub, snapshotSeq, false));
+      conn.send(ack(sub, snapshot.seq, false));
       this.#sendInitial(sub, initial);
       return;
     }
@@ -305,32 +312,6 @@ export class LiveRegistry implements LiveQueries {
 
   // ------------------------------------------------------------------ internals
 
-  #scopesOf(table: TableInfo, scope: string): string[] {
-    if (scope !== "*") return [scope];
-    const users = new Set(this.#engine.buffer.scopeRows(table.id).keys());
-    for (const u of this.#engine.cold.stats(table.id).keys()) users.add(u);
-    return [...users];
-  }
-
-  /** Every visible row of the scopes, synchronously; undefined when a segment is not cached. */
-  #snapshotSync(table: TableInfo, scopes: readonly string[]): Row[] | undefined {
-    const { buffer, cold } = this.#engine;
-    const rows: Row[] = [];
-    for (const s of scopes) {
-      const buffered = buffer.source(table, s, false);
-      let part: Row[] | undefined;
-      if (cold.hasColdData(table.id, s)) {
-        part = cold.scanCachedSync(table, s, buffered, {});
-        if (!part) return undefined;
-      } else {
-        part = [];
-        for (const batch of buffered.scanSync!({})) part.push(...batch);
-      }
-      rows.push(...part);
-    }
-    return rows;
-  }
-
   /** The snapshot rows the subscription shows (filtered, newest `last_rows`), projected. */
   #initialRows(sub: Subscription, all: Row[]): Record<string, unknown>[] {
     let rows = all.filter((r) => sub.compiled.matches(r));
@@ -368,7 +349,7 @@ export class LiveRegistry implements LiveQueries {
     perConn.set(sub.id, sub);
     let entry = this.#tables.get(sub.table.id);
     if (!entry) {
-      const unlisten = this.#engine.changes.listen(sub.table.id, (c) => this.#onChanges(c));
+      const unlisten = this.#source.listen(sub.table.id, (c) => this.#onChanges(c));
       this.#tables.set(sub.table.id, entry = { unlisten, scopes: new Map() });
     }
     let bucket = entry.scopes.get(sub.scope);
@@ -451,7 +432,7 @@ export class LiveRegistry implements LiveQueries {
           params: [],
           user: sub.conn.principal.user,
           now: BigInt(Date.now()) * 1_000_000n,
-          nextId: () => this.#engine.ids.next(),
+          nextId: () => this.#source.nextId(),
         });
         sub.table = c.table;
         bucket?.add(sub);

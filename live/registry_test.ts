@@ -38,7 +38,7 @@ async function open(dir: string): Promise<Database> {
 Deno.test("live registry: a reader that cannot keep up overflows; nothing grows", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);
-    const registry = new LiveRegistry(db.engine);
+    const registry = new LiveRegistry(db.live);
     const slow = fakeConnection("root", "system", 5);
     await registry.subscribe(slow.conn, "s", "SELECT id FROM app.t");
     assertEquals(slow.sent.map((m) => m.type), ["subscription_ack", "initial_data"]);
@@ -63,7 +63,7 @@ Deno.test("live registry: a reader that cannot keep up overflows; nothing grows"
 Deno.test("live registry: routing by partition; STREAM snapshots skip expired rows", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);
-    const registry = new LiveRegistry(db.engine);
+    const registry = new LiveRegistry(db.live);
     const alice = fakeConnection("alice", "user");
     const bob = fakeConnection("bob", "user");
     await registry.subscribe(alice.conn, "a", "SELECT id FROM app.t");
@@ -75,9 +75,9 @@ Deno.test("live registry: routing by partition; STREAM snapshots skip expired ro
     assertEquals(bob.sent.filter((m) => m.type === "change").length, 1);
     // A stream row older than the TTL is invisible at once: write one, let the TTL pass by
     // moving the clock of the row (an old _seq), then subscribe.
-    const t = db.engine.catalog.table("app", "ev");
+    const t = db.hooks.table("app", "ev");
     const oldSeq = (BigInt(Date.now() - 5000 - 1_704_067_200_000) << 22n) | 1n;
-    db.engine.buffer.put(t, "alice", "insert", oldSeq, [7, "expired"], undefined);
+    db.hooks.putVersion(t, "alice", oldSeq, [7, "expired"]);
     await db.execute("INSERT INTO app.ev (id, v) VALUES (8, 'fresh')", {
       principal: { user: "alice", role: "user" },
     });
@@ -85,11 +85,10 @@ Deno.test("live registry: routing by partition; STREAM snapshots skip expired ro
     const initial = alice.sent.find((m) => m.id === "e" && m.type === "initial_data")!;
     assertEquals(initial.rows, [{ id: 8, v: "fresh" }]);
     // The eviction job removes the expired row for good; the fresh one stays.
-    assertEquals(db.engine.buffer.expiredCount(t), 1);
-    await db.engine.jobs.submit({ type: "evict", namespace: "app", table: "ev" });
-    await db.engine.jobs.idle();
-    assertEquals(db.engine.buffer.expiredCount(t), 0);
-    assertEquals(db.engine.buffer.counts(t.id).map((c) => [c.user, c.rows]), [["alice", 1]]);
+    assertEquals(db.hooks.expiredCount(t), 1);
+    await db.hooks.runJob({ type: "evict", namespace: "app", table: "ev" });
+    assertEquals(db.hooks.expiredCount(t), 0);
+    assertEquals(db.hooks.bufferCounts(t).map((c) => [c.user, c.rows]), [["alice", 1]]);
     const job = await db.execute(
       "SELECT status, message FROM system.jobs WHERE job_type = 'evict'",
     );
@@ -101,7 +100,7 @@ Deno.test("live registry: routing by partition; STREAM snapshots skip expired ro
 Deno.test("live registry: equality routing sends a moved row as delete and insert", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);
-    const registry = new LiveRegistry(db.engine);
+    const registry = new LiveRegistry(db.live);
     const a = fakeConnection("root", "system");
     const b = fakeConnection("root", "system");
     await registry.subscribe(a.conn, "a", "SELECT id FROM app.t WHERE v = 'a'");
@@ -121,7 +120,7 @@ Deno.test("live registry: equality routing sends a moved row as delete and inser
 Deno.test("live registry: a resume older than the trimmed change log gets a fresh snapshot", async () => {
   await withTempDir(async (dir) => {
     const db = await open(dir);
-    const registry = new LiveRegistry(db.engine);
+    const registry = new LiveRegistry(db.live);
     const first = await db.execute("INSERT INTO app.t (id, v) VALUES (1, 'a') RETURNING _seq");
     const seq = String(first.results[0].rows![0][0]);
     await db.execute("INSERT INTO app.t (id, v) VALUES (2, 'b')");
@@ -130,9 +129,9 @@ Deno.test("live registry: a resume older than the trimmed change log gets a fres
     assertEquals(resumable.sent[0].resumed, true);
     assertEquals(resumable.sent.filter((m) => m.type === "change").length, 1);
     // Keep only the newest entry: the floor passes `seq`.
-    const trimmed = await db.engine.group.run(() => db.engine.buffer.pruneChanges(0n, 1));
+    const trimmed = await db.hooks.trimChangeLog(0n, 1);
     assertEquals(trimmed, 1); // two inserts logged, the newest one kept
-    assert(db.engine.buffer.changeFloor() > BigInt(seq));
+    assert(db.live.changeFloor() > BigInt(seq));
     const late = fakeConnection("root", "system");
     await registry.subscribe(late.conn, "r", "SELECT id FROM app.t", { from_seq: seq });
     assertEquals(late.sent[0].resumed, false);
@@ -148,7 +147,7 @@ Deno.test("live registry: subscriptions are capped per user, per socket for anon
     await db.execute(
       "CREATE SHARED TABLE app.pub (id INT PRIMARY KEY) WITH (ACCESS_LEVEL = 'PUBLIC')",
     );
-    const registry = new LiveRegistry(db.engine, { maxPerUser: 2 });
+    const registry = new LiveRegistry(db.live, { maxPerUser: 2 });
     const a1 = fakeConnection("alice", "user");
     const a2 = fakeConnection("alice", "user");
     await registry.subscribe(a1.conn, "1", "SELECT id FROM app.t");
@@ -177,8 +176,8 @@ Deno.test("live registry: a subscribe still loading when its socket closes, or i
     const r = await db.execute(`CREATE SHARED TABLE app.s (id INT PRIMARY KEY, v TEXT);
       INSERT INTO app.s (id, v) VALUES (1, 'a'); FLUSH TABLE app.s`);
     if (r.error) throw r.error;
-    await db.engine.jobs.idle();
-    const registry = new LiveRegistry(db.engine);
+    await db.hooks.idle();
+    const registry = new LiveRegistry(db.live);
     const { conn, sent } = fakeConnection("root", "system");
     const pending = registry.subscribe(conn, "s1", "SELECT * FROM app.s"); // awaits its segments
     registry.dropConnection(conn); // the socket's onclose, meanwhile
@@ -193,6 +192,35 @@ Deno.test("live registry: a subscribe still loading when its socket closes, or i
     await loading;
     assertEquals(registry.size, 0);
     assertEquals(other.sent, []);
+    await db.close();
+  });
+});
+
+Deno.test("live registry: a subscription counts once against the cap, also while it finishes", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    // Flushed rows: each subscribe awaits its segments, so it is not one synchronous step.
+    const r = await db.execute(`CREATE SHARED TABLE app.s (id INT PRIMARY KEY)
+      WITH (ACCESS_LEVEL = 'PUBLIC'); INSERT INTO app.s (id) VALUES (1); FLUSH TABLE app.s`);
+    if (r.error) throw r.error;
+    await db.hooks.idle();
+    const registry = new LiveRegistry(db.live, { maxPerUser: 2 });
+    const conn = fakeConnection("alice", "user");
+    // The second subscribe starts from the first one's ack, after it registered and before its
+    // call returned: the first must count as held only, not also as still loading.
+    let second: Promise<void> | undefined;
+    const send = conn.conn.send;
+    conn.conn.send = (m, json) => {
+      if (m.type === "subscription_ack" && m.id === "1") {
+        second = registry.subscribe(conn.conn, "2", "SELECT id FROM app.s");
+      }
+      return send(m, json);
+    };
+    await registry.subscribe(conn.conn, "1", "SELECT id FROM app.s");
+    await second;
+    assertEquals(registry.size, 2);
+    const acks = conn.sent.filter((m) => m.type === "subscription_ack").map((m) => m.id);
+    assertEquals(acks, ["1", "2"]);
     await db.close();
   });
 });

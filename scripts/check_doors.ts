@@ -8,7 +8,9 @@
 // - `target` is the `mod.ts` of a folder whose parent contains `source` (a sibling folder's door,
 //   a child folder's door, or a top-level folder's door — never a grandchild's: the child's door
 //   decides what of its own children it shows).
-// `tests/` holds the shared test kit and the cross-folder suites: only test code may import it.
+// Test kits — everything under `tests/` (the shared kit and the cross-folder suites) and any
+// `_test_*.ts` / `*test_util*.ts` helper — are open to test code from anywhere and closed to
+// everything else.
 //
 // Usage: deno run --allow-read scripts/check_doors.ts   (exit 1 and one line per violation)
 
@@ -35,6 +37,12 @@ function isTestCode(path: string): boolean {
   return path.startsWith("tests/") || name.endsWith("_test.ts") || name.includes("test_util");
 }
 
+/** A helper that exists for tests: anything under tests/, `_test_*.ts`, `*test_util*`. */
+function isTestKit(path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return path.startsWith("tests/") || name.startsWith("_test_") || name.includes("test_util");
+}
+
 function folderOf(path: string): string {
   const d = dirname(path);
   return d === "." ? "" : d;
@@ -46,8 +54,8 @@ function contains(folder: string, path: string): boolean {
 
 export function violation(source: string, target: string): string | undefined {
   const to = folderOf(target);
-  if (to === "tests" || to.startsWith("tests/")) {
-    if (!isTestCode(source)) return "only test code may import tests/";
+  if (isTestKit(target)) {
+    return isTestCode(source) ? undefined : "only test code may import a test kit";
   }
   if (contains(to, source)) return undefined;
   const isDoor = target.endsWith("/mod.ts");

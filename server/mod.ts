@@ -79,7 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       loginFailureLimit: limits.loginFailureLimit,
       loginSprayLimit: limits.loginSprayLimit,
     });
-    ws = new WsEndpoint(new LiveRegistry(db.engine), auth, {
+    ws = new WsEndpoint(new LiveRegistry(db.live), auth, {
       authTimeoutMs: limits.wsAuthTimeoutMs,
       idleTimeoutMs: limits.wsIdleTimeoutMs,
       maxSqlBytes: limits.maxSqlBytes,

@@ -6,7 +6,7 @@ import type { Scope } from "./eval.ts";
 import { parseExpression } from "./parse/mod.ts";
 import { parseTimestamp } from "./values.ts";
 import type { Row, Value } from "./values.ts";
-import { MemoryCatalog } from "./exec/_memory_source.ts";
+import { MemoryCatalog } from "./exec/_test_source.ts";
 import { assert, assertEquals, assertRejects, makeCtx } from "./exec/_test_util.ts";
 
 const scope: Scope = {

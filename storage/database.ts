@@ -49,17 +49,19 @@ import {
   update,
 } from "./statements/mod.ts";
 import {
-  Buffer,
   Catalog,
   ChangeFeed,
+  ChangeLog,
   type Durability,
   GroupCommit,
   LiveBridge,
   lockDataDir,
   Snowflake,
   SqliteStore,
+  WriteBuffer,
 } from "./hot/mod.ts";
 import { StorageHooks } from "./hooks.ts";
+import { LiveSource } from "./live_source.ts";
 import { ColdTier } from "./cold/mod.ts";
 import { JobRunner } from "./jobs/mod.ts";
 import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
@@ -120,10 +122,21 @@ const PARSE_CACHE_SIZE = 512;
  * const { results } = await db.execute("SELECT * FROM system.namespaces");
  * await db.close();
  */
+/** Each open Database's parts, for storage's own tests (`engineOf`); the door does not export it. */
+const engines = new WeakMap<Database, Engine>();
+
+/** The parts of an open Database: for tests inside storage/ only (outside, use `db.hooks`). */
+export function engineOf(db: Database): Engine {
+  const e = engines.get(db);
+  if (!e) throw new Error("not an open Database");
+  return e;
+}
+
 export class Database {
   readonly dataDir: string;
   #engine: Engine;
   #hooks?: StorageHooks;
+  #live?: LiveSource;
   #unlock: () => void;
   #stopAutoFlush: () => void;
   #parsed = new Map<string, { statements: ParsedStatement[]; error?: DbError }>();
@@ -132,6 +145,7 @@ export class Database {
   private constructor(dataDir: string, engine: Engine, unlock: () => void) {
     this.dataDir = dataDir;
     this.#engine = engine;
+    engines.set(this, engine);
     this.#unlock = unlock;
     this.#stopAutoFlush = startAutoFlush(engine);
   }
@@ -150,23 +164,24 @@ export class Database {
       fixDataDirModesSync(dir); // SPEC §12: a data dir of an older version had 0755 / 0644
       const store = new SqliteStore(`${dir}/kalamdb.sqlite`, options.durability ?? "full");
       const catalog = new Catalog(store);
-      const buffer = new Buffer(store);
-      const ids = new Snowflake(options.nodeId ?? 0, buffer.maxSeq());
+      const changeLog = new ChangeLog(store);
+      const buffer = new WriteBuffer(store, changeLog);
+      const ids = new Snowflake(options.nodeId ?? 0, changeLog.maxSeq());
       let seqBeforeGroup = 0n;
       const group = new GroupCommit(
-        store.writer,
+        store.connection,
         {
           begin: () => seqBeforeGroup = ids.last(),
-          statement: () => buffer.statementStarted(),
+          statement: () => buffer.counts.statementStarted(),
           rollback: (whole) => {
             catalog.resync(whole);
-            buffer.rolledBack(whole);
+            buffer.counts.rolledBack(whole);
           },
-          commit: () => buffer.committed(),
+          commit: () => buffer.counts.committed(),
         },
         options.concurrentWriters ?? false,
       );
-      const cold = new ColdTier(catalog, buffer, store, group, ids);
+      const cold = new ColdTier(catalog, buffer, changeLog, store, group, ids);
       const jobs = new JobRunner(store, group);
       const changes = new ChangeFeed();
       const engine: Engine = {
@@ -174,6 +189,7 @@ export class Database {
         store,
         catalog,
         buffer,
+        changeLog,
         ids,
         group,
         cold,
@@ -181,7 +197,7 @@ export class Database {
         changes,
         live: new LiveBridge(),
         committedSeq: () => group.inTransaction ? seqBeforeGroup : ids.last(),
-        changeLog: {
+        changeRetention: {
           retentionMs: options.changeLogRetentionMs ?? 24 * 3600_000,
           maxEntries: options.changeLogMaxEntries ?? 10_000_000,
         },
@@ -205,14 +221,14 @@ export class Database {
     return u && { name: u.name, role: u.role as UserRole, passwordHash: u.passwordHash };
   }
 
-  /** Internals for other storage-side subsystems (server, live queries, jobs). */
   /** Named hooks for tests and benchmarks (flush now, wait for jobs, inspect tiers). */
   get hooks(): StorageHooks {
     return this.#hooks ??= new StorageHooks(this.#engine);
   }
 
-  get engine(): Engine {
-    return this.#engine;
+  /** What a live-query registry reads: snapshots, the change log and the change feed. */
+  get live(): LiveSource {
+    return this.#live ??= new LiveSource(this.#engine);
   }
 
   /** Runs a batch of statements as `options.user` (default root). */

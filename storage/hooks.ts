@@ -2,17 +2,19 @@
 // see or force (flush now, wait for jobs, look at the buffer or the manifest) without reaching
 // into the engine's parts. Nothing here is reachable over SQL or HTTP.
 
-import type { Engine as OpenStore } from "./statements/mod.ts";
+import type { Engine } from "./statements/mod.ts";
 import type { StorageInfo, TableInfo } from "./hot/mod.ts";
+import type { JobSpec } from "./jobs/mod.ts";
+import type { Value } from "../sql/mod.ts";
 import type { FlushResult, Manifest, ScopeStats } from "./cold/mod.ts";
 import type { ObjectStore } from "./object_store/mod.ts";
 
 export type { FlushResult, Manifest, ObjectStore, ScopeStats, StorageInfo };
 
 export class StorageHooks {
-  readonly #s: OpenStore;
+  readonly #s: Engine;
 
-  constructor(store: OpenStore) {
+  constructor(store: Engine) {
     this.#s = store;
   }
 
@@ -44,7 +46,7 @@ export class StorageHooks {
 
   /** Exact per-scope buffer counts (rows, tombstones), counted from the rows themselves. */
   bufferCounts(table: TableInfo): { user: string; rows: number; deleted: number }[] {
-    return this.#s.buffer.counts(table.id);
+    return this.#s.buffer.exactCounts(table.id);
   }
 
   /** The maintained per-scope counters, keyed by scope ("" for a shared table). */
@@ -109,5 +111,59 @@ export class StorageHooks {
         });
       }
     });
+  }
+
+  /** A user's row exists (fixtures that create users once). */
+  hasUser(name: string): boolean {
+    return this.#s.catalog.user(name) !== undefined;
+  }
+
+  /**
+   * Writes one row version with a chosen `_seq` straight into the buffer, as if it had been
+   * written at that seq's time (a STREAM row older than its TTL, without waiting for it).
+   */
+  putVersion(table: TableInfo, scope: string, seq: bigint, row: readonly Value[]): void {
+    this.#s.buffer.put(table, scope, "insert", seq, row, undefined);
+  }
+
+  /** STREAM rows past their TTL still in the buffer (the eviction job removes them). */
+  expiredCount(table: TableInfo): number {
+    return this.#s.buffer.expiredCount(table);
+  }
+
+  /** Submits a background job and waits until every job is done. */
+  async runJob(spec: JobSpec): Promise<void> {
+    await this.#s.jobs.submit(spec);
+    await this.#s.jobs.idle();
+  }
+
+  /** Trims the change log as its retention job does; returns how many entries went. */
+  trimChangeLog(beforeSeq: bigint, maxEntries: number): Promise<number> {
+    return this.#s.group.run(() => this.#s.changeLog.prune(beforeSeq, maxEntries));
+  }
+
+  /** Rows decoded from segment files since open (row-group pruning benchmarks). */
+  get rowsDecoded(): number {
+    return this.#s.cold.rowsDecoded;
+  }
+
+  /** Turns statistics pruning of segments and row groups off (benchmarks measure its effect). */
+  set pruning(on: boolean) {
+    this.#s.cold.pruning = on;
+  }
+
+  /** Whether a full scan of the scope can run in one synchronous step now (segments decoded). */
+  scanIsSync(table: TableInfo, scope: string): boolean {
+    const source = this.#s.cold.source(table, scope, this.#s.buffer.source(table, scope, false));
+    return source.scanSync !== undefined && (source.readyFor?.({}) ?? true);
+  }
+
+  /** The stored bytes of a buffered row (by its integer key), to corrupt and restore it. */
+  bufferedData(table: TableInfo, key: number): Uint8Array | undefined {
+    return this.#s.buffer.rawData(table.id, key);
+  }
+
+  setBufferedData(table: TableInfo, key: number, data: Uint8Array): void {
+    this.#s.buffer.setRawData(table.id, key, data);
   }
 }

@@ -12,7 +12,7 @@ export type {
 } from "./hot/mod.ts";
 export { checkSubscribeOptions, MAX_BATCH_SIZE, MAX_LAST_ROWS } from "./hot/mod.ts";
 export type { TableInfo } from "./hot/mod.ts";
-export type { Engine } from "./statements/mod.ts";
+export type { LiveSnapshot, LiveSource } from "./live_source.ts";
 export type {
   FlushResult,
   Manifest,
@@ -21,7 +21,6 @@ export type {
   StorageHooks,
   StorageInfo,
 } from "./hooks.ts";
-export { authorizeStatement } from "./statements/mod.ts";
 export { scopeOf } from "./statements/mod.ts";
 /** The Parquet segment encoder alone, for benchmarks against the raw writer. */
 export { encodeSegment, type SegmentColumn } from "./parquet/mod.ts";

@@ -29,7 +29,7 @@ async function run(sql: string, user = "root"): Promise<void> {
 await run(`CREATE NAMESPACE IF NOT EXISTS app;
   CREATE USER TABLE IF NOT EXISTS app.notes (id BIGINT PRIMARY KEY, v TEXT NOT NULL);
   CREATE SHARED TABLE IF NOT EXISTS app.cfg (id BIGINT PRIMARY KEY, v TEXT NOT NULL)`);
-if (!db.engine.catalog.user("alice")) {
+if (!db.hooks.hasUser("alice")) {
   await run("CREATE USER alice WITH PASSWORD 'alice-pw' ROLE user");
 }
 const base = round * 1000;
@@ -51,7 +51,7 @@ if (prev > 0) {
   }
 }
 for (const name of ["notes", "cfg"]) {
-  await db.engine.cold.flushTable(db.engine.catalog.table("app", name));
+  await db.hooks.flush(db.hooks.table("app", name));
 }
 say("flushed");
 await db.close();

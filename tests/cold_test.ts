@@ -11,8 +11,8 @@ const FLUSHER = new URL("./_flusher.ts", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
 
 async function flushAll(db: Database): Promise<void> {
-  for (const t of db.engine.catalog.tables()) {
-    if (t.tableType !== "STREAM") await db.engine.cold.flushTable(t);
+  for (const t of db.hooks.tables()) {
+    if (t.tableType !== "STREAM") await db.hooks.flush(t);
   }
 }
 
@@ -43,7 +43,7 @@ Deno.test("cold: flushed rows read back the same; buffer and segments merge", as
     );
     const before = await rowsOf(db, "SELECT id, v, at, n FROM app.t");
     await flushAll(db);
-    assertEquals(db.engine.buffer.counts(db.engine.catalog.table("app", "t").id), []);
+    assertEquals(db.hooks.bufferCounts(db.hooks.table("app", "t")), []);
     assertEquals(await rowsOf(db, "SELECT id, v, at, n FROM app.t"), before);
     await run(db, "INSERT INTO app.t (id, v) VALUES (0, 'zero'), (4, 'd')");
     assertEquals(
@@ -61,13 +61,8 @@ Deno.test("cold: a scope whose segments are all cached reads synchronously and s
     await run(db, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)");
     await run(db, "INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')");
     await flushAll(db);
-    const { cold, buffer, catalog } = db.engine;
     /** Whether a full scan of the table can run synchronously now. */
-    const sync = () => {
-      const t = catalog.table("app", "t");
-      const source = cold.source(t, "", buffer.source(t, "", false));
-      return source.scanSync !== undefined && (source.readyFor?.({}) ?? true);
-    };
+    const sync = () => db.hooks.scanIsSync(db.hooks.table("app", "t"), "");
     const all = async () => (await rowsOf(db, "SELECT id, v FROM app.t")).map((r) => r.join("="));
     assertEquals(sync(), false, "nothing decoded yet");
     assertEquals(await all(), ["1=a", "2=b", "3=c"]);
@@ -108,8 +103,8 @@ Deno.test("cold: interleaved key ranges get tombstones only for keys really supe
     await run(db, "INSERT INTO app.t (id, v) VALUES (2, 'e'), (1002, 'f')");
     await run(db, "UPDATE app.t SET v = 'B' WHERE id = 1");
     await flushAll(db);
-    const t = db.engine.catalog.table("app", "t");
-    const manifest = await db.engine.cold.manifest(t, "");
+    const t = db.hooks.table("app", "t");
+    const manifest = await db.hooks.manifest(t, "");
     assertEquals(manifest.segments.length, 2);
     assertEquals([...manifest.tombstones.keys()], ["n1"]);
     // Uniqueness against flushed keys (answered from the flush's key set, without a read).
@@ -127,7 +122,7 @@ Deno.test("cold: interleaved key ranges get tombstones only for keys really supe
     await run(db, "INSERT INTO app.t (id, v) VALUES (4, 'h')");
     await run(db, "UPDATE app.t SET v = 'bb' WHERE id = 1");
     await flushAll(db);
-    const after = await db.engine.cold.manifest(db.engine.catalog.table("app", "t"), "");
+    const after = await db.hooks.manifest(db.hooks.table("app", "t"), "");
     assert(after.tombstones.has("n1"), "id 1 superseded again");
     assert(!after.tombstones.has("n3") && !after.tombstones.has("n4"), "new keys need none");
     assertEquals(await rowsOf(db, "SELECT v FROM app.t WHERE id = 1"), [["bb"]]);
@@ -143,13 +138,13 @@ Deno.test("cold: per-scope buffered counters match the buffer through writes, ro
       `CREATE NAMESPACE app; CREATE USER TABLE app.n (id INT PRIMARY KEY, v TEXT);
       CREATE USER alice WITH PASSWORD 'pw' ROLE user; CREATE USER bob WITH PASSWORD 'pw' ROLE user`,
     );
-    const t = () => db.engine.catalog.table("app", "n");
+    const t = () => db.hooks.table("app", "n");
     /** The counters, and the exact GROUP BY they must equal. */
     const check = (label: string) => {
-      const counters = [...db.engine.buffer.scopeRows(t().id)]
+      const counters = [...db.hooks.bufferedScopes(t())]
         .map(([user, c]) => [user, c.rows, c.deleted])
         .sort();
-      const exact = db.engine.buffer.counts(t().id).map((c) => [c.user, c.rows, c.deleted]).sort();
+      const exact = db.hooks.bufferCounts(t()).map((c) => [c.user, c.rows, c.deleted]).sort();
       assertEquals(counters, exact, label);
     };
     check("empty");
@@ -171,7 +166,7 @@ Deno.test("cold: per-scope buffered counters match the buffer through writes, ro
     check("a marker replaced by an insert");
     await flushAll(db);
     check("after a flush");
-    assertEquals([...db.engine.buffer.scopeRows(t().id).keys()], [], "nothing buffered");
+    assertEquals([...db.hooks.bufferedScopes(t()).keys()], [], "nothing buffered");
     await run(db, "UPDATE app.n SET v = 'A' WHERE id = 1; DELETE FROM app.n WHERE id = 2", "alice");
     check("update and delete of flushed rows");
     // Flush concurrent with writes to the same keys: the counters follow, or are recounted.
@@ -184,7 +179,7 @@ Deno.test("cold: per-scope buffered counters match the buffer through writes, ro
     await Promise.all([writes, flushAll(db)]);
     check("flush racing writes");
     const stats = Object.fromEntries(await rowsOf(db, "SHOW STATS FOR TABLE app.n"));
-    const exact = db.engine.buffer.counts(t().id);
+    const exact = db.hooks.bufferCounts(t());
     assertEquals(stats.buffered_rows, String(exact.reduce((n, c) => n + c.rows, 0)));
     await db.close();
   });
@@ -203,9 +198,9 @@ Deno.test("cold: reads decode only the row groups and columns they need", async 
       await run(db, `INSERT INTO app.t (id, v, n) VALUES ${values.join(", ")}`);
     }
     await flushAll(db);
-    const { cold } = db.engine;
+    const cold = db.hooks;
     const decoded = async (sql: string) => {
-      cold.forget(db.engine.catalog.table("app", "t").id);
+      cold.forgetCold(db.hooks.table("app", "t"));
       const before = cold.rowsDecoded;
       const rows = await rowsOf(db, sql);
       return { rows, decoded: cold.rowsDecoded - before };
@@ -247,8 +242,8 @@ Deno.test("cold: a flush waits for the scope's flush in flight, so no manifest u
       `CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, n INT);
       INSERT INTO app.t (id, n) VALUES (0, 0), (1, 1), (2, 2)`,
     );
-    const t = db.engine.catalog.table("app", "t");
-    const { cold } = db.engine;
+    const t = db.hooks.table("app", "t");
+    const cold = db.hooks;
     // The first flush's manifest write is held back, as an auto-flush job's was when its encoding
     // queued behind a direct flush's in the worker: the flushes after it get every chance to run.
     const store = cold.objectStore(t.storageId);
@@ -265,14 +260,14 @@ Deno.test("cold: a flush waits for the scope's flush in flight, so no manifest u
       }
       await put(path, data);
     };
-    const first = cold.flushTable(t);
+    const first = cold.flush(t);
     await atManifest;
     // Run at once, these would start from the manifest the held flush started from too, and its
     // write, landing last, would drop their segment (and the update, already out of the buffer).
     const later = (async () => {
-      await cold.flushTable(t);
+      await cold.flush(t);
       await run(db, "UPDATE app.t SET n = 100 WHERE id = 1");
-      await cold.flushTable(t);
+      await cold.flush(t);
     })();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([later, new Promise((resolve) => timer = setTimeout(resolve, 300))]);
@@ -281,7 +276,7 @@ Deno.test("cold: a flush waits for the scope's flush in flight, so no manifest u
     await Promise.all([first, later]);
     const expected = [["0", "0"], ["1", "100"], ["2", "2"]];
     assertEquals(await rowsOf(db, "SELECT id, n FROM app.t"), expected);
-    cold.forget(t.id);
+    cold.forgetCold(t);
     assertEquals(await rowsOf(db, "SELECT id, n FROM app.t"), expected, "the manifest stored");
     await db.close();
   });
@@ -343,7 +338,7 @@ Deno.test("cold: scans skip segments whose statistics exclude the WHERE", async 
       await run(db, `INSERT INTO app.t (id, v) VALUES ${values}`);
       await flushAll(db);
     }
-    const { cold } = db.engine;
+    const cold = db.hooks;
     const scanned = async (sql: string) => {
       const before = cold.segmentsScanned;
       const rows = await rowsOf(db, sql);
@@ -386,7 +381,7 @@ Deno.test("cold: FLUSH TABLE is a job with rows, files and took_ms; STREAM is UN
       INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')`,
     );
     const jobId = (await rowsOf(db, "FLUSH TABLE app.t"))[0][0];
-    await db.engine.jobs.idle();
+    await db.hooks.idle();
     const job = await rowsOf(
       db,
       `SELECT status, message, took_ms > 0 FROM system.jobs WHERE job_id = '${jobId}'`,
@@ -400,7 +395,7 @@ Deno.test("cold: FLUSH TABLE is a job with rows, files and took_ms; STREAM is UN
     await execError(db, "FLUSH TABLE app.ev", "UNSUPPORTED");
     // A second flush with nothing buffered is skipped, not a 0-row file.
     await run(db, "STORAGE FLUSH TABLE app.t");
-    await db.engine.jobs.idle();
+    await db.hooks.idle();
     const last = await rowsOf(
       db,
       "SELECT status FROM system.jobs WHERE job_type = 'flush' ORDER BY created_at DESC LIMIT 1",
@@ -422,15 +417,15 @@ Deno.test("cold: COMPACT merges segments and drops superseded and deleted rows",
     await run(db, "DELETE FROM app.t WHERE id = 1");
     await flushAll(db);
     const before = await rowsOf(db, "SELECT id, v FROM app.t");
-    const t = db.engine.catalog.table("app", "t");
-    assertEquals([...db.engine.cold.stats(t.id).values()][0].segments, 5);
+    const t = db.hooks.table("app", "t");
+    assertEquals([...db.hooks.coldStats(t).values()][0].segments, 5);
     await run(db, "COMPACT TABLE app.t");
-    await db.engine.jobs.idle();
+    await db.hooks.idle();
     assertEquals(await rowsOf(db, "SELECT id, v FROM app.t"), before);
-    const s = [...db.engine.cold.stats(t.id).values()][0];
+    const s = [...db.hooks.coldStats(t).values()][0];
     assertEquals([s.segments, s.rows], [1, 7]);
-    const files = await db.engine.cold.objectStore("local").list(
-      `${db.engine.cold.scopeDir(t, "")}/`,
+    const files = await db.hooks.objectStore("local").list(
+      `${db.hooks.scopeDir(t, "")}/`,
     );
     assertEquals(files.filter((f) => f.endsWith(".parquet")).length, 1);
     await db.close();
@@ -449,16 +444,16 @@ Deno.test("cold: ALTER TABLE SET STORAGE moves the files in a job; reads keep wo
     await run(db, "INSERT INTO app.notes (id, v) VALUES (1, 'a'), (2, 'b')", "alice");
     await flushAll(db);
     await run(db, "INSERT INTO app.notes (id, v) VALUES (3, 'c')", "alice");
-    const t = db.engine.catalog.table("app", "notes");
-    const oldDir = `${db.engine.cold.scopeDir(t, "alice")}/`;
+    const t = db.hooks.table("app", "notes");
+    const oldDir = `${db.hooks.scopeDir(t, "alice")}/`;
     const altered = await run(db, "ALTER TABLE app.notes SET STORAGE archive");
     const message = altered.results[0].message ?? "";
     assert(message.includes("moving to storage archive"), message);
-    await db.engine.jobs.idle();
-    const moved = db.engine.catalog.table("app", "notes");
+    await db.hooks.idle();
+    const moved = db.hooks.table("app", "notes");
     assertEquals(moved.storageId, "archive");
-    assertEquals(await db.engine.cold.objectStore("local").list(oldDir), []);
-    const files = await db.engine.cold.objectStore("archive").list("");
+    assertEquals(await db.hooks.objectStore("local").list(oldDir), []);
+    const files = await db.hooks.objectStore("archive").list("");
     assert(files.some((f) => f.endsWith("manifest.json")), files.join());
     const all = [["1", "a"], ["2", "b"], ["3", "c"]];
     assertEquals(await rowsOf(db, "SELECT id, v FROM app.notes", "alice"), all);
@@ -479,12 +474,12 @@ Deno.test("cold: DROP TABLE removes the files in a cleanup job", async () => {
       INSERT INTO app.t (id, v) VALUES (1, 'a')`,
     );
     await flushAll(db);
-    const t = db.engine.catalog.table("app", "t");
-    const prefix = `${db.engine.cold.scopeDir(t, "")}/`;
-    const store = db.engine.cold.objectStore("local");
+    const t = db.hooks.table("app", "t");
+    const prefix = `${db.hooks.scopeDir(t, "")}/`;
+    const store = db.hooks.objectStore("local");
     assert((await store.list(prefix)).length >= 2);
     await run(db, "DROP TABLE app.t");
-    await db.engine.jobs.idle();
+    await db.hooks.idle();
     assertEquals(await store.list(prefix), []);
     await run(db, "CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)");
     assertEquals(await rowsOf(db, "SELECT id FROM app.t"), []);
@@ -498,19 +493,19 @@ Deno.test("cold: flush concurrent with writes to the same keys loses nothing", a
     await run(db, `CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, n INT)`);
     const values = Array.from({ length: 200 }, (_, i) => `(${i}, 0)`).join(", ");
     await run(db, `INSERT INTO app.t (id, n) VALUES ${values}`);
-    const t = db.engine.catalog.table("app", "t");
+    const t = db.hooks.table("app", "t");
     const writes = (async () => {
       for (let round = 1; round <= 5; round++) {
         await run(db, `UPDATE app.t SET n = ${round} WHERE id % 2 = 0`);
       }
     })();
     const flushes = (async () => {
-      for (let i = 0; i < 5; i++) await db.engine.cold.flushTable(t);
+      for (let i = 0; i < 5; i++) await db.hooks.flush(t);
     })();
     await Promise.all([writes, flushes]);
     const rows = await rowsOf(db, "SELECT n, COUNT(*) FROM app.t GROUP BY n ORDER BY n");
     assertEquals(rows, [["0", "100"], ["5", "100"]]);
-    await db.engine.cold.flushTable(t);
+    await db.hooks.flush(t);
     await db.close();
     const again = await open(dir);
     assertEquals(await rowsOf(again, "SELECT n, COUNT(*) FROM app.t GROUP BY n ORDER BY n"), rows);
@@ -575,7 +570,7 @@ Deno.test("cold: a flush finishing a crashed first flush keeps its rows readable
     assertEquals((await notes()).length, 40);
     // Nothing new to write: this flush records the scope and drops the buffered copies.
     await flushAll(db);
-    assertEquals(db.engine.buffer.counts(db.engine.catalog.table("app", "notes").id), []);
+    assertEquals(db.hooks.bufferCounts(db.hooks.table("app", "notes")), []);
     assertEquals((await notes()).length, 40);
     await execError(db, "INSERT INTO app.notes (id, v) VALUES (1000, 'dup')", "UNIQUE_VIOLATION", {
       user: "alice",
@@ -592,30 +587,27 @@ Deno.test("cold: a flush whose worker fails changes nothing, and the next one wo
       `CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT);
       INSERT INTO app.t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')`,
     );
-    const t = db.engine.catalog.table("app", "t");
-    const { store, cold } = db.engine;
+    const t = db.hooks.table("app", "t");
+    const cold = db.hooks;
     // One buffered row made undecodable (an array of three holding one value): the encoder fails.
-    const good = store.rows("SELECT data FROM buffer WHERE table_id = ? AND row_id = 2", true)
-      .get(t.id)![0] as Uint8Array;
-    const setData = (data: Uint8Array) =>
-      store.writer.prepare("UPDATE buffer SET data = ? WHERE table_id = ? AND row_id = 2")
-        .run(data, t.id);
+    const good = cold.bufferedData(t, 2)!;
+    const setData = (data: Uint8Array) => cold.setBufferedData(t, 2, data);
     setData(new Uint8Array([0x93, 0x01]));
     let failed: unknown;
     try {
-      await cold.flushTable(t);
+      await cold.flush(t);
     } catch (err) {
       failed = err;
     }
     assert(failed instanceof Error && /Flush encoding failed/.test(failed.message), String(failed));
-    assertEquals(cold.stats(t.id).size, 0, "no segment recorded");
+    assertEquals(cold.coldStats(t).size, 0, "no segment recorded");
     setData(good);
     assertEquals(
-      db.engine.buffer.counts(t.id),
+      db.hooks.bufferCounts(t),
       [{ user: "", rows: 3, deleted: 0 }],
       "nothing deleted",
     );
-    assertEquals((await cold.flushTable(t)).rows, 3);
+    assertEquals((await cold.flush(t)).rows, 3);
     assertEquals(await rowsOf(db, "SELECT id, v FROM app.t"), [["1", "a"], ["2", "b"], ["3", "c"]]);
     await db.close();
   });

@@ -19,8 +19,7 @@ import {
 
 /** Flushes every USER and SHARED table's buffered rows to Parquet, waiting for each. */
 async function flushAll(db: Database): Promise<void> {
-  const { catalog, cold } = db.engine;
-  for (const t of catalog.tables()) if (t.tableType !== "STREAM") await cold.flushTable(t);
+  await db.hooks.flushAll();
 }
 
 /**
@@ -45,13 +44,13 @@ async function moveAllToS3(db: Database): Promise<void> {
     USER_TABLES_TEMPLATE '${prefix}/{namespace}/{table}/{user_id}'`);
   if (created.error) throw created.error;
   await flushAll(db); // some data flushed on local first, so the move has files to carry
-  for (const t of db.engine.catalog.tables()) {
+  for (const t of db.hooks.tables()) {
     if (t.tableType === "STREAM") continue;
     const r = await db.execute(`ALTER TABLE ${t.namespace}.${t.name} SET STORAGE s3test`);
     if (r.error) throw r.error;
   }
-  await db.engine.jobs.idle();
-  for (const t of db.engine.catalog.tables()) {
+  await db.hooks.idle();
+  for (const t of db.hooks.tables()) {
     if (t.tableType !== "STREAM" && t.storageId !== "s3test") {
       throw new Error(`${t.namespace}.${t.name} was not moved: ${t.storageId}`);
     }
@@ -60,10 +59,10 @@ async function moveAllToS3(db: Database): Promise<void> {
 
 /** Deletes what a case file left in the bucket. */
 async function emptyS3(db: Database): Promise<void> {
-  const storage = db.engine.catalog.storage("s3test");
+  const storage = db.hooks.storage("s3test");
   if (!storage) return;
   const prefix = storage.config.SHARED_TABLES_TEMPLATE.split("/")[0];
-  const store = db.engine.cold.objectStore("s3test");
+  const store = db.hooks.objectStore("s3test");
   for (const key of await store.list(`${prefix}/`)) await store.delete(key);
 }
 

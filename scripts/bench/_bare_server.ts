@@ -48,7 +48,7 @@ function prepare(sql: string): Prepared {
   const reader = /^\s*select\b/i.test(sql);
   let schema: { name: string; type: string }[] = [];
   if (reader) {
-    stmt.setReturnArrays(true);
+    (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
     schema = stmt.columns().map((c) => ({
       name: c.name,
       type: c.type === "INTEGER" ? "BIGINT" : (c.type ?? "TEXT"),

@@ -9,7 +9,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
 import { zstdCompressSync } from "node:zlib";
 import { Database } from "../../storage/mod.ts";
-import { encodeSegment, type SegmentColumn } from "../../storage/parquet.ts";
+import { encodeSegment, type SegmentColumn } from "../../storage/mod.ts";
 import type { Value } from "../../sql/mod.ts";
 
 /** One line of the cold-tier table. Ratios are "engine ÷ peer, higher is better". */
@@ -181,7 +181,7 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
       CREATE USER TABLE bench.msgs (id BIGINT PRIMARY KEY, title TEXT, n INT, done BOOLEAN)
         WITH (FLUSH_POLICY = '${MANUAL}')`,
     );
-    const table = db.engine.catalog.table("bench", "t");
+    const table = db.hooks.table("bench", "t");
     if (!table) throw new Error("bench.t missing");
 
     // ---------------------------------------------------------------- flush vs raw writer
@@ -202,16 +202,11 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
       loadMs += now() - t0;
       // What flush step (1) reads: the scope's buffered rows, decoded (timed on its own).
       t0 = now();
-      let buffered = 0;
-      for (
-        const b of db.engine.buffer.source(table, "", false).scanSync!({ includeDeleted: true })
-      ) {
-        buffered += b.length;
-      }
+      const buffered = db.hooks.bufferedRows(table, "");
       bufferReadMs += now() - t0;
       if (buffered !== to - from) throw new Error(`buffer holds ${buffered} rows`);
       t0 = now();
-      const r = await db.engine.cold.flushTable(table);
+      const r = await db.hooks.flush(table);
       flushMs += now() - t0;
       if (r.rows !== to - from || r.files !== 1) {
         throw new Error(`flush ${f} wrote ${r.rows} rows in ${r.files} files`);
@@ -234,7 +229,7 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
       encodeSegment(COLUMNS, rows);
       encodeMs += now() - t0;
     }
-    const segments = [...db.engine.cold.stats(table.id).values()].reduce(
+    const segments = [...db.hooks.coldStats(table).values()].reduce(
       (n, s) => n + s.segments,
       0,
     );
@@ -285,7 +280,7 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
     };
     const coldAgg: number[] = [], warmAgg: number[] = [], duckAgg: number[] = [];
     for (let i = 0; i < REPS; i++) {
-      db.engine.cold.forget(table.id);
+      db.hooks.forgetCold(table);
       t0 = now();
       await engineAgg();
       coldAgg.push(now() - t0);
@@ -307,14 +302,14 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
     const filterSql = (x: number) =>
       `SELECT COUNT(*) FROM bench.t WHERE id BETWEEN ${x} AND ${x + 999}`;
     const engineFilter = async (x: number, cold: boolean) => {
-      if (cold) db!.engine.cold.forget(table.id);
+      if (cold) db!.hooks.forgetCold(table);
       const t = now();
       const r = await ok(db!, filterSql(x));
       const ms = now() - t;
       if (Number(r.rows![0][0]) !== 1000) throw new Error(`window ${x}: ${r.rows![0][0]} rows`);
       return ms;
     };
-    const cold = db.engine.cold;
+    const cold = db.hooks;
     const filtered = async () => {
       const coldMs: number[] = [], warmMs: number[] = [];
       const scanned0 = cold.segmentsScanned;
@@ -352,7 +347,7 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
     duck = undefined;
 
     // ---------------------------------------------------------------- per-user point queries
-    const msgs = db.engine.catalog.table("bench", "msgs");
+    const msgs = db.hooks.table("bench", "msgs");
     if (!msgs) throw new Error("bench.msgs missing");
     const as = (u: number) => ({ principal: { user: `u${u}`, role: "user" as const } });
     t0 = now();
@@ -366,7 +361,7 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
     breakdown.users_load_ms = now() - t0;
     progress(`loaded ${users} users' rows`);
     t0 = now();
-    const userFlush = await db.engine.cold.flushTable(msgs);
+    const userFlush = await db.hooks.flush(msgs);
     breakdown.users_flush_ms = now() - t0;
     if (userFlush.files !== users || userFlush.rows !== users * perUser) {
       throw new Error(`user flush wrote ${userFlush.rows} rows in ${userFlush.files} files`);
@@ -386,7 +381,7 @@ export async function runColdBench(scale = 1): Promise<ColdBench> {
       if (r.rowCount !== 1 || Number(r.rows![0][0]) !== id) throw new Error(`point ${u}/${id}`);
       return ms;
     };
-    db.engine.cold.forget(msgs.id);
+    db.hooks.forgetCold(msgs);
     const coldPoint: number[] = [];
     for (const u of order) coldPoint.push(await point(u)); // first touch of each user
     const warmPoint: number[] = [];

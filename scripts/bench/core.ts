@@ -128,20 +128,7 @@ async function userScan(db: Database, dir: string, users: number, perUser: numbe
     CREATE TABLE u (user_id TEXT, id INTEGER, title TEXT, n INTEGER, done INTEGER,
       PRIMARY KEY (user_id, id)) WITHOUT ROWID;`);
   const ins = raw.prepare("INSERT INTO u VALUES (?, ?, ?, ?, ?)");
-  const { group, catalog } = db.engine;
-  await group.run(() => {
-    for (let u = 0; u < users; u++) {
-      const now = Date.now();
-      catalog.putUser({
-        name: `u${u}`,
-        role: "user",
-        passwordHash: null,
-        email: null,
-        createdAt: now,
-        updatedAt: now,
-      });
-    }
-  });
+  await db.hooks.createUsers(Array.from({ length: users }, (_, u) => `u${u}`));
   let total = 0;
   for (let u = 0; u < users; u++) {
     const count = u === 0 ? target : perUser;

@@ -7,7 +7,7 @@ import { parseTimestamp } from "../values.ts";
 import type { Value } from "../values.ts";
 import { executeSelect, planSelect } from "./select.ts";
 import { extractKeys, projectReturning } from "./keys.ts";
-import { MemoryCatalog } from "./_memory_source.ts";
+import { MemoryCatalog } from "./_test_source.ts";
 import { assert, assertEquals, assertRejects, makeCtx } from "./_test_util.ts";
 
 const ts = (s: string) => parseTimestamp(s)!;

@@ -10,10 +10,12 @@
 
 import { DatabaseSync } from "node:sqlite";
 import {
-  type ArrayStatement,
-  asArrays,
+  arrayStatement,
+  flushReadSql,
   makeDecoder,
   type RowDecoder,
+  type SqlParam,
+  type SqlStatement,
   type StoredColumn,
 } from "../hot/mod.ts";
 import { DEFAULT_ROW_GROUP_SIZE, SegmentEncoder, type SegmentStats } from "../parquet/mod.ts";
@@ -52,7 +54,7 @@ export interface BuildResult {
    * Per delete chunk, flattened: its first and last row id and how many live rows and deletion
    * markers it read (over every version read).
    */
-  readonly chunks: unknown[];
+  readonly chunks: SqlParam[];
   /**
    * The written versions' keys: ascending SortedKeys when the key type has a layout (`keyLayout`),
    * else the values in read order.
@@ -92,13 +94,7 @@ export type WorkerReply =
   | { readonly id: number; readonly error: string };
 
 const PAGE = 4096;
-// `deleted` and `version` in one REAL: it reads as a plain number, where integer columns read as
-// bigints (an allocation each) on a connection that must read `_seq` and row ids exactly.
-const COLUMNS = "row_id, seq, CAST(version * 2 + deleted AS REAL), data";
-const WHERE = "table_id = ? AND user_id = ? AND seq <= ?";
-const FIRST = `SELECT ${COLUMNS} FROM buffer WHERE ${WHERE} ORDER BY row_id LIMIT ${PAGE}`;
-const NEXT =
-  `SELECT ${COLUMNS} FROM buffer WHERE ${WHERE} AND row_id > ? ORDER BY row_id LIMIT ${PAGE}`;
+const READ = flushReadSql(PAGE);
 
 /** Opens a reading connection to the data directory's SQLite file. */
 export function openReader(path: string): DatabaseSync {
@@ -107,10 +103,8 @@ export function openReader(path: string): DatabaseSync {
   return db;
 }
 
-function arrays(db: DatabaseSync, sql: string): ArrayStatement {
-  const st = db.prepare(sql);
-  st.setReadBigInts(true);
-  return asArrays(st);
+function arrays(db: DatabaseSync, sql: string): SqlStatement {
+  return arrayStatement(db.prepare(sql));
 }
 
 /**
@@ -124,21 +118,21 @@ export function readScope(
 ): ReadResult {
   const keys: Value[] = [];
   const seqs: bigint[] = [];
-  const chunks: unknown[] = [];
-  const first = arrays(db, FIRST), next = arrays(db, NEXT);
+  const chunks: SqlParam[] = [];
+  const first = arrays(db, READ.first), next = arrays(db, READ.next);
   let read = 0, live = 0, markers = 0;
-  let last: unknown;
+  let last: SqlParam | undefined;
   db.exec("BEGIN");
   try {
     for (;;) {
       const page = (last === undefined
         ? first.all(req.tableId, req.userId, req.snapshot)
-        : next.all(req.tableId, req.userId, req.snapshot, last as never)) as unknown as RawRow[];
+        : next.all(req.tableId, req.userId, req.snapshot, last)) as unknown as RawRow[];
       const fresh: typeof page = [];
       for (const r of page) {
         if (read % req.deleteChunk === 0) {
           if (read > 0) {
-            chunks.push(last, live, markers);
+            chunks.push(last!, live, markers);
           }
           chunks.push(r[0]);
           live = markers = 0;
@@ -165,14 +159,14 @@ export function readScope(
   } finally {
     db.exec("COMMIT");
   }
-  if (read > 0) chunks.push(last, live, markers);
+  if (read > 0) chunks.push(last!, live, markers);
   const layout = keyLayout(req.pkType);
   const sorted = layout ? sortKeys(layout, keys, seqs) : { keys, seqs: BigInt64Array.from(seqs) };
   return { rows: keys.length, chunks, ...sorted, sorted: layout !== undefined };
 }
 
 /** A buffer row as read: row id, `_seq`, `version * 2 + deleted`, data. */
-type RawRow = [unknown, bigint, number, Uint8Array];
+type RawRow = [SqlParam, bigint, number, Uint8Array];
 
 function pack(rows: readonly RawRow[]): RawPage {
   let size = 0;

@@ -119,13 +119,13 @@ export class Catalog {
     this.#version = ++generations;
     const s = this.#store;
     this.#namespaces.clear();
-    for (const r of s.w("SELECT name, created_at FROM namespaces").all() as Rec[]) {
+    for (const r of s.records("SELECT name, created_at FROM namespaces").all() as Rec[]) {
       this.#namespaces.set(String(r.name), num(r.created_at));
     }
     this.#tables.clear();
-    for (const r of s.w("SELECT * FROM tables").all() as Rec[]) this.#loadTable(r);
+    for (const r of s.records("SELECT * FROM tables").all() as Rec[]) this.#loadTable(r);
     this.#users.clear();
-    for (const r of s.w("SELECT * FROM users").all() as Rec[]) {
+    for (const r of s.records("SELECT * FROM users").all() as Rec[]) {
       this.#users.set(String(r.name), {
         name: String(r.name),
         role: String(r.role) as Role,
@@ -136,7 +136,7 @@ export class Catalog {
       });
     }
     this.#storages.clear();
-    for (const r of s.w("SELECT * FROM storages").all() as Rec[]) {
+    for (const r of s.records("SELECT * FROM storages").all() as Rec[]) {
       this.#storages.set(String(r.storage_id), {
         id: String(r.storage_id),
         type: String(r.storage_type),
@@ -152,7 +152,9 @@ export class Catalog {
     const id = num(r.table_id);
     const versions = new Map<number, StoredColumn[]>();
     for (
-      const v of this.#store.w("SELECT version, columns FROM table_schemas WHERE table_id = ?")
+      const v of this.#store.records(
+        "SELECT version, columns FROM table_schemas WHERE table_id = ?",
+      )
         .all(id) as Rec[]
     ) {
       versions.set(num(v.version), JSON.parse(String(v.columns)));
@@ -204,13 +206,13 @@ export class Catalog {
 
   createNamespace(name: string, now: number): void {
     this.#touch();
-    this.#store.w("INSERT INTO namespaces (name, created_at) VALUES (?, ?)").run(name, now);
+    this.#store.writer("INSERT INTO namespaces (name, created_at) VALUES (?, ?)").run(name, now);
     this.#namespaces.set(name, now);
   }
 
   dropNamespace(name: string): void {
     this.#touch();
-    this.#store.w("DELETE FROM namespaces WHERE name = ?").run(name);
+    this.#store.writer("DELETE FROM namespaces WHERE name = ?").run(name);
     this.#namespaces.delete(name);
   }
 
@@ -241,7 +243,7 @@ export class Catalog {
     columns: readonly StoredColumn[],
   ): TableInfo {
     this.#touch();
-    const res = this.#store.w(
+    const res = this.#store.writer(
       `INSERT INTO tables (namespace, name, table_type, storage_id, access_level, flush_policy,
         ttl_seconds, schema_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)`,
     ).run(
@@ -255,7 +257,7 @@ export class Catalog {
       t.createdAt,
     );
     const id = Number(res.lastInsertRowid);
-    this.#store.w(
+    this.#store.writer(
       "INSERT INTO table_schemas (table_id, version, columns, created_at) VALUES (?, 1, ?, ?)",
     ).run(id, JSON.stringify(columns), t.createdAt);
     return this.#reloadTable(id);
@@ -265,10 +267,13 @@ export class Catalog {
   alterColumns(table: TableInfo, columns: readonly StoredColumn[], now: number): TableInfo {
     this.#touch();
     const version = table.version + 1;
-    this.#store.w(
+    this.#store.writer(
       "INSERT INTO table_schemas (table_id, version, columns, created_at) VALUES (?, ?, ?, ?)",
     ).run(table.id, version, JSON.stringify(columns), now);
-    this.#store.w("UPDATE tables SET schema_version = ? WHERE table_id = ?").run(version, table.id);
+    this.#store.writer("UPDATE tables SET schema_version = ? WHERE table_id = ?").run(
+      version,
+      table.id,
+    );
     return this.#reloadTable(table.id);
   }
 
@@ -279,7 +284,7 @@ export class Catalog {
   ): TableInfo {
     this.#touch();
     const next = { ...table, ...change };
-    this.#store.w(
+    this.#store.writer(
       `UPDATE tables SET ttl_seconds = ?, access_level = ?, flush_policy = ?, storage_id = ?
         WHERE table_id = ?`,
     ).run(next.ttlSeconds, next.accessLevel, next.flushPolicy, next.storageId, table.id);
@@ -289,13 +294,13 @@ export class Catalog {
   dropTable(table: TableInfo): void {
     this.#touch();
     const s = this.#store;
-    s.w("DELETE FROM tables WHERE table_id = ?").run(table.id);
-    s.w("DELETE FROM table_schemas WHERE table_id = ?").run(table.id);
+    s.writer("DELETE FROM tables WHERE table_id = ?").run(table.id);
+    s.writer("DELETE FROM table_schemas WHERE table_id = ?").run(table.id);
     this.#tables.delete(`${table.namespace}.${table.name}`);
   }
 
   #reloadTable(id: number): TableInfo {
-    const r = this.#store.w("SELECT * FROM tables WHERE table_id = ?").get(id) as Rec;
+    const r = this.#store.records("SELECT * FROM tables WHERE table_id = ?").get(id) as Rec;
     const old = [...this.#tables.values()].find((t) => t.id === id);
     if (old) this.#tables.delete(`${old.namespace}.${old.name}`);
     return this.#loadTable(r);
@@ -313,7 +318,7 @@ export class Catalog {
 
   putUser(u: UserInfo): void {
     this.#touch();
-    this.#store.w(
+    this.#store.writer(
       `INSERT INTO users (name, role, password_hash, email, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET role = excluded.role,
         password_hash = excluded.password_hash, email = excluded.email,
@@ -324,7 +329,7 @@ export class Catalog {
 
   dropUser(name: string): void {
     this.#touch();
-    this.#store.w("DELETE FROM users WHERE name = ?").run(name);
+    this.#store.writer("DELETE FROM users WHERE name = ?").run(name);
     this.#users.delete(name);
   }
 
@@ -340,7 +345,7 @@ export class Catalog {
 
   /** A storage's credentials JSON (never shown back to users), or null. */
   storageSecret(id: string): string | null {
-    const v = this.#store.rows("SELECT credentials FROM storages WHERE storage_id = ?", true)
+    const v = this.#store.writer("SELECT credentials FROM storages WHERE storage_id = ?")
       .get(id)?.[0];
     return typeof v === "string" ? v : null;
   }
@@ -350,7 +355,7 @@ export class Catalog {
     credentials: string | null | undefined,
   ): void {
     this.#touch();
-    this.#store.w(
+    this.#store.writer(
       `INSERT INTO storages (storage_id, storage_type, config, credentials, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (storage_id) DO UPDATE SET
         storage_type = excluded.storage_type, config = excluded.config,
@@ -363,7 +368,7 @@ export class Catalog {
 
   dropStorage(id: string): void {
     this.#touch();
-    this.#store.w("DELETE FROM storages WHERE storage_id = ?").run(id);
+    this.#store.writer("DELETE FROM storages WHERE storage_id = ?").run(id);
     this.#storages.delete(id);
   }
 }

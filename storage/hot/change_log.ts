@@ -1,159 +1,134 @@
-// The change feed: committed inserts, updates and deletes, delivered to listeners (live queries)
-// right after the COMMIT that made them durable, in `_seq` order, one call per statement.
-// Whether a table has listeners is asked at commit time (a subscription may register between a
-// write and its commit); a multi-row insert builds its change objects only then.
+// The change log: every committed write's entry (`changelog` table, the owner of all its SQL),
+// kept for resuming live queries from a `_seq`, trimmed by age and count. The floors in `meta`
+// say below which `_seq` a resume cannot replay and which ids were handed out without an entry.
 
-import type { Row } from "../../sql/mod.ts";
+import type { Change } from "./change_feed.ts";
 import type { TableInfo } from "./catalog.ts";
-import { DbError } from "../../errors.ts";
+import type { SqliteStore, SqlParam, SqlStatement } from "./sqlite.ts";
 
-export type ChangeKind = "insert" | "update" | "delete";
+/** Change-log operation codes. */
+export const OP = { insert: 1, update: 2, delete: 3 } as const;
+export type ChangeOp = keyof typeof OP;
 
-/** One committed row change; rows are full rows (user columns, `_seq`, `_deleted`). */
-export interface Change {
-  readonly table: TableInfo;
-  /** The partition: the user of a USER/STREAM row, "" for SHARED. */
-  readonly user: string;
-  readonly op: ChangeKind;
-  readonly seq: bigint;
-  /** The new version (absent for delete). */
-  readonly row?: Row;
-  /** The previous version (update, delete). */
-  readonly old?: Row;
-}
+const OPS = ["", "insert", "update", "delete"] as const;
 
-export type ChangeListener = (changes: readonly Change[]) => void;
+const APPEND_SQL = `INSERT INTO changelog (seq, table_id, user_id, op, version, row, old_row)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
 
-export class ChangeFeed {
-  #listeners = new Map<number, Set<ChangeListener>>();
+export class ChangeLog {
+  #store: SqliteStore;
+  #inserts = new Map<number, SqlStatement>();
 
-  /** Listens to one table's changes; returns the function that stops listening. */
-  listen(tableId: number, listener: ChangeListener): () => void {
-    let set = this.#listeners.get(tableId);
-    if (!set) this.#listeners.set(tableId, set = new Set());
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.#listeners.delete(tableId);
-    };
+  constructor(store: SqliteStore) {
+    this.#store = store;
   }
 
-  /** Whether a write to this table needs to build its changes at all. */
-  wants(tableId: number): boolean {
-    return this.#listeners.has(tableId);
+  /** Appends one entry (inside the write that made the change). */
+  append(
+    seq: bigint,
+    table: TableInfo,
+    userId: string,
+    op: ChangeOp,
+    row: Uint8Array | null,
+    old: Uint8Array | null,
+  ): void {
+    this.#store.writer(APPEND_SQL).run(seq, table.id, userId, OP[op], table.version, row, old);
   }
 
-  /** Delivers one statement's changes (called after its commit). */
-  emit(changes: readonly Change[]): void {
-    if (changes.length === 0) return;
-    const set = this.#listeners.get(changes[0].table.id);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        listener(changes);
-      } catch (err) {
-        console.error("change listener failed:", err);
-      }
+  /**
+   * The statement appending `k` insert entries: ?1 table, ?2 user, ?3 version are bound once;
+   * entry j binds its seq (?4+2j) and row (?5+2j). `OR FAIL` spares SQLite the statement journal
+   * (the caller's savepoint undoes a failed statement anyway).
+   */
+  inserts(k: number): SqlStatement {
+    let st = this.#inserts.get(k);
+    if (st) return st;
+    const logs: string[] = [];
+    for (let j = 0; j < k; j++) {
+      const q = 4 + 2 * j;
+      logs.push(`(?${q}, ?1, ?2, ${OP.insert}, ?3, ?${q + 1}, NULL)`);
     }
+    st = this.#store.writer(
+      `INSERT OR FAIL INTO changelog (seq, table_id, user_id, op, version, row, old_row)
+        VALUES ${logs.join(", ")}`,
+    );
+    this.#inserts.set(k, st);
+    return st;
   }
-}
 
-/** A row of system.live_queries, as the live-query registry reports it. */
-export interface LiveQueryInfo {
-  readonly liveId: string;
-  readonly connectionId: string;
-  readonly user: string;
-  readonly namespace: string;
-  readonly table: string;
-  readonly query: string;
-  readonly options: string;
-  readonly createdAt: number;
-  readonly lastEventAt: number | null;
-  readonly changesSent: number;
-}
-
-/** What the SQL side needs from live queries (SHOW LIVE QUERIES, KILL LIVE QUERY). */
-export interface LiveQueries {
-  list(): LiveQueryInfo[];
-  /** Ends a subscription (its subscriber gets LIVE_QUERY_KILLED); false when unknown. */
-  kill(liveId: string): boolean;
-}
-
-/** Where the live-query registry plugs in once a server runs (storage never imports live/). */
-export class LiveBridge {
-  queries?: LiveQueries;
-}
-
-/** A subscription's options (SPEC §8), checked. */
-export interface SubscribeOptions {
-  /** Only the newest N matching rows in the snapshot. */
-  readonly last_rows?: number;
-  /** Snapshot rows per `initial_data` message. */
-  readonly batch_size?: number;
-  /** Resume after this `_seq` (digits). */
-  readonly from_seq?: string;
-  readonly all_users?: boolean;
-  readonly storage_id?: string;
-}
-
-/** The largest `last_rows` and `batch_size` a subscription may ask for. */
-export const MAX_LAST_ROWS = 1_000_000;
-export const MAX_BATCH_SIZE = 10_000;
-
-/**
- * Checks subscription options from a WebSocket message or `SUBSCRIBE TO … OPTIONS (…)` (keys
- * case-insensitive there): unknown keys and values of the wrong type or range are
- * INVALID_PARAMETER, never silently ignored or clamped.
- */
-export function checkSubscribeOptions(raw: unknown): SubscribeOptions {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new DbError("INVALID_PARAMETER", "options must be a JSON object");
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(raw)) {
-    if (v === undefined || v === null) continue;
-    switch (key) {
-      case "last_rows":
-        out[key] = integerIn(key, v, 0, MAX_LAST_ROWS);
-        break;
-      case "batch_size":
-        out[key] = integerIn(key, v, 1, MAX_BATCH_SIZE);
-        break;
-      case "from_seq":
-        if ((typeof v !== "string" && typeof v !== "number") || !/^\d{1,20}$/.test(String(v))) {
-          throw new DbError(
-            "INVALID_PARAMETER",
-            "from_seq must be a _seq value (a string of digits)",
-          );
-        }
-        out[key] = String(v);
-        break;
-      case "all_users":
-        if (typeof v !== "boolean") {
-          throw new DbError("INVALID_PARAMETER", "all_users must be true or false");
-        }
-        out[key] = v;
-        break;
-      case "storage_id":
-        if (typeof v !== "string" || v === "") {
-          throw new DbError("INVALID_PARAMETER", "storage_id must be a storage id (a string)");
-        }
-        out[key] = v;
-        break;
-      default:
-        throw new DbError(
-          "INVALID_PARAMETER",
-          `Unknown subscription option "${key}" (last_rows, batch_size, from_seq, all_users, storage_id)`,
-        );
+  /**
+   * Committed changes of a table after `fromSeq`, in `_seq` order (resume of live queries).
+   * `userId` narrows to one partition; null means every user.
+   */
+  since(table: TableInfo, userId: string | null, fromSeq: bigint): Change[] {
+    const sql = `SELECT seq, user_id, op, version, row, old_row FROM changelog
+      WHERE table_id = ? AND seq > ?${userId === null ? "" : " AND user_id = ?"} ORDER BY seq`;
+    const args: SqlParam[] = [table.id, fromSeq];
+    if (userId !== null) args.push(userId);
+    const out: Change[] = [];
+    for (const r of this.#store.reader(sql).all(...args)) {
+      const decode = table.decoders.get(Number(r[3]));
+      if (!decode) continue; // written under a schema version that no longer decodes
+      const seq = BigInt(r[0] as bigint);
+      const op = OPS[Number(r[2])] as ChangeOp;
+      const row = r[4] ? [...decode(r[4] as Uint8Array), seq, false] : undefined;
+      // The old version's own `_seq` is not logged; the change's seq stands in for ordering.
+      const old = r[5] ? [...decode(r[5] as Uint8Array), seq, false] : undefined;
+      out.push({ table, user: String(r[1]), op, seq, row, old });
     }
+    return out;
   }
-  return out as SubscribeOptions;
-}
 
-function integerIn(key: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new DbError("INVALID_PARAMETER", `${key} must be an integer from ${min} to ${max}`);
+  /** Removes a dropped table's entries (inside the DROP's write). */
+  dropTable(tableId: number): void {
+    this.#store.writer("DELETE FROM changelog WHERE table_id = ?").run(tableId);
   }
-  return v;
+
+  /**
+   * Trims the log (inside a write): entries with `_seq` below `beforeSeq`, and beyond the newest
+   * `maxEntries`. Records the new floor, below which a resume cannot replay. Returns how many
+   * entries went.
+   */
+  prune(beforeSeq: bigint, maxEntries: number): number {
+    let floor = beforeSeq;
+    const nth = this.#store.writer("SELECT seq FROM changelog ORDER BY seq DESC LIMIT 1 OFFSET ?")
+      .get(maxEntries);
+    if (nth && BigInt(nth[0] as bigint) >= floor) floor = BigInt(nth[0] as bigint) + 1n;
+    const r = this.#store.writer("DELETE FROM changelog WHERE seq < ?").run(floor);
+    if (Number(r.changes) > 0 || floor > this.floor()) {
+      this.#store.setMeta("changelog_floor", String(floor));
+    }
+    return Number(r.changes);
+  }
+
+  /** The oldest `_seq` the log can still replay from (0 when never trimmed). */
+  floor(): bigint {
+    const v = this.#store.meta("changelog_floor");
+    return v === undefined ? 0n : BigInt(v);
+  }
+
+  /** Entries kept, and the largest `_seq` among them (0 when empty): SHOW STATS. */
+  size(): { entries: number; lastSeq: bigint } {
+    const r = this.#store.reader("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changelog").get();
+    return { entries: Number(r?.[0] ?? 0), lastSeq: BigInt((r?.[1] ?? 0) as bigint) };
+  }
+
+  /** Largest `_seq` ever handed out (the Snowflake floor after a restart). */
+  maxSeq(): bigint {
+    const r = this.#store.writer("SELECT MAX(seq) FROM changelog").get();
+    let max = (r?.[0] ?? 0n) as bigint;
+    const seqFloor = this.#store.meta("seq_floor");
+    for (const v of [seqFloor === undefined ? 0n : BigInt(seqFloor), this.floor() - 1n]) {
+      if (v > max) max = v;
+    }
+    return max;
+  }
+
+  /**
+   * Records a `_seq` handed out without an entry (a flush snapshot, inside its write) so that
+   * ids after a restart stay above it even if the clock went back.
+   */
+  recordSeqFloor(seq: bigint): void {
+    this.#store.setMeta("seq_floor", String(seq));
+  }
 }

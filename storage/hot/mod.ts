@@ -1,3 +1,11 @@
+// The hot room: the data directory's one SQLite file and everything that lives in it — the
+// connections and the one SCHEMA (sqlite.ts), group commit, the catalog, the write buffer and
+// its scope counters, the change log and the in-process change feed, the row codec, the
+// Snowflake id generator and the data-directory lock. Each SQLite table has one owner file here
+// that holds all SQL touching it (cold/scopes.ts owns `cold_scopes`, jobs/runner.ts `jobs`).
+// It may use sql/ (values, types) and storage/_modes.ts; nothing of the cold tier, statements,
+// live queries or the server.
+
 export { Catalog } from "./catalog.ts";
 export type { StorageInfo, TableInfo } from "./catalog.ts";
 export {
@@ -6,19 +14,22 @@ export {
   LiveBridge,
   MAX_BATCH_SIZE,
   MAX_LAST_ROWS,
-} from "./change_log.ts";
+} from "./change_feed.ts";
 export type {
   Change,
   ChangeKind,
   LiveQueries,
   LiveQueryInfo,
   SubscribeOptions,
-} from "./change_log.ts";
+} from "./change_feed.ts";
+export { ChangeLog, OP } from "./change_log.ts";
+export type { ChangeOp } from "./change_log.ts";
 export { GroupCommit } from "./group_commit.ts";
 export { lockDataDir } from "./lock.ts";
 export { encodeRow, makeDecoder, tagValue, untagValue } from "./row_codec.ts";
 export type { RowDecoder, StoredColumn, TaggedValue } from "./row_codec.ts";
+export type { ScopeRows } from "./scope_counts.ts";
 export { Snowflake, SNOWFLAKE_EPOCH_MS, snowflakeMs } from "./snowflake.ts";
-export { asArrays, SqliteStore } from "./sqlite.ts";
-export type { ArrayStatement, Durability } from "./sqlite.ts";
-export { Buffer, keyOf } from "./write_buffer.ts";
+export { arrayStatement, SqliteStore, toSqlParam } from "./sqlite.ts";
+export type { Durability, SqlParam, SqlStatement } from "./sqlite.ts";
+export { flushReadSql, keyOf, WriteBuffer } from "./write_buffer.ts";

@@ -12,6 +12,7 @@
 // `iterate`).
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Value } from "../../sql/mod.ts";
 import { prepareDatabaseFileSync } from "../_modes.ts";
 
 const SCHEMA = `
@@ -46,22 +47,41 @@ CREATE TABLE IF NOT EXISTS jobs (
   job_id TEXT PRIMARY KEY, job_type TEXT NOT NULL, status TEXT NOT NULL, namespace TEXT,
   table_name TEXT, parameters TEXT, message TEXT, retry_count INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, took_ms REAL);
+CREATE TABLE IF NOT EXISTS cold_scopes (
+  table_id INTEGER NOT NULL, user_id TEXT NOT NULL, rows INTEGER NOT NULL,
+  segments INTEGER NOT NULL, bytes INTEGER NOT NULL, last_flush_ms INTEGER NOT NULL,
+  PRIMARY KEY (table_id, user_id)) WITHOUT ROWID;
 `;
 
 export type Durability = "full" | "normal";
 
-type Param = null | number | bigint | string | Uint8Array;
+/** What SQLite binds: booleans travel as 0/1 (see `toSqlParam`). */
+export type SqlParam = null | number | bigint | string | Uint8Array;
 
-/** A prepared statement that returns rows as arrays (node:sqlite's setReturnArrays). */
-export interface ArrayStatement {
-  get(...params: Param[]): unknown[] | undefined;
-  all(...params: Param[]): unknown[][];
-  iterate(...params: Param[]): IterableIterator<unknown[]>;
+/** A value as SQLite binds and stores it (booleans as 0/1): the one conversion at the seam. */
+export function toSqlParam(v: Value): SqlParam {
+  return typeof v === "boolean" ? (v ? 1 : 0) : v;
 }
 
-export function asArrays(st: StatementSync): ArrayStatement {
-  (st as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  return st as unknown as ArrayStatement;
+/** A prepared statement that returns rows as arrays (node:sqlite's setReturnArrays). */
+export interface SqlStatement {
+  run(...params: SqlParam[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  get(...params: SqlParam[]): unknown[] | undefined;
+  all(...params: SqlParam[]): unknown[][];
+  iterate(...params: SqlParam[]): IterableIterator<unknown[]>;
+}
+
+/** A prepared statement that returns rows as records keyed by column (catalog loads). */
+export interface RecordStatement {
+  get(...params: SqlParam[]): Record<string, unknown> | undefined;
+  all(...params: SqlParam[]): Record<string, unknown>[];
+}
+
+/** `raw` as an array-returning statement that reads integers as bigint. */
+export function arrayStatement(raw: StatementSync): SqlStatement {
+  raw.setReadBigInts(true);
+  (raw as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return raw as unknown as SqlStatement;
 }
 
 /** Writer connection → its store, for `releaseReadSnapshot`. */
@@ -87,28 +107,28 @@ function connect(path: string, durability: Durability): DatabaseSync {
 export class SqliteStore {
   /** The database file (a flush worker opens its own connection to it). */
   readonly path: string;
-  readonly writer: DatabaseSync;
-  readonly reader: DatabaseSync;
-  #cache = new Map<string, StatementSync>();
-  #readCache = new Map<string, StatementSync>();
-  #arrays = new Map<string, ArrayStatement>();
-  #writerArrays = new Map<string, ArrayStatement>();
+  /** The writer connection: group commit runs its transactions on it. */
+  readonly connection: DatabaseSync;
+  readonly #reader: DatabaseSync;
+  #writerStatements = new Map<string, SqlStatement>();
+  #readerStatements = new Map<string, SqlStatement>();
+  #records = new Map<string, RecordStatement>();
   /** The reader is inside its read transaction. */
   #snapshot = false;
 
   constructor(path: string, durability: Durability = "full") {
     this.path = path;
     prepareDatabaseFileSync(path); // 0600 before SQLite creates it (and its -wal, -shm) 0644
-    this.writer = connect(path, durability);
-    this.writer.exec(SCHEMA);
-    this.reader = connect(path, durability);
-    stores.set(this.writer, this);
+    this.connection = connect(path, durability);
+    this.connection.exec(SCHEMA);
+    this.#reader = connect(path, durability);
+    stores.set(this.connection, this);
   }
 
   /** Opens the reader's snapshot when none is open (it then sees every committed write). */
   #read(): void {
     if (this.#snapshot) return;
-    this.reader.exec("BEGIN");
+    this.#reader.exec("BEGIN");
     this.#snapshot = true;
   }
 
@@ -116,48 +136,62 @@ export class SqliteStore {
   releaseSnapshot(): void {
     if (!this.#snapshot) return;
     this.#snapshot = false;
-    this.reader.exec("COMMIT");
+    this.#reader.exec("COMMIT");
   }
 
-  /** A cached prepared statement on the writer connection (reads bigints). */
-  w(sql: string): StatementSync {
-    // The statement may autocommit a write (outside group commit): end the reader's snapshot.
-    this.releaseSnapshot();
-    let st = this.#cache.get(sql);
-    if (!st) {
-      st = this.writer.prepare(sql);
-      st.setReadBigInts(true);
-      this.#cache.set(sql, st);
-    }
-    return st;
-  }
-
-  /** A cached prepared statement on the reader connection (reads bigints). */
-  r(sql: string): StatementSync {
-    this.#read();
-    let st = this.#readCache.get(sql);
-    if (!st) {
-      st = this.reader.prepare(sql);
-      st.setReadBigInts(true);
-      this.#readCache.set(sql, st);
-    }
-    return st;
-  }
-
-  /** A cached array-returning statement on the writer (`writer`) or the reader connection. */
-  rows(sql: string, writer = false): ArrayStatement {
+  /**
+   * A cached statement on the writer connection: it sees the open write group's changes, and
+   * runs writes (inside group commit, or autocommitted).
+   */
+  writer(sql: string): SqlStatement {
+    // Outside a transaction the statement may autocommit a write: end the reader's snapshot so
+    // later reads see it (inside one, group commit ends the snapshot before its COMMIT).
+    if (this.#snapshot && !this.connection.isTransaction) this.releaseSnapshot();
     // One map per connection keyed by the SQL itself: hot paths pass constant strings, whose
     // hash V8 caches, so a lookup costs no string building.
-    if (!writer) this.#read();
-    const cache = writer ? this.#writerArrays : this.#arrays;
-    let st = cache.get(sql);
+    let st = this.#writerStatements.get(sql);
     if (!st) {
-      const raw = (writer ? this.writer : this.reader).prepare(sql);
-      raw.setReadBigInts(true);
-      st = asArrays(raw);
-      cache.set(sql, st);
+      st = arrayStatement(this.connection.prepare(sql));
+      this.#writerStatements.set(sql, st);
     }
     return st;
+  }
+
+  /** A cached statement on the reader connection: a snapshot of committed writes only. */
+  reader(sql: string): SqlStatement {
+    this.#read();
+    let st = this.#readerStatements.get(sql);
+    if (!st) {
+      st = arrayStatement(this.#reader.prepare(sql));
+      this.#readerStatements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** A cached statement on the writer returning records keyed by column name (catalog loads). */
+  records(sql: string): RecordStatement {
+    let st = this.#records.get(sql);
+    if (!st) {
+      const raw = this.connection.prepare(sql);
+      raw.setReadBigInts(true);
+      st = raw as unknown as RecordStatement;
+      this.#records.set(sql, st);
+    }
+    return st;
+  }
+
+  /** A value of the `meta` table (the store's own key-value settings), or undefined. */
+  meta(key: string): string | undefined {
+    const r = this.writer("SELECT value FROM meta WHERE key = ?").get(key);
+    return r ? String(r[0]) : undefined;
+  }
+
+  /** Sets a `meta` value (inside a write). */
+  setMeta(key: string, value: string): void {
+    this.writer(
+      `INSERT INTO meta (key, value) VALUES (?, ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(key, value);
   }
 
   /**
@@ -165,19 +199,18 @@ export class SqliteStore {
    * and checkpoint themselves only past a much larger WAL (a safety net if it falls behind).
    */
   checkpointElsewhere(elsewhere: boolean): void {
-    this.writer.exec(`PRAGMA wal_autocheckpoint = ${elsewhere ? 4096 : 1000}`);
+    this.connection.exec(`PRAGMA wal_autocheckpoint = ${elsewhere ? 4096 : 1000}`);
   }
 
   close(): void {
     this.#snapshot = false;
-    this.#arrays.clear();
-    this.#writerArrays.clear();
-    this.#cache.clear();
-    this.#readCache.clear();
+    this.#writerStatements.clear();
+    this.#readerStatements.clear();
+    this.#records.clear();
     try {
-      this.reader.close();
+      this.#reader.close();
     } finally {
-      this.writer.close();
+      this.connection.close();
     }
   }
 }

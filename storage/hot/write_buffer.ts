@@ -1,6 +1,6 @@
-// The write buffer: rows keyed by (table, user, primary key) in SQLite, each with its storage id,
-// `_seq`, `_deleted` flag, schema version and MessagePack data; and the change log every write
-// appends to. Shared tables use the empty user. Reads are index seeks (one key) or index range
+// The write buffer: rows keyed by (table, user, primary key) in SQLite (the `buffer` table, the
+// owner of all its SQL), each with its storage id, `_seq`, `_deleted` flag, schema version and
+// MessagePack data; every write also appends to the change log. Shared tables use the empty user. Reads are index seeks (one key) or index range
 // scans (one user's rows, in primary-key order).
 //
 // Design decisions: scans read pages with `all()` (keyset pagination on row_id), several times
@@ -18,14 +18,10 @@ import {
 } from "../../sql/mod.ts";
 import { encodeRow, type RowDecoder } from "./row_codec.ts";
 import type { TableInfo } from "./catalog.ts";
-import type { Change } from "./change_log.ts";
+import type { ChangeLog, ChangeOp } from "./change_log.ts";
 import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
-import type { SqliteStore } from "./sqlite.ts";
-import type { StatementSync } from "node:sqlite";
-
-/** Change-log operation codes. */
-export const OP = { insert: 1, update: 2, delete: 3 } as const;
-export type ChangeOp = keyof typeof OP;
+import { ScopeCounts, type ScopeRows } from "./scope_counts.ts";
+import { type SqliteStore, type SqlParam, type SqlStatement, toSqlParam } from "./sqlite.ts";
 
 /** Rows per batch (and per page of a synchronous scan). */
 const BATCH = 1024;
@@ -49,8 +45,21 @@ const PUT_SQL =
   version = excluded.version, data = excluded.data`;
 const REPLACE_SQL = `UPDATE buffer SET storage_id = ?, seq = ?, deleted = 0, version = ?, data = ?
   WHERE table_id = ? AND user_id = ? AND row_id = ?`;
-const LOG_SQL = `INSERT INTO changelog (seq, table_id, user_id, op, version, row, old_row)
-  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const FLUSH_COLUMNS = "row_id, seq, CAST(version * 2 + deleted AS REAL), data";
+const FLUSH_WHERE = "table_id = ? AND user_id = ? AND seq <= ?";
+/**
+ * What a flush reads (through its own connection, in a worker): a scope's versions with
+ * `_seq` ≤ snapshot in pages of `PAGE`, in key order. `deleted` and `version` travel in one REAL:
+ * it reads as a plain number, where integer columns read as bigints (an allocation each) on a
+ * connection that must read `_seq` and row ids exactly.
+ */
+export function flushReadSql(page: number): { first: string; next: string } {
+  return {
+    first: `SELECT ${FLUSH_COLUMNS} FROM buffer WHERE ${FLUSH_WHERE} ORDER BY row_id LIMIT ${page}`,
+    next: `SELECT ${FLUSH_COLUMNS} FROM buffer WHERE ${FLUSH_WHERE} AND row_id > ?
+      ORDER BY row_id LIMIT ${page}`,
+  };
+}
 /**
  * Most rows one insert statement writes (3 bound values per row, plus 4 per statement). Measured:
  * 32 rows per statement cost a third less per row than one row per statement; beyond ~64 rows
@@ -59,9 +68,7 @@ const LOG_SQL = `INSERT INTO changelog (seq, table_id, user_id, op, version, row
 const MAX_CHUNK = 32;
 
 /** A primary-key value as SQLite stores it. */
-export function keyOf(v: Value): Value {
-  return typeof v === "boolean" ? (v ? 1 : 0) : v;
-}
+export const keyOf: (v: Value) => SqlParam = toSqlParam;
 
 /** The smallest `_seq` a stream row may have to be visible now. */
 export function ttlFloor(table: TableInfo): bigint {
@@ -100,41 +107,35 @@ function decodePage(table: TableInfo, page: unknown[][]): Row[] {
 
 /** Multi-row statements for one chunk size: the buffer insert and the change-log insert. */
 interface InsertStatements {
-  readonly buffer: StatementSync;
-  readonly log: StatementSync;
+  readonly buffer: SqlStatement;
+  readonly log: SqlStatement;
 }
 
-/** One scope's buffered versions: live rows and deletion markers. */
-export interface ScopeRows {
-  rows: number;
-  deleted: number;
-}
-
-/** A table's counters: every scope (`complete`), or the scopes asked for so far. */
-interface TableCounts {
-  complete: boolean;
-  users: Map<string, ScopeRows>;
-}
-
-const NONE: Readonly<ScopeRows> = { rows: 0, deleted: 0 };
-
-export class Buffer {
-  #pending = new Map<number, number>();
+export class WriteBuffer {
   #store: SqliteStore;
+  #log: ChangeLog;
   #inserts = new Map<number, InsertStatements>();
-  /**
-   * Buffered versions per table and scope, counted once (a scope when first read, all of a table
-   * when first listed) and then kept by every write. Changes of the open write group are
-   * journaled so that a rolled-back statement or group takes its counts back with it.
-   */
-  #scopes = new Map<number, TableCounts>();
-  #journal: { table: number; user: string; rows: number; deleted: number }[] = [];
-  #mark = 0;
-  /** Tables counted during the open group (their count may include what rolls back). */
-  #countedInGroup = new Set<number>();
+  /** Buffered versions per scope and writes per table, kept by every write. */
+  readonly counts: ScopeCounts;
 
-  constructor(store: SqliteStore) {
+  constructor(store: SqliteStore, log: ChangeLog) {
     this.#store = store;
+    this.#log = log;
+    // Through the writer: it sees the open group's writes, which the counters' journal then
+    // undoes or keeps together with the rest.
+    this.counts = new ScopeCounts({
+      table: (tableId) =>
+        store.writer(
+          `SELECT user_id, SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ?
+            GROUP BY user_id`,
+        ).all(tableId).map((r) => [String(r[0]), Number(r[1]), Number(r[2])]),
+      scope: (tableId, userId) => {
+        const r = store.writer(
+          `SELECT SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ? AND user_id = ?`,
+        ).get(tableId, userId);
+        return { rows: Number(r?.[0] ?? 0), deleted: Number(r?.[1] ?? 0) };
+      },
+    });
   }
 
   /**
@@ -152,113 +153,19 @@ export class Buffer {
     };
   }
 
-  /**
-   * The buffered versions of each scope of a table (users for USER/STREAM tables, "" for SHARED),
-   * kept as counters: no scan after the first call. Only scopes with versions are listed.
-   */
+  /** The buffered versions of each scope of a table (see ScopeCounts.of). */
   scopeRows(tableId: number): ReadonlyMap<string, Readonly<ScopeRows>> {
-    let t = this.#scopes.get(tableId);
-    if (!t?.complete) {
-      // Through the writer: it sees the open group's writes, which the journal will then undo
-      // or keep together with the rest (see rolledBack).
-      t = { complete: true, users: new Map() };
-      const st = this.#store.rows(
-        `SELECT user_id, SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ?
-          GROUP BY user_id`,
-        true,
-      );
-      for (const r of st.all(tableId)) {
-        t.users.set(String(r[0]), { rows: Number(r[1]), deleted: Number(r[2]) });
-      }
-      this.#scopes.set(tableId, t);
-      this.#countedInGroup.add(tableId);
-    }
-    return t.users;
+    return this.counts.of(tableId);
   }
 
   /** True when the scope has no buffered version (so a read can skip the buffer). */
   isEmpty(tableId: number, userId: string): boolean {
-    const c = this.#scope(tableId, userId);
-    return c.rows === 0 && c.deleted === 0;
-  }
-
-  /** One scope's counters (counted by an index range the first time it is asked for). */
-  #scope(tableId: number, userId: string): Readonly<ScopeRows> {
-    let t = this.#scopes.get(tableId);
-    let c = t?.users.get(userId);
-    if (c) return c;
-    if (t?.complete) return NONE;
-    if (!t) this.#scopes.set(tableId, t = { complete: false, users: new Map() });
-    const r = this.#store.rows(
-      `SELECT SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ? AND user_id = ?`,
-      true,
-    ).get(tableId, userId);
-    c = { rows: Number(r?.[0] ?? 0), deleted: Number(r?.[1] ?? 0) };
-    t.users.set(userId, c);
-    this.#countedInGroup.add(tableId);
-    return c;
-  }
-
-  /** The counters of a scope that is counted (a partly counted table tracks only some). */
-  #tracked(table: number, user: string): ScopeRows | undefined {
-    const t = this.#scopes.get(table);
-    return t?.users.get(user) ?? (t?.complete ? { rows: 0, deleted: 0 } : undefined);
-  }
-
-  /** Counts `rows` live versions and `deleted` markers more (or fewer) in a scope. */
-  #count(table: number, user: string, rows: number, deleted: number): void {
-    if (rows === 0 && deleted === 0) return;
-    const c = this.#tracked(table, user);
-    if (!c) return;
-    this.#adjust(table, user, c, rows, deleted);
-    this.#journal.push({ table, user, rows, deleted });
-  }
-
-  #adjust(table: number, user: string, c: ScopeRows, rows: number, deleted: number): void {
-    const t = this.#scopes.get(table)!;
-    c.rows += rows;
-    c.deleted += deleted;
-    // A complete table lists only scopes with versions; a partial one remembers zeros too.
-    if (t.complete && c.rows <= 0 && c.deleted <= 0) t.users.delete(user);
-    else t.users.set(user, c);
-  }
-
-  /**
-   * A flush deleted `n` of a scope's versions, having read `rows` live ones and `deleted`
-   * markers there; when a write replaced some in between (n differs), the table is counted again
-   * on next use.
-   */
-  removed(tableId: number, userId: string, n: number, rows: number, deleted: number): void {
-    if (n === rows + deleted) this.#count(tableId, userId, -rows, -deleted);
-    else this.#scopes.delete(tableId);
-  }
-
-  /** Group-commit hooks: a statement starts, rolls back (or its whole group), a group commits. */
-  statementStarted(): void {
-    this.#mark = this.#journal.length;
-  }
-
-  rolledBack(whole: boolean): void {
-    const from = whole ? 0 : this.#mark;
-    for (let i = this.#journal.length - 1; i >= from; i--) {
-      const j = this.#journal[i];
-      const c = this.#tracked(j.table, j.user);
-      if (c) this.#adjust(j.table, j.user, c, -j.rows, -j.deleted);
-    }
-    this.#journal.length = from;
-    for (const t of this.#countedInGroup) this.#scopes.delete(t);
-    this.#countedInGroup.clear();
-  }
-
-  committed(): void {
-    this.#journal.length = 0;
-    this.#mark = 0;
-    this.#countedInGroup.clear();
+    return this.counts.isEmpty(tableId, userId);
   }
 
   /** The current version of one row (deleted ones too), read through the writer. */
   get(table: TableInfo, userId: string, key: Value): Row | undefined {
-    const r = this.#store.rows(GET_SQL, true).get(table.id, userId, keyOf(key) as never);
+    const r = this.#store.writer(GET_SQL).get(table.id, userId, keyOf(key));
     if (!r || (r[0] as bigint) < ttlFloor(table)) return undefined;
     return decodeRow(table, r);
   }
@@ -272,16 +179,16 @@ export class Buffer {
     values: readonly Value[],
     old: readonly Value[] | undefined,
   ): void {
-    this.#counted(table.id, 1);
+    this.counts.wrote(table.id, 1);
     const pk = table.schema.pkIndex;
     const data = encodeRow(values);
-    const key = keyOf(values[pk]) as never;
+    const key = keyOf(values[pk]);
     const deleted = op === "delete" ? 1 : 0;
     // The version this one replaces, if buffered (the scope's counters follow the change).
-    const was = this.#tracked(table.id, userId)
-      ? this.#store.rows(GET_SQL, true).get(table.id, userId, key)
+    const was = this.counts.tracked(table.id, userId)
+      ? this.#store.writer(GET_SQL).get(table.id, userId, key)
       : undefined;
-    this.#store.w(PUT_SQL).run(
+    this.#store.writer(PUT_SQL).run(
       table.id,
       userId,
       key,
@@ -292,18 +199,17 @@ export class Buffer {
       data,
     );
     const wasDeleted = was ? (was[1] === 1n ? 1 : 0) : 0;
-    this.#count(
+    this.counts.count(
       table.id,
       userId,
       (1 - deleted) - (was ? 1 - wasDeleted : 0),
       deleted - wasDeleted,
     );
-    this.#store.w(LOG_SQL).run(
+    this.#log.append(
       seq,
-      table.id,
+      table,
       userId,
-      OP[op],
-      table.version,
+      op,
       op === "delete" ? null : data,
       old ? encodeRow(old.slice(0, table.columns.length)) : null,
     );
@@ -321,15 +227,15 @@ export class Buffer {
     rows: readonly Value[][],
     seqs: readonly bigint[],
   ): number {
-    this.#counted(table.id, rows.length);
+    this.counts.wrote(table.id, rows.length);
     const pk = table.schema.pkIndex;
     let done = 0;
     while (done < rows.length) {
       let k = MAX_CHUNK;
       while (k > rows.length - done) k >>= 1;
       const st = this.#insertStatements(k);
-      const args: unknown[] = new Array(4 + 3 * k);
-      const log: unknown[] = new Array(3 + 2 * k);
+      const args: SqlParam[] = new Array(4 + 3 * k);
+      const log: SqlParam[] = new Array(3 + 2 * k);
       args[0] = log[0] = table.id;
       args[1] = log[1] = userId;
       args[2] = table.storageId;
@@ -341,13 +247,13 @@ export class Buffer {
         args[5 + 3 * j] = log[3 + 2 * j] = seqs[done + j];
         args[6 + 3 * j] = log[4 + 2 * j] = data;
       }
-      const changes = Number(st.buffer.run(...(args as never[])).changes);
-      this.#count(table.id, userId, changes, 0);
+      const changes = Number(st.buffer.run(...args).changes);
+      this.counts.count(table.id, userId, changes, 0);
       if (changes !== k) {
         const dup = this.#resolve(table, userId, args, k);
         if (dup >= 0) return done + dup;
       }
-      st.log.run(...(log as never[]));
+      st.log.run(...log);
       done += k;
     }
     return -1;
@@ -358,13 +264,13 @@ export class Buffer {
    * expired version replaces it; one whose key holds a live version (buffered before, or written
    * by an earlier row of this statement) is a duplicate, whose index in the chunk is returned.
    */
-  #resolve(table: TableInfo, userId: string, args: readonly unknown[], k: number): number {
-    const get = this.#store.rows(GET_SQL, true);
+  #resolve(table: TableInfo, userId: string, args: readonly SqlParam[], k: number): number {
+    const get = this.#store.writer(GET_SQL);
     const floor = ttlFloor(table);
     for (let j = 0; j < k; j++) {
       const key = args[4 + 3 * j];
       const seq = args[5 + 3 * j] as bigint;
-      const r = get.get(table.id, userId, key as never);
+      const r = get.get(table.id, userId, key);
       if (!r) {
         throw new Error(
           `insert: row ${String(key)} of ${table.name} was neither written nor found`,
@@ -372,15 +278,15 @@ export class Buffer {
       }
       if (r[0] === seq) continue; // written by the chunk's insert
       if (r[1] === 0n && (r[0] as bigint) >= floor) return j;
-      if (r[1] === 1n) this.#count(table.id, userId, 1, -1); // a marker becomes a row
-      this.#store.w(REPLACE_SQL).run(
+      if (r[1] === 1n) this.counts.count(table.id, userId, 1, -1); // a marker becomes a row
+      this.#store.writer(REPLACE_SQL).run(
         table.storageId,
         seq,
         table.version,
         args[6 + 3 * j] as Uint8Array,
         table.id,
         userId,
-        key as never,
+        key,
       );
     }
     return -1;
@@ -397,90 +303,73 @@ export class Buffer {
     let st = this.#inserts.get(k);
     if (st) return st;
     const rows: string[] = [];
-    const logs: string[] = [];
     for (let j = 0; j < k; j++) {
       const p = 5 + 3 * j;
       rows.push(`(?1, ?2, ?${p}, ?3, ?${p + 1}, 0, ?4, ?${p + 2})`);
-      const q = 4 + 2 * j;
-      logs.push(`(?${q}, ?1, ?2, ${OP.insert}, ?3, ?${q + 1}, NULL)`);
     }
     st = {
-      buffer: this.#store.w(
+      buffer: this.#store.writer(
         `INSERT OR IGNORE INTO buffer
         (table_id, user_id, row_id, storage_id, seq, deleted, version, data)
         VALUES ${rows.join(", ")}`,
       ),
-      log: this.#store.w(
-        `INSERT OR FAIL INTO changelog (seq, table_id, user_id, op, version, row, old_row)
-        VALUES ${logs.join(", ")}`,
-      ),
+      log: this.#log.inserts(k),
     };
     this.#inserts.set(k, st);
     return st;
   }
 
-  /** Removes every buffered row and change of a table (DROP TABLE). */
-  /**
-   * Row versions written to a table's buffer since it was last counted: a counter kept in
-   * memory, so the flush policy's once-a-second look costs nothing. It starts from a real count
-   * (the first time, and after each flush via `recount`) and only grows with writes; a rolled
-   * back write makes it overcount a little, which only brings a flush forward.
-   */
-  pendingWrites(tableId: number): number {
-    let n = this.#pending.get(tableId);
-    if (n === undefined) n = this.recount(tableId);
-    return n;
-  }
-
-  /** Counts a table's buffered versions exactly (after a flush, or the first time). */
-  recount(tableId: number): number {
-    let n = 0;
-    for (const c of this.scopeRows(tableId).values()) n += c.rows + c.deleted;
-    this.#pending.set(tableId, n);
-    return n;
-  }
-
-  #counted(tableId: number, n: number): void {
-    const cur = this.#pending.get(tableId);
-    if (cur !== undefined) this.#pending.set(tableId, cur + n);
-  }
-
+  /** Removes every buffered row and change of a table (DROP TABLE, inside its write). */
   dropTable(tableId: number): void {
-    this.#pending.delete(tableId);
-    this.#scopes.delete(tableId);
-    this.#store.w("DELETE FROM buffer WHERE table_id = ?").run(tableId);
-    this.#store.w("DELETE FROM changelog WHERE table_id = ?").run(tableId);
+    this.counts.dropTable(tableId);
+    this.#store.writer("DELETE FROM buffer WHERE table_id = ?").run(tableId);
+    this.#log.dropTable(tableId);
+  }
+
+  /** True when the scope holds any version (deleted ones too), seen through the writer. */
+  hasRows(tableId: number, userId: string): boolean {
+    return this.#store.writer("SELECT 1 FROM buffer WHERE table_id = ? AND user_id = ? LIMIT 1")
+      .get(tableId, userId) !== undefined;
   }
 
   /**
-   * Committed changes of a table after `fromSeq`, in `_seq` order, from the change log (resume of
-   * live queries). `userId` narrows to one partition; null means every user.
+   * Deletes a flush's versions (inside a write): keys `first`…`last` of the scope with
+   * `_seq` ≤ `snapshot`, of which the flush read `rows` live ones and `deleted` markers.
    */
-  changesSince(table: TableInfo, userId: string | null, fromSeq: bigint): Change[] {
-    const sql = `SELECT seq, user_id, op, version, row, old_row FROM changelog
-      WHERE table_id = ? AND seq > ?${userId === null ? "" : " AND user_id = ?"} ORDER BY seq`;
-    const args: (number | bigint | string)[] = [table.id, fromSeq];
-    if (userId !== null) args.push(userId);
-    const out: Change[] = [];
-    const ops = ["", "insert", "update", "delete"] as const;
-    for (const r of this.#store.rows(sql).all(...args)) {
-      const decode = table.decoders.get(Number(r[3]));
-      if (!decode) continue; // written under a schema version that no longer decodes
-      const seq = BigInt(r[0] as bigint);
-      const op = ops[Number(r[2])] as ChangeOp;
-      const row = r[4] ? [...decode(r[4] as Uint8Array), seq, false] : undefined;
-      // The old version's own `_seq` is not logged; the change's seq stands in for ordering.
-      const old = r[5] ? [...decode(r[5] as Uint8Array), seq, false] : undefined;
-      out.push({ table, user: String(r[1]), op, seq, row, old });
-    }
-    return out;
+  deleteFlushed(
+    tableId: number,
+    userId: string,
+    first: SqlParam,
+    last: SqlParam,
+    snapshot: bigint,
+    counted: { rows: number; deleted: number },
+  ): void {
+    const r = this.#store.writer(
+      `DELETE FROM buffer WHERE table_id = ? AND user_id = ? AND row_id >= ? AND row_id <= ?
+        AND seq <= ?`,
+    ).run(tableId, userId, first, last, snapshot);
+    this.counts.removed(tableId, userId, Number(r.changes), counted.rows, counted.deleted);
+  }
+
+  /** Moves a table's buffered rows to another storage (inside the move's switch-over write). */
+  setStorage(tableId: number, storageId: string): void {
+    this.#store.writer("UPDATE buffer SET storage_id = ? WHERE table_id = ?").run(
+      storageId,
+      tableId,
+    );
+  }
+
+  /** Live rows buffered over every table (SHOW STATS). */
+  liveRows(): number {
+    const r = this.#store.reader("SELECT COUNT(*) FROM buffer WHERE deleted = 0").get();
+    return Number(r?.[0] ?? 0);
   }
 
   /** How many of a STREAM table's rows are past their TTL (invisible, not yet evicted). */
   expiredCount(table: TableInfo): number {
     const floor = ttlFloor(table);
     if (floor === 0n) return 0;
-    const r = this.#store.rows("SELECT COUNT(*) FROM buffer WHERE table_id = ? AND seq < ?")
+    const r = this.#store.reader("SELECT COUNT(*) FROM buffer WHERE table_id = ? AND seq < ?")
       .get(table.id, floor);
     return Number(r?.[0] ?? 0);
   }
@@ -489,44 +378,15 @@ export class Buffer {
   evictExpired(table: TableInfo): number {
     const floor = ttlFloor(table);
     if (floor === 0n) return 0;
-    const r = this.#store.w("DELETE FROM buffer WHERE table_id = ? AND seq < ?")
+    const r = this.#store.writer("DELETE FROM buffer WHERE table_id = ? AND seq < ?")
       .run(table.id, floor);
-    if (Number(r.changes)) this.#scopes.delete(table.id); // counted again on next use
+    if (Number(r.changes)) this.counts.forget(table.id); // counted again on next use
     return Number(r.changes);
-  }
-
-  /**
-   * Trims the change log (inside a write): entries with `_seq` below `beforeSeq`, and beyond the
-   * newest `maxEntries`. Records the new floor, below which a resume cannot replay. Returns how
-   * many entries went.
-   */
-  pruneChanges(beforeSeq: bigint, maxEntries: number): number {
-    let floor = beforeSeq;
-    const nth = this.#store.rows(
-      "SELECT seq FROM changelog ORDER BY seq DESC LIMIT 1 OFFSET ?",
-      true,
-    )
-      .get(maxEntries);
-    if (nth && BigInt(nth[0] as bigint) >= floor) floor = BigInt(nth[0] as bigint) + 1n;
-    const r = this.#store.w("DELETE FROM changelog WHERE seq < ?").run(floor);
-    if (Number(r.changes) > 0 || floor > this.changeFloor()) {
-      this.#store.w(
-        `INSERT INTO meta (key, value) VALUES ('changelog_floor', ?)
-          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      ).run(String(floor));
-    }
-    return Number(r.changes);
-  }
-
-  /** The oldest `_seq` the change log can still replay from (0 when never trimmed). */
-  changeFloor(): bigint {
-    const r = this.#store.rows("SELECT value FROM meta WHERE key = 'changelog_floor'", true).get();
-    return r ? BigInt(String(r[0])) : 0n;
   }
 
   /** Row counts per user for a table, counted now (tests check `scopeRows`' counters with it). */
-  counts(tableId: number): { user: string; rows: number; deleted: number }[] {
-    const st = this.#store.rows(
+  exactCounts(tableId: number): { user: string; rows: number; deleted: number }[] {
+    const st = this.#store.reader(
       `SELECT user_id, SUM(deleted = 0), SUM(deleted = 1) FROM buffer WHERE table_id = ?
         GROUP BY user_id ORDER BY user_id`,
     );
@@ -536,29 +396,24 @@ export class Buffer {
       deleted: Number(r[2]),
     }));
   }
-
-  /** Largest `_seq` ever written (for the Snowflake floor after restart). */
-  maxSeq(): bigint {
-    const st = this.#store.w("SELECT MAX(seq) AS m FROM changelog");
-    const r = st.get() as { m: bigint | null };
-    const floor = this.#store.rows("SELECT value FROM meta WHERE key = 'seq_floor'", true).get();
-    let max = r.m ?? 0n;
-    for (const v of [floor ? BigInt(String(floor[0])) : 0n, this.changeFloor() - 1n]) {
-      if (v > max) max = v;
-    }
-    return max;
+  /** The stored bytes of a row's buffered versions' newest one (tests corrupt a row with it). */
+  rawData(tableId: number, rowId: SqlParam): Uint8Array | undefined {
+    const r = this.#store.writer(
+      "SELECT data FROM buffer WHERE table_id = ? AND row_id = ? ORDER BY seq DESC LIMIT 1",
+    ).get(tableId, rowId);
+    return r ? r[0] as Uint8Array : undefined;
   }
 
-  /**
-   * Records a `_seq` handed out without a change-log entry (a flush snapshot, inside its write)
-   * so that ids after a restart stay above it even if the clock went back.
-   */
-  recordSeqFloor(seq: bigint): void {
-    this.#store.w(
-      `INSERT INTO meta (key, value) VALUES ('seq_floor', ?)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    ).run(String(seq));
+  /** Replaces the stored bytes of every buffered version of a row (see `rawData`). */
+  setRawData(tableId: number, rowId: SqlParam, data: Uint8Array): void {
+    this.#store.writer("UPDATE buffer SET data = ? WHERE table_id = ? AND row_id = ?")
+      .run(data, tableId, rowId);
   }
+}
+
+/** A statement on the writer (inside a write: sees its own changes) or the reader. */
+function read(store: SqliteStore, writer: boolean, sql: string): SqlStatement {
+  return writer ? store.writer(sql) : store.reader(sql);
 }
 
 /** Primary-key seeks, answered in key order like a scan; one batch. */
@@ -570,7 +425,7 @@ function seek(
   options: ScanOptions,
 ): Row[] {
   const floor = ttlFloor(table);
-  const get = store.rows(GET_SQL, writer);
+  const get = read(store, writer, GET_SQL);
   const out: Row[] = [];
   const found = (r: unknown[] | undefined) => {
     if (!r || (r[0] as bigint) < floor) return;
@@ -579,7 +434,7 @@ function seek(
   };
   const wanted = options.keys!;
   if (wanted.length === 1) {
-    if (wanted[0] !== null) found(get.get(table.id, userId, keyOf(wanted[0]) as never));
+    if (wanted[0] !== null) found(get.get(table.id, userId, keyOf(wanted[0])));
     return out;
   }
   const keys = wanted.filter((k) => k !== null).map(keyOf)
@@ -588,7 +443,7 @@ function seek(
   for (const key of keys) {
     if (seen.has(key)) continue;
     seen.add(key);
-    found(get.get(table.id, userId, key as never));
+    found(get.get(table.id, userId, key));
   }
   return out;
 }
@@ -607,9 +462,9 @@ function* scanSync(
   }
   const floor = ttlFloor(table);
   const all = options.includeDeleted;
-  const next = store.rows(all ? NEXT_PAGE_SQL : NEXT_PAGE_LIVE_SQL, writer);
+  const next = read(store, writer, all ? NEXT_PAGE_SQL : NEXT_PAGE_LIVE_SQL);
   const pk = table.schema.pkIndex;
-  let page = store.rows(all ? PAGE_SQL : PAGE_LIVE_SQL, writer).all(table.id, userId, floor);
+  let page = read(store, writer, all ? PAGE_SQL : PAGE_LIVE_SQL).all(table.id, userId, floor);
   for (;;) {
     const rows = decodePage(table, page);
     if (page.length < BATCH) {
@@ -620,7 +475,7 @@ function* scanSync(
     yield rows;
     // The next page starts after the last key; the key value decodes to what was stored.
     const last = keyOf(rows[rows.length - 1][pk]);
-    page = next.all(table.id, userId, floor, last as never);
+    page = next.all(table.id, userId, floor, last);
   }
 }
 

@@ -39,6 +39,22 @@ export interface JobOutcome {
   readonly skipped?: boolean;
 }
 
+/** One row of `jobs` as system.jobs shows it (times in ms since the epoch). */
+export interface JobRow {
+  readonly id: string;
+  readonly type: string;
+  readonly status: JobStatus;
+  readonly namespace: string | null;
+  readonly table: string | null;
+  readonly parameters: string | null;
+  readonly message: string | null;
+  readonly retryCount: number;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly tookMs: number | null;
+}
+
 export type JobWork = (job: Job, signal: AbortSignal) => Promise<JobOutcome>;
 
 export interface JobRunnerOptions {
@@ -85,15 +101,14 @@ export class JobRunner {
 
   /** Queues again every job a previous process left unfinished (call once, after register). */
   resume(): void {
-    const rows = this.#store.rows(
+    const rows = this.#store.writer(
       `SELECT job_id, job_type, namespace, table_name, parameters, retry_count FROM jobs
         WHERE status IN ('new', 'queued', 'running', 'retrying') ORDER BY created_at, job_id`,
-      true,
     ).all();
     for (const r of rows) {
       const job = jobOf(r);
       // At open no write group exists yet: a direct autocommit write is safe here.
-      this.#store.w("UPDATE jobs SET status = 'queued', message = ? WHERE job_id = ?")
+      this.#store.writer("UPDATE jobs SET status = 'queued', message = ? WHERE job_id = ?")
         .run("resumed after restart", job.id);
       this.#waiting.push({ job });
     }
@@ -136,7 +151,7 @@ export class JobRunner {
 
   /** KILL JOB: cancels a waiting job, or aborts a running one. */
   async kill(id: string): Promise<string> {
-    const row = this.#store.rows("SELECT status FROM jobs WHERE job_id = ?", true).get(id);
+    const row = this.#store.writer("SELECT status FROM jobs WHERE job_id = ?").get(id);
     if (!row) throw new DbError("NOT_FOUND", `Job "${id}" does not exist`);
     const status = String(row[0]) as JobStatus;
     if (!ACTIVE.includes(status)) {
@@ -158,6 +173,29 @@ export class JobRunner {
   }
 
   /** Resolves when no job is waiting, delayed or running (tests, shutdown). */
+  /** Every job, oldest first (system.jobs). */
+  list(): JobRow[] {
+    const st = this.#store.reader(
+      `SELECT job_id, job_type, status, namespace, table_name, parameters, message,
+        retry_count, created_at, started_at, finished_at, took_ms FROM jobs ORDER BY created_at`,
+    );
+    const ms = (v: unknown) => v === null ? null : Number(v);
+    return st.all().map((r) => ({
+      id: String(r[0]),
+      type: String(r[1]),
+      status: String(r[2]) as JobStatus,
+      namespace: r[3] as string | null,
+      table: r[4] as string | null,
+      parameters: r[5] as string | null,
+      message: r[6] as string | null,
+      retryCount: Number(r[7]),
+      createdAt: Number(r[8]),
+      startedAt: ms(r[9]),
+      finishedAt: ms(r[10]),
+      tookMs: ms(r[11]),
+    }));
+  }
+
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
@@ -244,7 +282,7 @@ export class JobRunner {
 
   /** Job bookkeeping is a write like any other: one statement of a group commit. */
   async #write(sql: string, params: (string | number | null)[]): Promise<void> {
-    await this.#group.run(() => this.#store.w(sql).run(...params));
+    await this.#group.run(() => this.#store.writer(sql).run(...params));
   }
 }
 

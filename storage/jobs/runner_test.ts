@@ -8,14 +8,13 @@ import { JobRunner } from "./runner.ts";
 
 function open(dir: string, backoffMs = 1) {
   const store = new SqliteStore(`${dir}/k.sqlite`, "normal");
-  const group = new GroupCommit(store.writer, { rollback: () => {} });
+  const group = new GroupCommit(store.connection, { rollback: () => {} });
   return { store, runner: new JobRunner(store, group, { backoffMs, maxRetries: 2 }) };
 }
 
 function jobRow(store: SqliteStore, id: string) {
-  const r = store.rows(
+  const r = store.reader(
     "SELECT status, message, retry_count, took_ms, started_at, finished_at FROM jobs WHERE job_id = ?",
-    false,
   ).get(id)!;
   return {
     status: r[0],

@@ -12,13 +12,14 @@ import {
 } from "../../sql/mod.ts";
 import type { Role } from "../../auth/mod.ts";
 import type {
-  Buffer,
   Catalog,
   ChangeFeed,
+  ChangeLog,
   GroupCommit,
   LiveBridge,
   Snowflake,
   SqliteStore,
+  WriteBuffer,
 } from "../hot/mod.ts";
 import type { ColdTier } from "../cold/mod.ts";
 import type { JobRunner } from "../jobs/mod.ts";
@@ -27,13 +28,15 @@ export interface Engine {
   readonly dataDir: string;
   readonly store: SqliteStore;
   readonly catalog: Catalog;
-  readonly buffer: Buffer;
+  readonly buffer: WriteBuffer;
   readonly ids: Snowflake;
   readonly group: GroupCommit;
   /** Parquet segments: flush and merged reads. */
   readonly cold: ColdTier;
   /** Background jobs (flush, compaction, cleanup). */
   readonly jobs: JobRunner;
+  /** Every committed write's entry, for resume. */
+  readonly changeLog: ChangeLog;
   /** Committed changes for live queries. */
   readonly changes: ChangeFeed;
   /** The live-query registry, when a server runs one. */
@@ -44,7 +47,7 @@ export interface Engine {
    */
   readonly committedSeq: () => bigint;
   /** How long (and how many) change-log entries are kept for resume. */
-  readonly changeLog: { readonly retentionMs: number; readonly maxEntries: number };
+  readonly changeRetention: { readonly retentionMs: number; readonly maxEntries: number };
 }
 
 /** Who runs a statement: the effective user (EXECUTE AS changes it) and that user's role

@@ -37,12 +37,12 @@ export function registerJobs(e: Engine): void {
     }),
   );
   e.jobs.register("prune-changelog", async () => {
-    const { retentionMs, maxEntries } = e.changeLog;
+    const { retentionMs, maxEntries } = e.changeRetention;
     const ms = Date.now() - retentionMs - SNOWFLAKE_EPOCH_MS;
     const before = ms <= 0 ? 0n : BigInt(ms) << 22n;
-    const n = await e.group.run(() => e.buffer.pruneChanges(before, maxEntries));
+    const n = await e.group.run(() => e.changeLog.prune(before, maxEntries));
     if (n === 0) return { message: "Change log within its retention", skipped: true };
-    return { message: `Trimmed ${n} change-log entries (resume floor ${e.buffer.changeFloor()})` };
+    return { message: `Trimmed ${n} change-log entries (resume floor ${e.changeLog.floor()})` };
   });
   e.jobs.register(
     "evict",
@@ -60,7 +60,7 @@ export function registerJobs(e: Engine): void {
       const r = await e.cold.moveTable(t, to, () => {
         const now = e.catalog.table(t.namespace, t.name);
         e.catalog.alterOptions(now, { storageId: to });
-        e.store.w("UPDATE buffer SET storage_id = ? WHERE table_id = ?").run(to, t.id);
+        e.buffer.setStorage(t.id, to);
       }, signal);
       return { message: `Moved ${r.files} file(s), ${r.bytes} bytes to storage ${to}` };
     }),
@@ -119,7 +119,7 @@ export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
           continue;
         }
         const policy = parsePolicy(t.flushPolicy ?? DEFAULT_FLUSH_POLICY);
-        const buffered = e.buffer.pendingWrites(t.id);
+        const buffered = e.buffer.counts.pendingWrites(t.id);
         if (buffered === 0) continue;
         // Something will be flushed: start the flush workers now, not in the first flush.
         e.cold.warmUp();

@@ -139,26 +139,21 @@ const SYSTEM_TABLES: Record<string, SystemTable> = {
       ["finished_at", T.ts],
       ["took_ms", T.double],
     ],
-    rows: (e) => {
-      const st = e.store.rows(
-        `SELECT job_id, job_type, status, namespace, table_name, parameters, message,
-          retry_count, created_at, started_at, finished_at, took_ms FROM jobs ORDER BY created_at`,
-      );
-      return st.all().map((r) => [
-        String(r[0]),
-        String(r[1]),
-        String(r[2]),
-        r[3] as string | null,
-        r[4] as string | null,
-        r[5] as string | null,
-        r[6] as string | null,
-        Number(r[7]),
-        msToNs(Number(r[8])),
-        r[9] === null ? null : msToNs(Number(r[9])),
-        r[10] === null ? null : msToNs(Number(r[10])),
-        r[11] === null ? null : Number(r[11]),
-      ]);
-    },
+    rows: (e) =>
+      e.jobs.list().map((j) => [
+        j.id,
+        j.type,
+        j.status,
+        j.namespace,
+        j.table,
+        j.parameters,
+        j.message,
+        j.retryCount,
+        msToNs(j.createdAt),
+        j.startedAt === null ? null : msToNs(j.startedAt),
+        j.finishedAt === null ? null : msToNs(j.finishedAt),
+        j.tookMs,
+      ]),
   },
   live_queries: {
     columns: [
@@ -190,16 +185,14 @@ const SYSTEM_TABLES: Record<string, SystemTable> = {
   stats: {
     columns: [["metric_name", T.text], ["metric_value", T.text]],
     rows: (e) => {
-      const count = (sql: string) => {
-        return String(e.store.rows(sql).get()![0]);
-      };
+      const log = e.changeLog.size();
       return [
         ["namespaces", String(e.catalog.namespaces().length)],
         ["tables", String(e.catalog.tables().length)],
         ["users", String(e.catalog.users().length)],
-        ["buffered_rows", count("SELECT COUNT(*) FROM buffer WHERE deleted = 0")],
-        ["changelog_entries", count("SELECT COUNT(*) FROM changelog")],
-        ["last_seq", count("SELECT COALESCE(MAX(seq), 0) FROM changelog")],
+        ["buffered_rows", String(e.buffer.liveRows())],
+        ["changelog_entries", String(log.entries)],
+        ["last_seq", String(log.lastSeq)],
         ["node_id", String(e.ids.nodeId)],
       ];
     },

@@ -17,8 +17,8 @@ import {
   withServer,
 } from "./_server.ts";
 import { LiveClient, type Msg } from "./_live.ts";
-import { resolveConfig } from "../../cli/config.ts";
-import { UsageError } from "../../cli/args.ts";
+import { resolveConfig } from "../../cli/mod.ts";
+import { UsageError } from "../../cli/mod.ts";
 
 /** Deadline of any single wait (generous: the machine may be loaded). */
 const WAIT_MS = 30_000;
