@@ -150,6 +150,20 @@ const MULTI_OPS = ["->>", "->", "<>", "!=", "<=", ">=", "||", "::"];
 /** First characters of MULTI_OPS. */
 const MULTI_FIRST: ReadonlySet<number> = new Set(MULTI_OPS.map((op) => op.charCodeAt(0)));
 
+/** The scanner's state, shared by the per-token scanners below (one object per tokenize call). */
+interface Scan {
+  readonly text: string;
+  readonly tokens: Token[];
+  /** The next character to read, the line it is on and that line's first offset. */
+  pos: number;
+  line: number;
+  lineStart: number;
+  /** The current token's start, line and column (set before each token is scanned). */
+  start: number;
+  tokLine: number;
+  column: number;
+}
+
 /**
  * Scans `text` into tokens; the last token is always `eof`. Comments and whitespace are skipped.
  *
@@ -157,144 +171,179 @@ const MULTI_FIRST: ReadonlySet<number> = new Set(MULTI_OPS.map((op) => op.charCo
  * tokenize("SELECT 1").map((t) => t.kind); // ["ident", "number", "eof"]
  */
 export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let pos = 0;
-  let line = 1;
-  let lineStart = 0;
+  const s: Scan = {
+    text,
+    tokens: [],
+    pos: 0,
+    line: 1,
+    lineStart: 0,
+    start: 0,
+    tokLine: 1,
+    column: 1,
+  };
   const n = text.length;
-  // The current token's start, line and column (set before each token is scanned).
-  let start = 0;
-  let tokLine = 1;
-  let column = 1;
-
-  function push(kind: TokenKind, value: string, quoted = false, upper = ""): void {
-    tokens.push({ kind, value, upper, quoted, start, end: pos, line: tokLine, column });
-  }
-
-  /** Advances over `text[from, to)` updating the line counters. */
-  function advanceLines(from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      if (text.charCodeAt(i) === LF) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-  }
-
   while (true) {
-    // Whitespace and comments.
-    while (pos < n) {
-      const c = text.charCodeAt(pos);
-      if (isSpace(c)) {
-        if (c === LF) {
-          line++;
-          lineStart = pos + 1;
-        }
-        pos++;
-      } else if (c === MINUS && text.charCodeAt(pos + 1) === MINUS) {
-        while (pos < n && text.charCodeAt(pos) !== LF) pos++;
-      } else if (c === SLASH && text.charCodeAt(pos + 1) === STAR) {
-        const close = text.indexOf("*/", pos + 2);
-        if (close < 0) break; // reported below as an error token
-        advanceLines(pos, close + 2);
-        pos = close + 2;
-      } else break;
-    }
-    start = pos;
-    tokLine = line;
-    column = pos - lineStart + 1;
+    skipTrivia(s);
+    const pos = s.pos;
+    s.start = pos;
+    s.tokLine = s.line;
+    s.column = pos - s.lineStart + 1;
     if (pos >= n) {
-      push("eof", "");
-      return tokens;
+      push(s, "eof", "");
+      return s.tokens;
     }
     const c = text.charCodeAt(pos);
     const c1 = text.charCodeAt(pos + 1);
     if (c === SLASH && c1 === STAR) {
-      pos = n;
-      advanceLines(start, n);
-      push("error", "Unterminated block comment");
-      continue;
-    }
-    if (isIdentStart(c)) {
-      while (pos < n && isIdentPart(text.charCodeAt(pos))) pos++;
-      const word = text.slice(start, pos);
-      push("ident", word.toLowerCase(), false, word.toUpperCase());
+      s.pos = n;
+      advanceLines(s, pos, n);
+      push(s, "error", "Unterminated block comment");
+    } else if (isIdentStart(c)) {
+      s.pos = identEnd(text, pos);
+      const word = text.slice(pos, s.pos);
+      push(s, "ident", word.toLowerCase(), false, word.toUpperCase());
     } else if (c === DQUOTE || c === QUOTE) {
-      const [value, closed] = scanQuoted(c);
+      const value = scanQuoted(s, c);
       const what = c === QUOTE ? "string literal" : "quoted identifier";
-      if (!closed) push("error", `Unterminated ${what}`);
-      else if (c === DQUOTE && value === "") push("error", "Empty quoted identifier");
-      else push(c === QUOTE ? "string" : "ident", value, c === DQUOTE);
+      if (value === undefined) push(s, "error", `Unterminated ${what}`);
+      else if (c === DQUOTE && value === "") push(s, "error", "Empty quoted identifier");
+      else push(s, c === QUOTE ? "string" : "ident", value, c === DQUOTE);
     } else if (isDigit(c) || (c === DOT && isDigit(c1))) {
-      scanNumber();
-      push("number", text.slice(start, pos));
+      s.pos = numberEnd(text, pos);
+      push(s, "number", text.slice(pos, s.pos));
     } else if (c === DOLLAR && isDigit(c1)) {
-      pos++;
-      while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
-      push("param", text.slice(start + 1, pos));
-    } else {
-      const multi = MULTI_FIRST.has(c)
-        ? MULTI_OPS.find((op) => text.startsWith(op, pos))
-        : undefined;
-      if (multi) {
-        pos += multi.length;
-        push("op", multi === "!=" ? "<>" : multi);
-      } else if (SINGLE_OPS.has(c)) {
-        pos++;
-        push("op", SINGLE_OPS.get(c)!);
-      } else {
-        const ch = String.fromCodePoint(text.codePointAt(pos)!);
-        pos += ch.length;
-        const shown = c === BANG || c === COLON || c === PIPE
-          ? ch
-          : JSON.stringify(ch).slice(1, -1);
-        push("error", `Unexpected character '${shown}'`);
-      }
+      s.pos = digitsEnd(text, pos + 1);
+      push(s, "param", text.slice(pos + 1, s.pos));
+    } else scanOperator(s, c);
+  }
+}
+
+/** Appends the current token, which ends at `s.pos`. */
+function push(s: Scan, kind: TokenKind, value: string, quoted = false, upper = ""): void {
+  s.tokens.push({
+    kind,
+    value,
+    upper,
+    quoted,
+    start: s.start,
+    end: s.pos,
+    line: s.tokLine,
+    column: s.column,
+  });
+}
+
+/** Counts the line breaks in `text[from, to)` into the line counters. */
+function advanceLines(s: Scan, from: number, to: number): void {
+  const text = s.text;
+  for (let i = from; i < to; i++) {
+    if (text.charCodeAt(i) === LF) {
+      s.line++;
+      s.lineStart = i + 1;
     }
   }
+}
 
-  /** Scans '…' or "…" with doubled-quote escapes; returns [value, closed]. */
-  function scanQuoted(quote: number): [string, boolean] {
-    let value = "";
-    let chunk = ++pos;
-    while (pos < n) {
-      const c = text.charCodeAt(pos);
-      if (c === quote) {
-        value += text.slice(chunk, pos);
-        if (text.charCodeAt(pos + 1) === quote) {
-          value += text[pos];
-          pos += 2;
-          chunk = pos;
-          continue;
-        }
-        pos++;
-        return [value, true];
-      }
+/** Skips whitespace and comments; stops at an unterminated block comment (an error token). */
+function skipTrivia(s: Scan): void {
+  const text = s.text;
+  const n = text.length;
+  let pos = s.pos;
+  while (pos < n) {
+    const c = text.charCodeAt(pos);
+    if (isSpace(c)) {
       if (c === LF) {
-        line++;
-        lineStart = pos + 1;
+        s.line++;
+        s.lineStart = pos + 1;
       }
       pos++;
-    }
-    return [value, false];
+    } else if (c === MINUS && text.charCodeAt(pos + 1) === MINUS) {
+      while (pos < n && text.charCodeAt(pos) !== LF) pos++;
+    } else if (c === SLASH && text.charCodeAt(pos + 1) === STAR) {
+      const close = text.indexOf("*/", pos + 2);
+      if (close < 0) break; // reported by tokenize as an error token
+      advanceLines(s, pos, close + 2);
+      pos = close + 2;
+    } else break;
   }
+  s.pos = pos;
+}
 
-  /** Scans digits, an optional fraction and an optional exponent. */
-  function scanNumber(): void {
-    while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
-    if (text.charCodeAt(pos) === DOT) {
-      pos++;
-      while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
-    }
-    const e = text.charCodeAt(pos);
-    if (e === LOWER_E || e === UPPER_E) {
-      let p = pos + 1;
-      const sign = text.charCodeAt(p);
-      if (sign === PLUS || sign === MINUS) p++;
-      if (isDigit(text.charCodeAt(p))) {
-        pos = p;
-        while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+/** The end of the identifier starting at `pos`. */
+function identEnd(text: string, pos: number): number {
+  const n = text.length;
+  while (pos < n && isIdentPart(text.charCodeAt(pos))) pos++;
+  return pos;
+}
+
+/** The end of the run of digits starting at `pos` (`pos` itself when there is none). */
+function digitsEnd(text: string, pos: number): number {
+  const n = text.length;
+  while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+  return pos;
+}
+
+/** The end of the number at `pos`: digits, an optional fraction and an optional exponent. */
+function numberEnd(text: string, pos: number): number {
+  pos = digitsEnd(text, pos);
+  if (text.charCodeAt(pos) === DOT) pos = digitsEnd(text, pos + 1);
+  const e = text.charCodeAt(pos);
+  if (e === LOWER_E || e === UPPER_E) {
+    let p = pos + 1;
+    const sign = text.charCodeAt(p);
+    if (sign === PLUS || sign === MINUS) p++;
+    if (isDigit(text.charCodeAt(p))) pos = digitsEnd(text, p);
+  }
+  return pos;
+}
+
+/**
+ * Scans '…' or "…" at `s.pos` with doubled-quote escapes, counting line breaks inside; returns
+ * the unescaped text, or undefined when the input ends before the closing quote.
+ */
+function scanQuoted(s: Scan, quote: number): string | undefined {
+  const text = s.text;
+  const n = text.length;
+  let value = "";
+  let pos = s.pos + 1;
+  let chunk = pos;
+  while (pos < n) {
+    const c = text.charCodeAt(pos);
+    if (c === quote) {
+      value += text.slice(chunk, pos);
+      if (text.charCodeAt(pos + 1) === quote) {
+        value += text[pos];
+        pos += 2;
+        chunk = pos;
+        continue;
       }
+      s.pos = pos + 1;
+      return value;
     }
+    if (c === LF) {
+      s.line++;
+      s.lineStart = pos + 1;
+    }
+    pos++;
+  }
+  s.pos = pos;
+  return undefined;
+}
+
+/** Scans an operator or punctuation at `s.pos`, or an error token for a stray character. */
+function scanOperator(s: Scan, c: number): void {
+  const text = s.text;
+  const pos = s.pos;
+  const multi = MULTI_FIRST.has(c) ? MULTI_OPS.find((op) => text.startsWith(op, pos)) : undefined;
+  if (multi) {
+    s.pos = pos + multi.length;
+    push(s, "op", multi === "!=" ? "<>" : multi);
+  } else if (SINGLE_OPS.has(c)) {
+    s.pos = pos + 1;
+    push(s, "op", SINGLE_OPS.get(c)!);
+  } else {
+    const ch = String.fromCodePoint(text.codePointAt(pos)!);
+    s.pos = pos + ch.length;
+    const shown = c === BANG || c === COLON || c === PIPE ? ch : JSON.stringify(ch).slice(1, -1);
+    push(s, "error", `Unexpected character '${shown}'`);
   }
 }

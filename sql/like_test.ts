@@ -2,7 +2,7 @@
 // matcher written from the definition (no regular expressions), both through `likeRegExp` and
 // through SQL with parameters; `ESCAPE` as PostgreSQL and SQLite have it.
 
-import { likeRegExp } from "./_functions.ts";
+import { likeRegExp } from "./functions/mod.ts";
 import { assertEquals, execError, withDatabase } from "../tests/_util.ts";
 
 /** LIKE by definition, over code points: `%` any run, `_` one, `esc` quotes the next one. */

@@ -17,8 +17,8 @@ export {
   predicate,
   resolveColumn,
   visitExpr,
-} from "./eval.ts";
-export type { Compiled, CompileOptions, Scope, ScopeColumn, SubqueryHandle } from "./eval.ts";
+} from "./eval/mod.ts";
+export type { Compiled, CompileOptions, Scope, ScopeColumn, SubqueryHandle } from "./eval/mod.ts";
 export {
   compileAssignment,
   compileDefault,

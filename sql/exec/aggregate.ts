@@ -5,9 +5,9 @@
 
 import type { Expr, FuncExpr, TypeName } from "../ast.ts";
 import { assertNever, DbError } from "../../errors.ts";
-import { compileExpr, exprKey, isAggregateCall, resolveColumn } from "../eval.ts";
-import type { Compiled, CompileOptions, Scope } from "../eval.ts";
-import { decimalArith, parseNumber, toDecimal } from "../_functions.ts";
+import { compileExpr, exprKey, isAggregateCall, resolveColumn } from "../eval/mod.ts";
+import type { Compiled, CompileOptions, Scope } from "../eval/mod.ts";
+import { decimalArith, parseNumber, toDecimal } from "../functions/mod.ts";
 import type { ExecContext } from "../source.ts";
 import { printExpr } from "../parse/mod.ts";
 import {

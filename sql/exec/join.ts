@@ -3,8 +3,8 @@
 // so output keeps the left side's order and LIMIT can stop the left scan early.
 
 import { DbError } from "../../errors.ts";
-import { compileExpr, conjuncts, hashKeys, predicate, visitExpr } from "../eval.ts";
-import type { CompileOptions, Scope } from "../eval.ts";
+import { compileExpr, conjuncts, hashKeys, predicate, visitExpr } from "../eval/mod.ts";
+import type { CompileOptions, Scope } from "../eval/mod.ts";
 import type { Expr } from "../ast.ts";
 import type { ExecContext } from "../source.ts";
 import { printExpr } from "../parse/mod.ts";

@@ -6,9 +6,9 @@
 
 import type { Expr, SelectItem, TypeName } from "../ast.ts";
 import { DbError } from "../../errors.ts";
-import { compileExpr, resolveColumn } from "../eval.ts";
+import { compileExpr, resolveColumn } from "../eval/mod.ts";
 import { parseExpression } from "../parse/mod.ts";
-import type { Compiled, Scope } from "../eval.ts";
+import type { Compiled, Scope } from "../eval/mod.ts";
 import type { ColumnRange, EvalContext, TableSchema } from "../source.ts";
 import { assignValue, parseTimestamp, typeToString, valueKey } from "../values.ts";
 import type { ResultColumn, Row, Value } from "../values.ts";

@@ -8,7 +8,7 @@
 
 import { DbError } from "../../errors.ts";
 import type { Expr, TableName } from "../ast.ts";
-import type { Scope } from "../eval.ts";
+import type { Scope } from "../eval/mod.ts";
 import { printExpr } from "../parse/mod.ts";
 import type { ColumnRange, ExecContext, ScanOptions, TableSchema, TableSource } from "../source.ts";
 import { compareValues, valueKey } from "../values.ts";

@@ -1,13 +1,13 @@
 // Expression compiler tests: three-valued logic, coercions by static type, arithmetic, LIKE,
 // CASE, CAST, JSON access and the built-in functions.
 
-import { compileExpr, isTruthy, predicate } from "./eval.ts";
-import type { Scope } from "./eval.ts";
-import { parseExpression } from "./parse/mod.ts";
-import { parseTimestamp } from "./values.ts";
-import type { Row, Value } from "./values.ts";
-import { MemoryCatalog } from "./exec/_test_source.ts";
-import { assert, assertEquals, assertRejects, makeCtx } from "./exec/_test_util.ts";
+import { compileExpr, isTruthy, predicate } from "./mod.ts";
+import type { Scope } from "./mod.ts";
+import { parseExpression } from "../parse/mod.ts";
+import { parseTimestamp } from "../values.ts";
+import type { Row, Value } from "../values.ts";
+import { MemoryCatalog } from "../exec/_test_source.ts";
+import { assert, assertEquals, assertRejects, makeCtx } from "../exec/_test_util.ts";
 
 const scope: Scope = {
   columns: [
