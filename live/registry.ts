@@ -1,11 +1,11 @@
-// The live-query registry: subscriptions indexed by table and partition (a user, "" for shared
-// tables, "*" for all-users subscriptions), fed by the change feed after every commit. A write
-// touches only the subscriptions of its table and partition. The snapshot (or the change-log
-// replay of a resume) and the registration happen in one synchronous step, and changes are
-// delivered from after-commit hooks, which never run inside that step: no gap, no duplicate.
+// The live-query registry: subscribe, unsubscribe, list and kill, the per-user caps, and the
+// delivery of committed changes from the change feed (routing.ts finds the subscriptions a
+// change concerns, protocol.ts builds what each socket gets, snapshot.ts the initial rows). The
+// snapshot (or the change-log replay of a resume) and the registration happen in one synchronous
+// step, and changes are delivered from after-commit hooks, which never run inside that step: no
+// gap, no duplicate.
 
-import { authorize, type Principal } from "../auth/mod.ts";
-import { type Row, valueKey } from "../sql/mod.ts";
+import { authorize } from "../auth/mod.ts";
 import { DbError } from "../errors.ts";
 import {
   type Change,
@@ -13,93 +13,26 @@ import {
   type LiveQueries,
   type LiveQueryInfo,
   type LiveSource,
-  MAX_BATCH_SIZE,
   scopeOf,
   type SubscribeOptions,
-  type TableInfo,
 } from "../storage/mod.ts";
-import { type CompiledLive, compileLive, parseLiveQuery } from "./query.ts";
-
-/** Where messages for one socket go; the server coalesces them into frames. */
-export interface LiveConnection {
-  readonly id: string;
-  readonly principal: Principal;
-  /**
-   * Queues a message (with its JSON text when the registry already made it, shared by every
-   * socket that gets the same message); false when the socket's queue is full (overflow).
-   */
-  send(message: Record<string, unknown>, json?: string): boolean;
-}
+import { compileLive, parseLiveQuery } from "./query.ts";
+import {
+  ack,
+  changeMessage,
+  failedMessage,
+  killedMessage,
+  type LiveConnection,
+  overflowMessage,
+  projectChange,
+  type Projected,
+} from "./protocol.ts";
+import { Bucket, type Subscription, type TableEntry } from "./routing.ts";
+import { initialRows, sendInitial } from "./snapshot.ts";
 
 export interface RegistryOptions {
   /** Subscriptions one user may hold at once (default 1000). */
   readonly maxPerUser?: number;
-}
-
-interface Subscription {
-  readonly liveId: string;
-  readonly id: string;
-  readonly conn: LiveConnection;
-  readonly sql: string;
-  readonly options: SubscribeOptions;
-  /** A user, "" (shared table) or "*" (all users). */
-  readonly scope: string;
-  table: TableInfo;
-  compiled: CompiledLive;
-  readonly createdAt: number;
-  lastEventAt: number | null;
-  changesSent: number;
-}
-
-/**
- * The subscriptions of one (table, partition): those with a `column = constant` conjunct are
- * indexed by (column, value), so a write looks only at the ones its row can match; the rest
- * are tested one by one.
- */
-class Bucket {
-  readonly rest = new Set<Subscription>();
-  readonly byColumn = new Map<number, Map<string, Set<Subscription>>>();
-  size = 0;
-
-  add(sub: Subscription): void {
-    this.size++;
-    const eq = sub.compiled.equality;
-    if (!eq) return void this.rest.add(sub);
-    let byValue = this.byColumn.get(eq.column);
-    if (!byValue) this.byColumn.set(eq.column, byValue = new Map());
-    let set = byValue.get(eq.key);
-    if (!set) byValue.set(eq.key, set = new Set());
-    set.add(sub);
-  }
-
-  delete(sub: Subscription): void {
-    const eq = sub.compiled.equality;
-    const set = eq ? this.byColumn.get(eq.column)?.get(eq.key) : this.rest;
-    if (!set?.delete(sub)) return;
-    this.size--;
-    if (eq && set.size === 0) {
-      const byValue = this.byColumn.get(eq.column)!;
-      byValue.delete(eq.key);
-      if (byValue.size === 0) this.byColumn.delete(eq.column);
-    }
-  }
-
-  /** The subscriptions a change with these row versions may concern. */
-  candidates(c: Change, out: Set<Subscription>): void {
-    for (const s of this.rest) out.add(s);
-    for (const [column, byValue] of this.byColumn) {
-      for (const row of [c.row, c.old]) {
-        if (!row) continue;
-        const set = byValue.get(valueKey(row[column]));
-        if (set) { for (const s of set) out.add(s); }
-      }
-    }
-  }
-}
-
-interface TableEntry {
-  readonly unlisten: () => void;
-  readonly scopes: Map<string, Bucket>;
 }
 
 export class LiveRegistry implements LiveQueries {
@@ -249,11 +182,11 @@ export class LiveRegistry implements LiveQueries {
       }
       const snapshot = source.snapshotSync(table, source.scopes(table, scope));
       if (snapshot === undefined) continue; // a flush changed a manifest meanwhile
-      const initial = this.#initialRows(sub, snapshot.rows); // a filter that throws registers nothing
+      const initial = initialRows(sub, snapshot.rows); // a filter that throws registers nothing
       registered();
       this.#register(sub);
       conn.send(ack(sub, snapshot.seq, false));
-      this.#sendInitial(sub, initial);
+      if (!sendInitial(sub, initial)) this.#overflow(sub);
       return;
     }
   }
@@ -296,12 +229,7 @@ export class LiveRegistry implements LiveQueries {
     const sub = this.#subs.get(liveId);
     if (!sub) return false;
     this.#remove(sub);
-    sub.conn.send({
-      type: "error",
-      id: sub.id,
-      code: "LIVE_QUERY_KILLED",
-      message: `Live query ${liveId} was killed by an administrator`,
-    });
+    sub.conn.send(killedMessage(sub));
     return true;
   }
 
@@ -311,34 +239,6 @@ export class LiveRegistry implements LiveQueries {
   }
 
   // ------------------------------------------------------------------ internals
-
-  /** The snapshot rows the subscription shows (filtered, newest `last_rows`), projected. */
-  #initialRows(sub: Subscription, all: Row[]): Record<string, unknown>[] {
-    let rows = all.filter((r) => sub.compiled.matches(r));
-    const lastRows = sub.options.last_rows;
-    if (lastRows !== undefined && lastRows >= 0) {
-      const seqAt = sub.table.schema.columns.length - 2;
-      rows = rows.sort((a, b) => compareSeq(a[seqAt] as bigint, b[seqAt] as bigint))
-        .slice(Math.max(0, rows.length - lastRows));
-    }
-    return rows.map((r) => sub.compiled.project(r));
-  }
-
-  #sendInitial(sub: Subscription, rows: Record<string, unknown>[]): void {
-    const size = Math.min(sub.options.batch_size ?? 1000, MAX_BATCH_SIZE);
-    let batch = 0;
-    for (let i = 0; i === 0 || i < rows.length; i += size) {
-      const part = rows.slice(i, i + size);
-      const ok = sub.conn.send({
-        type: "initial_data",
-        id: sub.id,
-        rows: part,
-        batch: batch++,
-        has_more: i + size < rows.length,
-      });
-      if (!ok) return this.#overflow(sub);
-    }
-  }
 
   #register(sub: Subscription): void {
     this.#subs.set(sub.liveId, sub);
@@ -413,12 +313,7 @@ export class LiveRegistry implements LiveQueries {
     if (!(err instanceof DbError)) console.error("live query failed:", err);
     this.#remove(sub);
     const e = err instanceof DbError ? err : new DbError("INTERNAL_ERROR", "Internal error");
-    sub.conn.send({
-      type: "error",
-      id: sub.id,
-      code: e.code,
-      message: `Live query ${sub.liveId} stopped: ${e.message}`,
-    });
+    sub.conn.send(failedMessage(sub, e));
   }
 
   #deliver(sub: Subscription, c: Change, shapes?: Map<string, Projected>): void {
@@ -443,33 +338,11 @@ export class LiveRegistry implements LiveQueries {
     const shapeKey = `${sub.conn.principal.user}\0${sub.table.version}\0${sub.sql}`;
     let shape = shapes?.get(shapeKey);
     if (!shape) {
-      const before = c.old !== undefined && sub.compiled.matches(c.old);
-      const after = c.row !== undefined && sub.compiled.matches(c.row);
-      shape = {
-        op: before && after ? "update" : after ? "insert" : before ? "delete" : undefined,
-        rows: after ? [sub.compiled.project(c.row!)] : [],
-        oldRows: before ? [sub.compiled.project(c.old!)] : undefined,
-        texts: new Map(),
-      };
+      shape = projectChange(sub, c);
       shapes?.set(shapeKey, shape);
     }
     if (!shape.op) return;
-    // The same (shape, subscription id) gets the same bytes on every socket: build them once.
-    const textKey = sub.scope === "*" ? `${sub.id}\0${c.user}` : sub.id;
-    let sent = shape.texts.get(textKey);
-    if (!sent) {
-      const message: Record<string, unknown> = {
-        type: "change",
-        id: sub.id,
-        op: shape.op,
-        seq: String(c.seq),
-        rows: shape.rows,
-      };
-      if (shape.oldRows) message.old_rows = shape.oldRows;
-      if (sub.scope === "*") message.user = c.user;
-      sent = { message, json: JSON.stringify(message) };
-      shape.texts.set(textKey, sent);
-    }
+    const sent = changeMessage(sub, c, shape);
     sub.changesSent++;
     sub.lastEventAt = Date.now();
     if (!sub.conn.send(sent.message, sent.json)) this.#overflow(sub);
@@ -477,35 +350,6 @@ export class LiveRegistry implements LiveQueries {
 
   #overflow(sub: Subscription): void {
     this.#remove(sub);
-    sub.conn.send({
-      type: "error",
-      id: sub.id,
-      code: "SUBSCRIPTION_OVERFLOW",
-      message: "The client did not keep up; resubscribe with from_seq to resume",
-    });
+    sub.conn.send(overflowMessage(sub));
   }
-}
-
-/** One change as one subscription shape sees it. */
-interface Projected {
-  readonly op?: "insert" | "update" | "delete";
-  readonly rows: Record<string, unknown>[];
-  readonly oldRows?: Record<string, unknown>[];
-  /** The change message per subscription id (and user, for all-users), object and JSON. */
-  readonly texts: Map<string, { message: Record<string, unknown>; json: string }>;
-}
-
-function ack(sub: Subscription, seq: bigint, resumed: boolean): Record<string, unknown> {
-  return {
-    type: "subscription_ack",
-    id: sub.id,
-    live_id: sub.liveId,
-    schema: sub.compiled.schema,
-    snapshot_seq: String(seq),
-    resumed,
-  };
-}
-
-function compareSeq(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,7 +2,8 @@
 // connections and the one SCHEMA (sqlite.ts), group commit, the catalog, the write buffer and
 // its scope counters, the change log and the in-process change feed, the row codec, the
 // Snowflake id generator and the data-directory lock. Each SQLite table has one owner file here
-// that holds all SQL touching it (cold/scopes.ts owns `cold_scopes`, jobs/runner.ts `jobs`).
+// that holds all SQL touching it (`buffer`'s: write_buffer.ts, with a flush's reads in
+// buffer_sql.ts; cold/scopes.ts owns `cold_scopes`, jobs/runner.ts `jobs`).
 // It may use sql/ (values, types) and storage/_modes.ts; nothing of the cold tier, statements,
 // live queries or the server.
 
@@ -32,4 +33,5 @@ export type { ScopeRows } from "./scope_counts.ts";
 export { Snowflake, SNOWFLAKE_EPOCH_MS, snowflakeMs } from "./snowflake.ts";
 export { arrayStatement, SqliteStore, toSqlParam } from "./sqlite.ts";
 export type { Durability, SqlParam, SqlStatement } from "./sqlite.ts";
-export { flushReadSql, keyOf, WriteBuffer } from "./write_buffer.ts";
+export { flushReadSql } from "./buffer_sql.ts";
+export { keyOf, WriteBuffer } from "./write_buffer.ts";

@@ -54,6 +54,48 @@ let pos = 0;
 function encodeFast(values: readonly Value[]): Uint8Array | undefined {
   const n = values.length;
   if (n >= 0x10000) return undefined;
+  reserve(values);
+  const b = out;
+  const start = pos;
+  let p = pos;
+  if (n < 0x10) b[p++] = 0x90 | n;
+  else {
+    b[p++] = 0xdc;
+    b[p++] = n >> 8;
+    b[p++] = n & 0xff;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    switch (typeof v) {
+      case "number":
+        p = putNumber(b, p, v);
+        break;
+      case "string":
+        p = putAscii(b, p, v);
+        break;
+      case "boolean":
+        b[p++] = v ? 0xc3 : 0xc2;
+        break;
+      case "bigint":
+        p = putBigInt(b, p, v);
+        break;
+      case "object":
+        if (v === null) b[p++] = 0xc0;
+        else if (v instanceof Uint8Array) p = putBytes(b, p, v);
+        else return undefined;
+        break;
+      default:
+        return undefined;
+    }
+    if (p < 0) return undefined; // a value only msgpackr encodes
+  }
+  pos = (p + 7) & ~7;
+  return b.subarray(start, p);
+}
+
+/** Makes room for the largest encoding `values` can have, in a fresh chunk when needed. */
+function reserve(values: readonly Value[]): void {
+  const n = values.length;
   let max = 3;
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -66,112 +108,95 @@ function encodeFast(values: readonly Value[]): Uint8Array | undefined {
     view = new DataView(out.buffer);
     pos = 0;
   }
-  const start = pos;
-  let p = pos;
-  const b = out;
-  if (n < 0x10) b[p++] = 0x90 | n;
-  else {
-    b[p++] = 0xdc;
-    b[p++] = n >> 8;
-    b[p++] = n & 0xff;
-  }
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    switch (typeof v) {
-      case "number":
-        if (v >>> 0 === v) {
-          if (v < 0x80) b[p++] = v;
-          else if (v < 0x100) {
-            b[p++] = 0xcc;
-            b[p++] = v;
-          } else if (v < 0x10000) {
-            b[p++] = 0xcd;
-            b[p++] = v >> 8;
-            b[p++] = v & 0xff;
-          } else {
-            b[p++] = 0xce;
-            view.setUint32(p, v);
-            p += 4;
-          }
-        } else if (v >> 0 === v) {
-          if (v >= -0x20) b[p++] = 0x100 + v;
-          else if (v >= -0x80) {
-            b[p++] = 0xd0;
-            b[p++] = v + 0x100;
-          } else if (v >= -0x8000) {
-            b[p++] = 0xd1;
-            view.setInt16(p, v);
-            p += 2;
-          } else {
-            b[p++] = 0xd2;
-            view.setInt32(p, v);
-            p += 4;
-          }
-        } else {
-          b[p++] = 0xcb;
-          view.setFloat64(p, v);
-          p += 8;
-        }
-        break;
-      case "string": {
-        const len = v.length;
-        const h = len < 0x20 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
-        const body = p + h;
-        for (let j = 0; j < len; j++) {
-          const c = v.charCodeAt(j);
-          if (c > 0x7f) return undefined; // UTF-8 is msgpackr's job
-          b[body + j] = c;
-        }
-        if (h === 1) b[p] = 0xa0 | len;
-        else if (h === 2) {
-          b[p] = 0xd9;
-          b[p + 1] = len;
-        } else if (h === 3) {
-          b[p] = 0xda;
-          b[p + 1] = len >> 8;
-          b[p + 2] = len & 0xff;
-        } else {
-          b[p] = 0xdb;
-          view.setUint32(p + 1, len);
-        }
-        p = body + len;
-        break;
-      }
-      case "boolean":
-        b[p++] = v ? 0xc3 : 0xc2;
-        break;
-      case "bigint":
-        if (v < -0x8000000000000000n || v >= 0x8000000000000000n) return undefined;
-        b[p++] = 0xd3;
-        view.setBigInt64(p, v);
-        p += 8;
-        break;
-      case "object":
-        if (v === null) b[p++] = 0xc0;
-        else if (v instanceof Uint8Array) {
-          const len = v.length;
-          if (len < 0x100) {
-            b[p++] = 0xc4;
-            b[p++] = len;
-          } else if (len < 0x10000) {
-            b[p++] = 0xc5;
-            b[p++] = len >> 8;
-            b[p++] = len & 0xff;
-          } else {
-            b[p++] = 0xc6;
-            view.setUint32(p, len);
-            p += 4;
-          }
-          b.set(v, p);
-          p += len;
-        } else return undefined;
-        break;
-      default:
-        return undefined;
+}
+
+// The per-type encoders write at `p` into `b` (the current chunk, `view` over it) and return
+// the position after what they wrote, or -1 for a value msgpackr must encode.
+
+function putNumber(b: Uint8Array, p: number, v: number): number {
+  if (v >>> 0 === v) {
+    if (v < 0x80) b[p++] = v;
+    else if (v < 0x100) {
+      b[p++] = 0xcc;
+      b[p++] = v;
+    } else if (v < 0x10000) {
+      b[p++] = 0xcd;
+      b[p++] = v >> 8;
+      b[p++] = v & 0xff;
+    } else {
+      b[p++] = 0xce;
+      view.setUint32(p, v);
+      p += 4;
     }
+  } else if (v >> 0 === v) {
+    if (v >= -0x20) b[p++] = 0x100 + v;
+    else if (v >= -0x80) {
+      b[p++] = 0xd0;
+      b[p++] = v + 0x100;
+    } else if (v >= -0x8000) {
+      b[p++] = 0xd1;
+      view.setInt16(p, v);
+      p += 2;
+    } else {
+      b[p++] = 0xd2;
+      view.setInt32(p, v);
+      p += 4;
+    }
+  } else {
+    b[p++] = 0xcb;
+    view.setFloat64(p, v);
+    p += 8;
   }
-  pos = (p + 7) & ~7;
-  return b.subarray(start, p);
+  return p;
+}
+
+function putAscii(b: Uint8Array, p: number, v: string): number {
+  const len = v.length;
+  const h = len < 0x20 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
+  const body = p + h;
+  for (let j = 0; j < len; j++) {
+    const c = v.charCodeAt(j);
+    if (c > 0x7f) return -1; // UTF-8 is msgpackr's job
+    b[body + j] = c;
+  }
+  if (h === 1) b[p] = 0xa0 | len;
+  else if (h === 2) {
+    b[p] = 0xd9;
+    b[p + 1] = len;
+  } else if (h === 3) {
+    b[p] = 0xda;
+    b[p + 1] = len >> 8;
+    b[p + 2] = len & 0xff;
+  } else {
+    b[p] = 0xdb;
+    view.setUint32(p + 1, len);
+  }
+  return body + len;
+}
+
+function putBigInt(b: Uint8Array, p: number, v: bigint): number {
+  if (v < -0x8000000000000000n || v >= 0x8000000000000000n) return -1;
+  b[p] = 0xd3;
+  view.setBigInt64(p + 1, v);
+  return p + 9;
+}
+
+function putBytes(b: Uint8Array, p: number, v: Uint8Array): number {
+  const len = v.length;
+  if (len < 0x100) {
+    b[p++] = 0xc4;
+    b[p++] = len;
+  } else if (len < 0x10000) {
+    b[p++] = 0xc5;
+    b[p++] = len >> 8;
+    b[p++] = len & 0xff;
+  } else {
+    b[p++] = 0xc6;
+    view.setUint32(p, len);
+    p += 4;
+  }
+  b.set(v, p);
+  return p + len;
 }
 
 type Fix = (v: unknown) => Value;

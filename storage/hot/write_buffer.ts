@@ -1,6 +1,7 @@
-// The write buffer: rows keyed by (table, user, primary key) in SQLite (the `buffer` table, the
-// owner of all its SQL), each with its storage id, `_seq`, `_deleted` flag, schema version and
-// MessagePack data; every write also appends to the change log. Shared tables use the empty user. Reads are index seeks (one key) or index range
+// The write buffer: rows keyed by (table, user, primary key) in SQLite (the `buffer` table; this
+// file holds its SQL, but for a flush's reads in buffer_sql.ts), each with its storage id,
+// `_seq`, `_deleted` flag, schema version and MessagePack data; every write also appends to the
+// change log. Shared tables use the empty user. Reads are index seeks (one key) or index range
 // scans (one user's rows, in primary-key order).
 //
 // Design decisions: scans read pages with `all()` (keyset pagination on row_id), several times
@@ -45,21 +46,6 @@ const PUT_SQL =
   version = excluded.version, data = excluded.data`;
 const REPLACE_SQL = `UPDATE buffer SET storage_id = ?, seq = ?, deleted = 0, version = ?, data = ?
   WHERE table_id = ? AND user_id = ? AND row_id = ?`;
-const FLUSH_COLUMNS = "row_id, seq, CAST(version * 2 + deleted AS REAL), data";
-const FLUSH_WHERE = "table_id = ? AND user_id = ? AND seq <= ?";
-/**
- * What a flush reads (through its own connection, in a worker): a scope's versions with
- * `_seq` ≤ snapshot in pages of `PAGE`, in key order. `deleted` and `version` travel in one REAL:
- * it reads as a plain number, where integer columns read as bigints (an allocation each) on a
- * connection that must read `_seq` and row ids exactly.
- */
-export function flushReadSql(page: number): { first: string; next: string } {
-  return {
-    first: `SELECT ${FLUSH_COLUMNS} FROM buffer WHERE ${FLUSH_WHERE} ORDER BY row_id LIMIT ${page}`,
-    next: `SELECT ${FLUSH_COLUMNS} FROM buffer WHERE ${FLUSH_WHERE} AND row_id > ?
-      ORDER BY row_id LIMIT ${page}`,
-  };
-}
 /**
  * Most rows one insert statement writes (3 bound values per row, plus 4 per statement). Measured:
  * 32 rows per statement cost a third less per row than one row per statement; beyond ~64 rows
