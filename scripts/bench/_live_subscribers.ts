@@ -21,7 +21,26 @@
 // bare: `GET /ws` of _bare_ws.ts; every frame is one row. redis: `SUBSCRIBE ev`. pg: trust login
 // as postgres, `LISTEN ev`; every NotificationResponse is one row (row_to_json of the trigger).
 
+//
+// The protocols' byte-level pieces are in _live_wire.ts, the latency statistics in _live_stats.ts.
+
 import { parseArgs } from "node:util";
+import { latencyStats, Recording } from "./_live_stats.ts";
+import {
+  type Conn,
+  findCrlfCrlf,
+  growTo,
+  int,
+  markReady,
+  MESSAGE,
+  pgQuery,
+  pgStartup,
+  respLine,
+  same,
+  SUBSCRIBE,
+  wallMs,
+  wsFrame,
+} from "./_live_wire.ts";
 
 const { values } = parseArgs({
   options: {
@@ -50,37 +69,12 @@ const SETUP_TIMEOUT_MS = 60_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Wall-clock milliseconds with sub-millisecond precision. */
-function wallMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 // ------------------------------------------------------------------ recording
 
-let latency = new Float32Array(1 << 20);
-/** Sent time of each delivery, seconds after `readyAt` (for the per-second timeline). */
-let sentRel = new Float32Array(1 << 20);
-let count = 0;
-let readyAt = 0;
-let lastDeliveryAt = 0;
+/** Every delivery's latency and sent time (see _live_stats.ts). */
+const rec = new Recording();
 const errors: string[] = [];
 let errorCount = 0;
-
-function record(sentUs: number, now: number): void {
-  if (count === latency.length) {
-    const grow = (a: Float32Array) => {
-      const b = new Float32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    latency = grow(latency);
-    sentRel = grow(sentRel);
-  }
-  const sentMs = sentUs / 1000;
-  latency[count] = now - sentMs;
-  sentRel[count] = (sentMs - readyAt) / 1000;
-  count++;
-}
 
 function fail(conn: Conn | undefined, message: string): void {
   errorCount++;
@@ -109,7 +103,7 @@ function scan(conn: Conn, p: Uint8Array, now: number): number {
       if (p[j] === 0x22) j++;
       let v = 0;
       for (let c = p[j]; j < end && c >= 48 && c <= 57; c = p[++j]) v = v * 10 + (c - 48);
-      record(v, now);
+      rec.record(v, now);
       found++;
       i = j;
     } else {
@@ -120,29 +114,12 @@ function scan(conn: Conn, p: Uint8Array, now: number): number {
   }
   if (found) {
     conn.deliveries += found;
-    lastDeliveryAt = now;
+    rec.lastDeliveryAt = now;
   }
   return other ? -1 : found;
 }
 
 // ------------------------------------------------------------------ connections
-
-interface Conn {
-  readonly index: number;
-  tcp: Deno.TcpConn;
-  buf: Uint8Array;
-  len: number;
-  ready: boolean;
-  setupError?: string;
-  onReady?: () => void;
-  deliveries: number;
-  closed: boolean;
-  /** Protocol state. */
-  handshaken: boolean;
-  acks: number;
-  readyForQuery: number;
-  fragments: Uint8Array[];
-}
 
 /** Serialises writes to one socket (a write may be partial). */
 const writeChains = new Map<Conn, Promise<void>>();
@@ -156,34 +133,7 @@ function send(conn: Conn, bytes: Uint8Array): Promise<void> {
   return next;
 }
 
-function markReady(conn: Conn): void {
-  if (conn.ready) return;
-  conn.ready = true;
-  conn.onReady?.();
-}
-
 // ---- WebSocket (client side, RFC 6455) -----------------------------------------------------
-
-/** A masked client frame (opcode 1 text, 10 pong). */
-function wsFrame(payload: Uint8Array, opcode = 1): Uint8Array {
-  const n = payload.length;
-  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = new Uint8Array(head + 4 + n);
-  out[0] = 0x80 | opcode;
-  if (n < 126) out[1] = 0x80 | n;
-  else if (n < 65536) {
-    out[1] = 0x80 | 126;
-    out[2] = n >> 8;
-    out[3] = n & 0xff;
-  } else {
-    out[1] = 0x80 | 127;
-    new DataView(out.buffer).setBigUint64(2, BigInt(n));
-  }
-  const mask = crypto.getRandomValues(new Uint8Array(4));
-  out.set(mask, head);
-  for (let i = 0; i < n; i++) out[head + 4 + i] = payload[i] ^ mask[i & 3];
-  return out;
-}
 
 function wsText(conn: Conn, text: string): Promise<void> {
   return send(conn, wsFrame(enc.encode(text)));
@@ -255,13 +205,6 @@ function parseWs(conn: Conn, b: Uint8Array, end: number, now: number): number {
   return p;
 }
 
-function findCrlfCrlf(b: Uint8Array, end: number): number {
-  for (let i = 0; i + 3 < end; i++) {
-    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
-  }
-  return -1;
-}
-
 function onOpen(conn: Conn): void {
   if (SYSTEM === "bare") {
     wsText(conn, '{"type":"hello"}');
@@ -304,29 +247,6 @@ function onWsMessage(conn: Conn, payload: Uint8Array, now: number): void {
 }
 
 // ---- Redis (RESP) ---------------------------------------------------------------------------
-
-/** The `\r` ending the RESP line that starts at p, or -1 while the line is incomplete. */
-function respLine(b: Uint8Array, p: number, end: number): number {
-  const cr = b.indexOf(13, p);
-  return cr < 0 || cr + 1 >= end ? -1 : cr;
-}
-
-/** The decimal (possibly negative) integer in b[from, to). */
-function int(b: Uint8Array, from: number, to: number): number {
-  let v = 0;
-  const neg = b[from] === 0x2d;
-  for (let i = neg ? from + 1 : from; i < to; i++) v = v * 10 + (b[i] - 48);
-  return neg ? -v : v;
-}
-
-const MESSAGE = enc.encode("message");
-const SUBSCRIBE = enc.encode("subscribe");
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function parseRedis(conn: Conn, b: Uint8Array, end: number, now: number): number {
   let p = 0;
@@ -387,25 +307,6 @@ function parseRedis(conn: Conn, b: Uint8Array, end: number, now: number): number
 
 // ---- PostgreSQL (protocol 3.0) -----------------------------------------------------------------
 
-function pgStartup(): Uint8Array {
-  const params = enc.encode("user\0postgres\0database\0postgres\0application_name\0bench\0\0");
-  const out = new Uint8Array(8 + params.length);
-  const dv = new DataView(out.buffer);
-  dv.setInt32(0, out.length);
-  dv.setInt32(4, 196608);
-  out.set(params, 8);
-  return out;
-}
-
-function pgQuery(sql: string): Uint8Array {
-  const text = enc.encode(sql + "\0");
-  const out = new Uint8Array(5 + text.length);
-  out[0] = 0x51; // Q
-  new DataView(out.buffer).setInt32(1, 4 + text.length);
-  out.set(text, 5);
-  return out;
-}
-
 function parsePg(conn: Conn, b: Uint8Array, end: number, now: number): number {
   let p = 0;
   while (end - p >= 5) {
@@ -440,14 +341,6 @@ function parsePg(conn: Conn, b: Uint8Array, end: number, now: number): number {
 }
 
 // ---- read loop ---------------------------------------------------------------------------------
-
-function growTo(conn: Conn, need: number): Uint8Array {
-  let size = conn.buf.length;
-  while (size < need) size *= 2;
-  const next = new Uint8Array(size);
-  next.set(conn.buf.subarray(0, conn.len));
-  return next;
-}
 
 const parse = SYSTEM === "redis" ? parseRedis : SYSTEM === "pg" ? parsePg : parseWs;
 
@@ -539,7 +432,7 @@ try {
   out({ ready: false, error: String(err instanceof Error ? err.message : err), errors });
   Deno.exit(1);
 }
-readyAt = wallMs();
+rec.readyAt = wallMs();
 out({
   ready: true,
   sockets: conns.length,
@@ -560,65 +453,36 @@ const expected = expectWrites * conns.length * SUBS;
 const drainStart = wallMs();
 for (;;) {
   const now = wallMs();
-  if (count >= expected) break;
+  if (rec.count >= expected) break;
   if (now - drainStart > MAX_DRAIN_MS) break;
-  if (now - Math.max(lastDeliveryAt, drainStart) > 2000) break;
+  if (now - Math.max(rec.lastDeliveryAt, drainStart) > 2000) break;
   await new Promise((r) => setTimeout(r, 20));
 }
-const drainMs = Math.max(0, lastDeliveryAt - drainStart);
+const drainMs = Math.max(0, rec.lastDeliveryAt - drainStart);
 
-const n = count;
-function round(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}
-const pct = (a: Float32Array, q: number) =>
-  a.length === 0 ? null : round(a[Math.min(a.length - 1, Math.floor(q * a.length))]);
-
-// Deliveries of writes sent in the first WARMUP_MS after the first write are not measured.
-let first = Infinity;
-for (let i = 0; i < n; i++) if (sentRel[i] < first) first = sentRel[i];
-const cut = first + WARMUP_MS / 1000;
-let m = 0;
-for (let i = 0; i < n; i++) if (sentRel[i] >= cut) m++;
-const measured = new Float32Array(m);
-const buckets = new Map<number, number[]>();
-for (let i = 0, k = 0; i < n; i++) {
-  if (sentRel[i] < cut) continue;
-  measured[k++] = latency[i];
-  // Per second of sent time after the warm-up: how latency moved through the run.
-  const sec = Math.min(600, Math.floor(sentRel[i] - cut));
-  let a = buckets.get(sec);
-  if (!a) buckets.set(sec, a = []);
-  a.push(latency[i]);
-}
-const sorted = measured.sort();
-let sum = 0;
-for (let i = 0; i < m; i++) sum += sorted[i];
-const timeline = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([second, v]) => {
-  const s = Float32Array.from(v).sort();
-  return { second, deliveries: s.length, p50_ms: pct(s, 0.5), p99_ms: pct(s, 0.99) };
-});
+const n = rec.count;
+const st = latencyStats(rec.latency, rec.sentRel, n, WARMUP_MS);
 const per = conns.map((c) => c.deliveries);
 out({
   expected,
   deliveries: n,
-  measured: m,
+  measured: st.measured,
   complete_sockets: conns.filter((c) => c.deliveries >= expectWrites * SUBS).length,
   sockets: conns.length,
   min_per_socket: Math.min(...per),
   max_per_socket: Math.max(...per),
   closed_sockets: conns.filter((c) => c.closed).length,
-  p50_ms: pct(sorted, 0.5),
-  p90_ms: pct(sorted, 0.9),
-  p99_ms: pct(sorted, 0.99),
-  p999_ms: pct(sorted, 0.999),
-  max_ms: m ? round(sorted[m - 1]) : null,
-  min_ms: m ? round(sorted[0]) : null,
-  mean_ms: m ? round(sum / m) : null,
+  p50_ms: st.p50_ms,
+  p90_ms: st.p90_ms,
+  p99_ms: st.p99_ms,
+  p999_ms: st.p999_ms,
+  max_ms: st.max_ms,
+  min_ms: st.min_ms,
+  mean_ms: st.mean_ms,
   drain_ms: Math.round(drainMs),
   errors: errorCount,
   error_samples: errors,
-  timeline,
+  timeline: st.timeline,
 });
 
 // Stay until the parent has read this process's CPU time and closes stdin.

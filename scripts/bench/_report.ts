@@ -160,14 +160,45 @@ segments are all decoded in memory runs in one synchronous step like a buffer-on
 a redefined AbortSignal (which had made the hot property accesses polymorphic).`;
 }
 
-function coldSection(s: Section<ColdBench> | undefined): string {
-  if (!s) return "Not measured yet: `deno task bench --only cold`.";
-  const c = s.results;
+/** The cold section's "where the engine's time goes" list, from one run's timings. */
+function coldTimings(c: ColdBench): string {
   const b = c.breakdown;
   const M = fmt(c.rows);
   const t = (ms: number) => ms >= 100 ? `${fmt(ms)} ms` : `${ms.toFixed(1)} ms`;
   const rate = (ms: number) => fmt(c.rows / (ms / 1000));
   const other = b.flush_ms - b.buffer_read_ms - b.encode_segment_ms;
+  return `- **Flush**: ${
+    t(b.flush_ms)
+  } for ${M} rows. Done on one thread, reading and decoding them from
+  the SQLite buffer takes ${t(b.buffer_read_ms)} (${
+    rate(b.buffer_read_ms)
+  } rows/s) and our \`encodeSegment\` ${t(b.encode_segment_ms)} (${
+    rate(b.encode_segment_ms)
+  } rows/s; the raw writer ${t(b.raw_writer_ms)}); the flush
+  overlaps them in two workers (a reader paging the scope out of SQLite through its own
+  connection, an encoder decoding those pages and encoding each row group as it fills), and
+  the main thread only takes the snapshot, writes the files and deletes the flushed rows
+  (${t(other)} of the total is beyond the one-thread read and encode). Loading the rows by
+  INSERT took ${t(b.load_ms)}. The USER table's flush of ${fmt(c.users)} scopes took ${
+    t(b.users_flush_ms)
+  }, ${b.users_flush_ms_per_scope.toFixed(2)} ms per scope.
+- **Full scan**: ${t(b.full_scan_cold_ms)} from files, ${
+    t(b.full_scan_warm_ms)
+  } with decoded segments cached. From files only the columns the query reads
+  are decoded (here \`id\` for the merge and \`n\`); then the cold source materialises every row
+  (row arrays, the newest version per key, tombstones) before the aggregate; no aggregate is
+  pushed down into the files.
+- **Filtered scan**: pruning reads ${b.filtered_segments_read} segment(s) per scan instead of ${b.filtered_unpruned_segments_read} (${
+    t(b.filtered_cold_ms)
+  } vs ${t(b.filtered_unpruned_cold_ms)}
+  from files), and in that segment only the 16,384-row group(s) whose \`id\` statistics
+  overlap the window, and only the \`id\` column.`;
+}
+
+function coldSection(s: Section<ColdBench> | undefined): string {
+  if (!s) return "Not measured yet: `deno task bench --only cold`.";
+  const c = s.results;
+  const M = fmt(c.rows);
   return `${coldTable(c)}
 
 Ratios are KalamDB-TS ÷ peer for rates and peer time ÷ KalamDB-TS time for times, so above 1
@@ -205,30 +236,7 @@ and decoded), then repeated queries of the same users.
 
 Where the engine's time goes, from this run's timings:
 
-- **Flush**: ${t(b.flush_ms)} for ${M} rows. Done on one thread, reading and decoding them from
-  the SQLite buffer takes ${t(b.buffer_read_ms)} (${
-    rate(b.buffer_read_ms)
-  } rows/s) and our \`encodeSegment\` ${t(b.encode_segment_ms)} (${
-    rate(b.encode_segment_ms)
-  } rows/s; the raw writer ${t(b.raw_writer_ms)}); the flush
-  overlaps them in two workers (a reader paging the scope out of SQLite through its own
-  connection, an encoder decoding those pages and encoding each row group as it fills), and
-  the main thread only takes the snapshot, writes the files and deletes the flushed rows
-  (${t(other)} of the total is beyond the one-thread read and encode). Loading the rows by
-  INSERT took ${t(b.load_ms)}. The USER table's flush of ${fmt(c.users)} scopes took ${
-    t(b.users_flush_ms)
-  }, ${b.users_flush_ms_per_scope.toFixed(2)} ms per scope.
-- **Full scan**: ${t(b.full_scan_cold_ms)} from files, ${
-    t(b.full_scan_warm_ms)
-  } with decoded segments cached. From files only the columns the query reads
-  are decoded (here \`id\` for the merge and \`n\`); then the cold source materialises every row
-  (row arrays, the newest version per key, tombstones) before the aggregate; no aggregate is
-  pushed down into the files.
-- **Filtered scan**: pruning reads ${b.filtered_segments_read} segment(s) per scan instead of ${b.filtered_unpruned_segments_read} (${
-    t(b.filtered_cold_ms)
-  } vs ${t(b.filtered_unpruned_cold_ms)}
-  from files), and in that segment only the 16,384-row group(s) whose \`id\` statistics
-  overlap the window, and only the \`id\` column.
+${coldTimings(c)}
 
 What got the flush from 0.18 to 0.43 of the raw writer (2026-11-26, CPU profiles of all
 three threads): reading and encoding in separate workers at once; row groups encoded as they
@@ -356,10 +364,8 @@ function liveDetail(b: LiveBench): string {
   return lines.join("\n");
 }
 
-function liveSection(s: Section<LiveBench> | undefined): string {
-  if (!s) return "Not measured yet: `deno task bench --only live`.";
-  const b = s.results;
-  const v = b.versions;
+/** The live section's missing systems, per-run problems and idle-socket paragraph. */
+function liveNotes(b: LiveBench): { missing: string; problems: string[]; sockets: string } {
   const missing = b.unavailable.map((u) =>
     `\n**${u.system} was not measured in this run:**\n\n\`\`\`\n${
       u.reason.slice(0, 1200)
@@ -385,6 +391,43 @@ function liveSection(s: Section<LiveBench> | undefined): string {
       `RSS ${b.sockets.rss_before_mb} → ${b.sockets.rss_after_mb} MB) and were all subscribed in ` +
       `${b.sockets.subscribe_s} s.\n`
     : "";
+  return { missing, problems, sockets };
+}
+
+/** The live section's list of the systems measured and how each was set up. */
+function liveSystems(b: LiveBench): string {
+  const v = b.versions;
+  return `- **KalamDB-TS** (Deno ${v.deno}): \`main.ts serve\` on a fresh data directory for every run,
+  \`KALAMDB_RATE_LIMIT=0\`; \`CREATE SHARED TABLE bench.ev … WITH (ACCESS_LEVEL = 'PUBLIC')\`
+  (flush policy set so no flush runs). Each socket sends \`{"type":"authenticate"}\`
+  (anonymous) and subscribes to \`SELECT id, sent_at, payload FROM bench.ev\`; the writer sends
+  single-row \`INSERT … VALUES ($1, $2, $3)\` as root over keep-alive HTTP (SQLite WAL,
+  \`synchronous=FULL\`, group commit). Main rows: one subscription per socket, as the peers have
+  one per connection; the extra row holds 1,000 subscriptions on 100 sockets (10 each; SPEC §8
+  allows many per socket, and the server then sends one frame per socket per turn).
+- **bare Deno.serve WebSocket** (scripts/bench/_bare_ws.ts): \`POST /publish\` with the row's
+  JSON, sent unchanged to every socket, one frame per write — no auth, SQL, storage or
+  per-subscriber encoding. It does not coalesce either: when writes arrive faster than it
+  sends, KalamDB-TS puts the changes pending for a socket into one frame (a JSON array), the
+  bare server still sends one frame per write per socket, so under load it is no ceiling.
+- **PostgreSQL** ${
+    v.postgres ?? "(not run)"
+  } (Debian package, \`initdb\` into a temp directory, run as the \`postgres\` user,
+  \`max_connections=1100\`, otherwise defaults: \`fsync\` and \`synchronous_commit\` on):
+  \`INSERT INTO ev …\` with parameters through the \`pg\` npm client (a pool as large as the
+  writer's in-flight bound), an \`AFTER INSERT … FOR EACH ROW\` trigger calling
+  \`pg_notify('ev', row_to_json(NEW)::text)\`; each subscriber is a connection that ran
+  \`LISTEN ev\`.
+- **Redis** ${
+    v.redis ?? "(not run)"
+  } (Debian package, \`--save '' --appendonly no\`: nothing stored): \`PUBLISH ev <row
+  JSON>\` pipelined over one connection; each subscriber is a connection in \`SUBSCRIBE ev\`.`;
+}
+
+function liveSection(s: Section<LiveBench> | undefined): string {
+  if (!s) return "Not measured yet: `deno task bench --only live`.";
+  const b = s.results;
+  const { missing, problems, sockets } = liveNotes(b);
   return `${liveTable(b)}
 ${sockets}${missing}
 Latency is from just before the write is sent to the subscriber's receipt, over every delivery
@@ -409,31 +452,7 @@ client costs the same per delivery for every system; rows are found by scanning 
 bytes for \`"sent_at":\`, no JSON parse), the writer (_live_writer.ts) and the driver. The
 receive time is taken once per socket read; writer and subscribers share the system clock.
 
-- **KalamDB-TS** (Deno ${v.deno}): \`main.ts serve\` on a fresh data directory for every run,
-  \`KALAMDB_RATE_LIMIT=0\`; \`CREATE SHARED TABLE bench.ev … WITH (ACCESS_LEVEL = 'PUBLIC')\`
-  (flush policy set so no flush runs). Each socket sends \`{"type":"authenticate"}\`
-  (anonymous) and subscribes to \`SELECT id, sent_at, payload FROM bench.ev\`; the writer sends
-  single-row \`INSERT … VALUES ($1, $2, $3)\` as root over keep-alive HTTP (SQLite WAL,
-  \`synchronous=FULL\`, group commit). Main rows: one subscription per socket, as the peers have
-  one per connection; the extra row holds 1,000 subscriptions on 100 sockets (10 each; SPEC §8
-  allows many per socket, and the server then sends one frame per socket per turn).
-- **bare Deno.serve WebSocket** (scripts/bench/_bare_ws.ts): \`POST /publish\` with the row's
-  JSON, sent unchanged to every socket, one frame per write — no auth, SQL, storage or
-  per-subscriber encoding. It does not coalesce either: when writes arrive faster than it
-  sends, KalamDB-TS puts the changes pending for a socket into one frame (a JSON array), the
-  bare server still sends one frame per write per socket, so under load it is no ceiling.
-- **PostgreSQL** ${
-    v.postgres ?? "(not run)"
-  } (Debian package, \`initdb\` into a temp directory, run as the \`postgres\` user,
-  \`max_connections=1100\`, otherwise defaults: \`fsync\` and \`synchronous_commit\` on):
-  \`INSERT INTO ev …\` with parameters through the \`pg\` npm client (a pool as large as the
-  writer's in-flight bound), an \`AFTER INSERT … FOR EACH ROW\` trigger calling
-  \`pg_notify('ev', row_to_json(NEW)::text)\`; each subscriber is a connection that ran
-  \`LISTEN ev\`.
-- **Redis** ${
-    v.redis ?? "(not run)"
-  } (Debian package, \`--save '' --appendonly no\`: nothing stored): \`PUBLISH ev <row
-  JSON>\` pipelined over one connection; each subscriber is a connection in \`SUBSCRIBE ev\`.
+${liveSystems(b)}
 
 Each subscriber receives every write, so 1,000 subscribers at 1,000 writes/s is a million
 deliveries a second, on 2 cores shared by server, subscribers and writer: read the writes/s

@@ -297,62 +297,18 @@ export async function runHttpBench(scale = 1): Promise<HttpBench> {
         warmAndMeasure(server, s, workload, BASIC_ROOT)
       );
     }
-    let bearerError: string | undefined;
     console.log("  select with a Bearer token: KalamDB-TS …");
-    const bearerSelect = await onKalamdb(async (server) => {
-      try {
-        return await warmAndMeasure(server, s, "select", await bearer(server));
-      } catch (err) {
-        bearerError = (err as Error).message.split("\n")[0];
-        return null;
-      }
-    });
+    const bearerRun = await onKalamdb((server) => bearerSelectRun(server, s));
+    const bearerSelect = bearerRun?.result ?? null;
+    const bearerError = bearerRun?.error;
     await stopServer(bare);
     bare = undefined;
     if (kalamdb) await stopServer(kalamdb);
     kalamdb = undefined;
 
-    console.log("  insert: bare Deno.serve committing each insert …");
-    const each = await startServer("bare server (commit each)", [
-      BARE,
-      "0",
-      `${dir}/bare_each.sqlite`,
-      "--commit=each",
-    ]);
-    let bareCommitEach: LoadResult;
-    try {
-      await seed(each, s.keys);
-      bareCommitEach = await warmAndMeasure(each, s, "insert", BASIC_ROOT);
-    } finally {
-      await stopServer(each);
-    }
+    const bareCommitEach = await commitEachInsert(dir, s);
 
-    const ratio = (k: LoadResult | null, b: LoadResult) =>
-      k ? Math.round((k.rps / b.rps) * 100) / 100 : null;
-    const rows: HttpRow[] = [
-      {
-        workload: "single-row INSERT (USER table, unique ids)",
-        kalamdb: measured.kalamdb.insert,
-        bare: measured.bare.insert,
-        ratio: ratio(measured.kalamdb.insert, measured.bare.insert),
-        target: "≥ 10,000/s, p99 < 10 ms, ratio ≥ 0.50",
-      },
-      {
-        workload: "primary-key SELECT",
-        kalamdb: measured.kalamdb.select,
-        bare: measured.bare.select,
-        ratio: ratio(measured.kalamdb.select, measured.bare.select),
-        target: "p99 < 10 ms, ratio ≥ 0.50",
-      },
-      {
-        workload: "primary-key SELECT, Bearer JWT instead of Basic",
-        kalamdb: bearerSelect,
-        bare: measured.bare.select,
-        ratio: ratio(bearerSelect, measured.bare.select),
-        target: "p99 < 10 ms",
-        ...(bearerError ? { note: `not measured: ${bearerError}` } : {}),
-      },
-    ];
+    const rows = httpRows(measured, bearerSelect, bearerError);
     return {
       tool: measured.bare.insert.tool,
       connections: CONNECTIONS,
@@ -368,4 +324,70 @@ export async function runHttpBench(scale = 1): Promise<HttpBench> {
     if (kalamdb) await stopServer(kalamdb);
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** The primary-key SELECT with a Bearer JWT; a failure to get or use the token is its `error`. */
+async function bearerSelectRun(
+  server: Server,
+  s: Sizes,
+): Promise<{ result: LoadResult | null; error?: string }> {
+  try {
+    return { result: await warmAndMeasure(server, s, "select", await bearer(server)) };
+  } catch (err) {
+    return { result: null, error: (err as Error).message.split("\n")[0] };
+  }
+}
+
+/** The bare server committing each INSERT on its own (no group commit), on a fresh database. */
+async function commitEachInsert(dir: string, s: Sizes): Promise<LoadResult> {
+  console.log("  insert: bare Deno.serve committing each insert …");
+  const each = await startServer("bare server (commit each)", [
+    BARE,
+    "0",
+    `${dir}/bare_each.sqlite`,
+    "--commit=each",
+  ]);
+  try {
+    await seed(each, s.keys);
+    return await warmAndMeasure(each, s, "insert", BASIC_ROOT);
+  } finally {
+    await stopServer(each);
+  }
+}
+
+/** The report's rows: each workload's KalamDB-TS result next to the bare server's. */
+function httpRows(
+  measured: {
+    bare: Record<Workload, LoadResult>;
+    kalamdb: Record<Workload, LoadResult | null>;
+  },
+  bearerSelect: LoadResult | null,
+  bearerError: string | undefined,
+): HttpRow[] {
+  const ratio = (k: LoadResult | null, b: LoadResult) =>
+    k ? Math.round((k.rps / b.rps) * 100) / 100 : null;
+  return [
+    {
+      workload: "single-row INSERT (USER table, unique ids)",
+      kalamdb: measured.kalamdb.insert,
+      bare: measured.bare.insert,
+      ratio: ratio(measured.kalamdb.insert, measured.bare.insert),
+      target: "≥ 10,000/s, p99 < 10 ms, ratio ≥ 0.50",
+    },
+    {
+      workload: "primary-key SELECT",
+      kalamdb: measured.kalamdb.select,
+      bare: measured.bare.select,
+      ratio: ratio(measured.kalamdb.select, measured.bare.select),
+      target: "p99 < 10 ms, ratio ≥ 0.50",
+    },
+    {
+      workload: "primary-key SELECT, Bearer JWT instead of Basic",
+      kalamdb: bearerSelect,
+      bare: measured.bare.select,
+      ratio: ratio(bearerSelect, measured.bare.select),
+      target: "p99 < 10 ms",
+      ...(bearerError ? { note: `not measured: ${bearerError}` } : {}),
+    },
+  ];
 }

@@ -13,6 +13,11 @@
 // KalamDB-TS runs are N sockets × 1 subscription (as the peers' N connections), plus one run of
 // 100 sockets × 10 subscriptions (1,000 subscriptions; the server coalesces one socket's
 // messages into one frame). Each KalamDB-TS run gets a fresh server and an empty table.
+//
+// The systems are started by _peers.ts (each a `Target`), their processes handled by _procs.ts.
+
+import { startBare, startKalamdb, startPostgres, startRedis, type Target } from "./_peers.ts";
+import { cpuOf, type Proc, spawn } from "./_procs.ts";
 
 /** What the subscriber process reports (see _live_subscribers.ts). */
 export interface SubscriberResult {
@@ -92,420 +97,17 @@ export interface LiveBench {
 }
 
 const ROOT = new URL("../../", import.meta.url);
-const MAIN = new URL("main.ts", ROOT).pathname;
-const BARE_WS = new URL("./_bare_ws.ts", import.meta.url).pathname;
 const SUBSCRIBERS = new URL("./_live_subscribers.ts", import.meta.url).pathname;
 const WRITER = new URL("./_live_writer.ts", import.meta.url).pathname;
-const BASIC_ROOT = "Basic cm9vdDo=";
 const RATE = 1000;
 const PAYLOAD_BYTES = 100;
 const INFLIGHT = 64;
-const KALAMDB_SETUP = `CREATE NAMESPACE bench;
-CREATE SHARED TABLE bench.ev (id BIGINT PRIMARY KEY, sent_at BIGINT, payload TEXT)
-  WITH (ACCESS_LEVEL = 'PUBLIC', FLUSH_POLICY = 'rows:100000000,interval:100000000')`;
-const PG_SETUP = `DROP TABLE IF EXISTS ev;
-CREATE TABLE ev (id BIGINT PRIMARY KEY, sent_at BIGINT, payload TEXT);
-CREATE OR REPLACE FUNCTION ev_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('ev', row_to_json(NEW)::text);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER ev_notify AFTER INSERT ON ev FOR EACH ROW EXECUTE FUNCTION ev_notify();`;
 const LABELS: Record<LiveSystem, string> = {
   kalamdb: "KalamDB-TS",
   bare: "bare Deno.serve WebSocket",
   redis: "Redis PUBLISH → SUBSCRIBE",
   pg: "PostgreSQL INSERT + trigger + NOTIFY",
 };
-
-// ------------------------------------------------------------------ processes
-
-/** Reads a process's output line by line, keeping the last few KiB of everything. */
-class Lines {
-  #reader: ReadableStreamDefaultReader<string>;
-  #buf = "";
-  tail = "";
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** The next line, or null at the end; throws after `timeoutMs`. */
-  async next(timeoutMs: number): Promise<string | null> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no output for ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      while (!this.#buf.includes("\n")) {
-        const { value, done } = await Promise.race([this.#reader.read(), timeout]);
-        if (done) {
-          const rest = this.#buf;
-          this.#buf = "";
-          return rest || null;
-        }
-        this.#buf += value;
-        this.tail = (this.tail + value).slice(-4096);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-    const nl = this.#buf.indexOf("\n");
-    const line = this.#buf.slice(0, nl);
-    this.#buf = this.#buf.slice(nl + 1);
-    return line;
-  }
-
-  /** Keeps reading in the background (so the pipe never fills). */
-  drain(): void {
-    (async () => {
-      for (;;) {
-        const { value, done } = await this.#reader.read();
-        if (done) return;
-        this.tail = (this.tail + value).slice(-4096);
-      }
-    })().catch(() => {});
-  }
-}
-
-interface Proc {
-  readonly name: string;
-  readonly child: Deno.ChildProcess;
-  readonly stdout: Lines;
-  readonly stderr: Lines;
-}
-
-function spawn(
-  name: string,
-  cmd: string,
-  args: string[],
-  o: { env?: Record<string, string>; stdin?: boolean } = {},
-): Proc {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: ROOT.pathname,
-    env: o.env,
-    stdin: o.stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Lines(child.stderr);
-  stderr.drain();
-  return { name, child, stdout: new Lines(child.stdout), stderr };
-}
-
-/** Waits for a stdout line matching `re` (≤ `timeoutMs`), then drains stdout. */
-async function waitFor(p: Proc, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let line: string | null;
-    try {
-      line = await p.stdout.next(Math.max(1, deadline - Date.now()));
-    } catch (err) {
-      throw new Error(`${p.name}: ${(err as Error).message}\n${p.stdout.tail}\n${p.stderr.tail}`);
-    }
-    if (line === null) {
-      const status = await p.child.status;
-      throw new Error(
-        `${p.name} exited (${status.code}) before ready:\n${p.stdout.tail}\n${p.stderr.tail}`,
-      );
-    }
-    const m = re.exec(line);
-    if (m) return m;
-  }
-}
-
-/** SIGTERM to this pid, then waits (SIGKILL after `graceMs`). */
-async function stop(p: Proc, graceMs = 20_000): Promise<void> {
-  try {
-    p.child.kill("SIGTERM");
-  } catch { /* already exited */ }
-  const timer = setTimeout(() => {
-    try {
-      p.child.kill("SIGKILL");
-    } catch { /* exited meanwhile */ }
-  }, graceMs);
-  await p.child.status;
-  clearTimeout(timer);
-}
-
-/** Runs a command to completion; throws with its output when it fails. */
-async function run(
-  cmd: string,
-  args: string[],
-  timeoutMs = 120_000,
-  env?: Record<string, string>,
-): Promise<string> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} → exit ${out.code}\n${text.trim()}`);
-  return text;
-}
-
-async function which(cmd: string): Promise<string | null> {
-  try {
-    return (await run("sh", ["-c", `command -v ${cmd}`])).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-/** A port that was free a moment ago (for servers that cannot report theirs). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/**
- * user + system CPU seconds of one process and of its children it has reaped (PostgreSQL's
- * exited backends count towards the postmaster), 0 when it is gone.
- */
-function cpuOf(pid: number): number {
-  try {
-    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ").at(-1)!.split(" ");
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** A process and its direct children (PostgreSQL's backends). */
-function withChildren(pid: number): number[] {
-  const pids = [pid];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`).split(") ").at(-1)!.split(" ");
-      if (Number(f[1]) === pid) pids.push(Number(e.name));
-    } catch { /* exited */ }
-  }
-  return pids;
-}
-
-/** `apt-get install -y --no-install-recommends <pkg>` (after `apt-get update` if needed). */
-async function aptInstall(pkg: string): Promise<void> {
-  if (Deno.uid() !== 0) throw new Error(`${pkg} is not installed and this is not root`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  const args = ["install", "-y", "--no-install-recommends", pkg];
-  console.log(`  installing ${pkg} from Debian …`);
-  try {
-    await run("apt-get", args, 300_000, env);
-  } catch {
-    await run("apt-get", ["update"], 300_000, env);
-    await run("apt-get", args, 300_000, env);
-  }
-}
-
-// ------------------------------------------------------------------ the systems
-
-interface Target {
-  readonly system: LiveSystem;
-  readonly port: number;
-  /** The pids whose CPU counts as the server's (sampled at the start and end of a run). */
-  pids(): number[];
-  /** Empties the table/channel state between runs. */
-  reset(): Promise<void>;
-  stop(): Promise<void>;
-  /** Output of the server since the last call (KalamDB-TS only). */
-  log?(): string;
-}
-
-async function startKalamdb(dir: string): Promise<Target> {
-  const p = spawn("kalamdb", Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "serve",
-    "--data",
-    dir,
-    "--port",
-    "0",
-  ], { env: { KALAMDB_RATE_LIMIT: "0" } });
-  const m = await waitFor(p, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 60_000);
-  p.stdout.drain();
-  const port = Number(m[1]);
-  const res = await fetch(`http://127.0.0.1:${port}/v1/api/sql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: BASIC_ROOT },
-    body: JSON.stringify({ sql: KALAMDB_SETUP }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (res.status !== 200 || !text.includes('"status":"success"')) {
-    await stop(p);
-    throw new Error(`kalamdb setup → HTTP ${res.status} ${text.slice(0, 500)}`);
-  }
-  let seen = 0;
-  return {
-    system: "kalamdb",
-    port,
-    pids: () => [p.child.pid],
-    reset: () => Promise.resolve(),
-    stop: () => stop(p),
-    log: () => {
-      const all = `${p.stdout.tail}\n${p.stderr.tail}`;
-      const fresh = all.slice(Math.min(seen, all.length));
-      seen = all.length;
-      return fresh.split("\n").filter((l) => l.trim() && !/listening on/.test(l)).join("\n");
-    },
-  };
-}
-
-async function startBare(): Promise<Target> {
-  const p = spawn("bare ws", Deno.execPath(), ["run", "-A", BARE_WS, "0"]);
-  const m = await waitFor(p, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 60_000);
-  p.stdout.drain();
-  return {
-    system: "bare",
-    port: Number(m[1]),
-    pids: () => [p.child.pid],
-    reset: () => Promise.resolve(),
-    stop: () => stop(p),
-  };
-}
-
-async function startRedis(versions: Record<string, string>): Promise<Target> {
-  let bin = await which("redis-server");
-  if (!bin) {
-    await aptInstall("redis-server");
-    bin = await which("redis-server");
-    if (!bin) throw new Error("redis-server is not on PATH after installing redis-server");
-  }
-  versions.redis = (await run(bin, ["--version"])).trim().split(" ")[2]?.replace("v=", "") ?? "?";
-  const port = freePort();
-  const p = spawn("redis-server", bin, [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--daemonize",
-    "no",
-  ]);
-  await waitFor(p, /Ready to accept connections/, 30_000);
-  p.stdout.drain();
-  return {
-    system: "redis",
-    port,
-    pids: () => [p.child.pid],
-    reset: () => Promise.resolve(),
-    stop: () => stop(p),
-  };
-}
-
-function pgBinDir(): string | null {
-  const versions: number[] = [];
-  try {
-    for (const e of Deno.readDirSync("/usr/lib/postgresql")) {
-      try {
-        Deno.statSync(`/usr/lib/postgresql/${e.name}/bin/initdb`);
-        versions.push(Number(e.name));
-      } catch { /* no server in this version */ }
-    }
-  } catch { /* not installed */ }
-  versions.sort((a, b) => b - a);
-  return versions.length ? `/usr/lib/postgresql/${versions[0]}/bin` : null;
-}
-
-async function startPostgres(dir: string, versions: Record<string, string>): Promise<Target> {
-  let bin = pgBinDir();
-  if (!bin) {
-    await aptInstall("postgresql");
-    bin = pgBinDir();
-    if (!bin) throw new Error("no /usr/lib/postgresql/*/bin/initdb after installing postgresql");
-  }
-  const pgVersion = await run(`${bin}/postgres`, ["--version"]);
-  versions.postgres = /\(PostgreSQL\) (\S+)/.exec(pgVersion)?.[1] ?? pgVersion.trim();
-  // initdb and postgres refuse to run as root: run them as the `postgres` user (or nobody).
-  let as: string[] = [];
-  if (Deno.uid() === 0) {
-    let user = "postgres";
-    let uid: number;
-    let gid: number;
-    try {
-      uid = Number((await run("id", ["-u", user])).trim());
-      gid = Number((await run("id", ["-g", user])).trim());
-    } catch {
-      user = "nobody";
-      uid = Number((await run("id", ["-u", user])).trim());
-      gid = Number((await run("id", ["-g", user])).trim());
-    }
-    await Deno.chown(dir, uid, gid);
-    as = ["runuser", "-u", user, "--"];
-  }
-  const cmd = (args: string[]): [string, string[]] =>
-    as.length ? [as[0], [...as.slice(1), ...args]] : [args[0], args.slice(1)];
-  const data = `${dir}/data`;
-  const [c1, a1] = cmd([
-    `${bin}/initdb`,
-    "-D",
-    data,
-    "-U",
-    "postgres",
-    "--auth=trust",
-    "-E",
-    "UTF8",
-    "--no-sync",
-  ]);
-  await run(c1, a1);
-  const port = freePort();
-  // Defaults otherwise (fsync on, synchronous_commit on): durable commits, as KalamDB-TS's.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=1100`;
-  const [c2, a2] = cmd([
-    `${bin}/pg_ctl`,
-    "-D",
-    data,
-    "-l",
-    `${dir}/postgres.log`,
-    "-w",
-    "-t",
-    "60",
-    "-o",
-    options,
-    "start",
-  ]);
-  await run(c2, a2, 90_000);
-  const pid = Number(Deno.readTextFileSync(`${data}/postmaster.pid`).split("\n")[0]);
-  const pg = (await import("pg")).default;
-  const setup = async () => {
-    const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres" });
-    await client.connect();
-    try {
-      await client.query(PG_SETUP);
-    } finally {
-      await client.end();
-    }
-  };
-  const stopPg = async () => {
-    const [c, a] = cmd([`${bin}/pg_ctl`, "-D", data, "-m", "fast", "-w", "-t", "60", "stop"]);
-    await run(c, a, 90_000);
-  };
-  try {
-    await setup();
-  } catch (err) {
-    await stopPg();
-    throw err;
-  }
-  return {
-    system: "pg",
-    port,
-    pids: () => withChildren(pid),
-    reset: setup,
-    stop: stopPg,
-  };
-}
 
 // ------------------------------------------------------------------ one run
 
@@ -547,29 +149,7 @@ async function measure(t: Target, o: RunOptions): Promise<LiveRun> {
     t.log?.();
     const server0 = t.pids().reduce((s, pid) => s + cpuOf(pid), 0);
     const client0 = cpuOf(subs.child.pid);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        WRITER,
-        `--system=${t.system}`,
-        `--port=${t.port}`,
-        `--rate=${RATE}`,
-        `--seconds=${o.seconds + o.warmup}`,
-        `--payload-bytes=${PAYLOAD_BYTES}`,
-        `--inflight=${INFLIGHT}`,
-        `--id-base=${o.idBase}`,
-      ],
-      cwd: ROOT.pathname,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout((o.seconds + 90) * 1000),
-    }).output();
-    const wtext = new TextDecoder().decode(out.stdout).trim();
-    if (!out.success) {
-      throw new Error(`writer failed: ${wtext}\n${new TextDecoder().decode(out.stderr)}`);
-    }
-    const writer: WriterResult = JSON.parse(wtext.split("\n").at(-1)!);
+    const writer = await runWriter(t, o);
     await stdin.write(new TextEncoder().encode(JSON.stringify({ expect: writer.ok }) + "\n"));
     const resultLine = await subs.stdout.next(o.maxDrainMs + 120_000);
     const result: SubscriberResult = JSON.parse(resultLine ?? "null");
@@ -593,17 +173,52 @@ async function measure(t: Target, o: RunOptions): Promise<LiveRun> {
       ...(log ? { serverLog: log.slice(-2000) } : {}),
     };
   } finally {
-    try {
-      await stdin.close();
-    } catch { /* exited */ }
-    const timer = setTimeout(() => {
-      try {
-        subs.child.kill("SIGKILL");
-      } catch { /* exited */ }
-    }, 30_000);
-    await subs.child.status;
-    clearTimeout(timer);
+    await closeSubscribers(subs, stdin);
   }
+}
+
+/** Runs the writer process to the end of its writes; returns what it reports. */
+async function runWriter(t: Target, o: RunOptions): Promise<WriterResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      WRITER,
+      `--system=${t.system}`,
+      `--port=${t.port}`,
+      `--rate=${RATE}`,
+      `--seconds=${o.seconds + o.warmup}`,
+      `--payload-bytes=${PAYLOAD_BYTES}`,
+      `--inflight=${INFLIGHT}`,
+      `--id-base=${o.idBase}`,
+    ],
+    cwd: ROOT.pathname,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout((o.seconds + 90) * 1000),
+  }).output();
+  const wtext = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) {
+    throw new Error(`writer failed: ${wtext}\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(wtext.split("\n").at(-1)!);
+}
+
+/** Closes the subscribers' stdin (their cue to exit) and waits for them (SIGKILL after 30 s). */
+async function closeSubscribers(
+  subs: Proc,
+  stdin: WritableStreamDefaultWriter<Uint8Array>,
+): Promise<void> {
+  try {
+    await stdin.close();
+  } catch { /* exited */ }
+  const timer = setTimeout(() => {
+    try {
+      subs.child.kill("SIGKILL");
+    } catch { /* exited */ }
+  }, 30_000);
+  await subs.child.status;
+  clearTimeout(timer);
 }
 
 function summary(r: LiveRun): string {
@@ -615,6 +230,62 @@ function summary(r: LiveRun): string {
 }
 
 // ------------------------------------------------------------------ the benchmark
+
+/** A run that could not be measured: its shape, and the error (first 3,000 characters). */
+function failedRun(system: LiveSystem, sockets: number, subs: number, err: unknown): LiveRun {
+  return {
+    system,
+    label: LABELS[system],
+    subscribers: sockets * subs,
+    sockets,
+    subsPerSocket: subs,
+    error: String(err instanceof Error ? err.message : err).slice(0, 3000),
+  };
+}
+
+/**
+ * Starts the peers among `systems` (bare, Redis, PostgreSQL) into `peers`; one that cannot be
+ * started goes to `unavailable` with the reason.
+ */
+async function startPeers(
+  systems: readonly LiveSystem[],
+  dir: string,
+  versions: Record<string, string>,
+  peers: Target[],
+  unavailable: LiveBench["unavailable"],
+): Promise<void> {
+  const starters: [LiveSystem, () => Promise<Target>][] = [
+    ["bare", startBare],
+    ["redis", () => startRedis(versions)],
+    ["pg", async () => {
+      const pgDir = `${dir}/pg`;
+      await Deno.chmod(dir, 0o755); // the postgres user must reach its directory
+      await Deno.mkdir(pgDir);
+      return await startPostgres(pgDir, versions);
+    }],
+  ];
+  for (const [system, start] of starters) {
+    if (!systems.includes(system)) continue;
+    try {
+      peers.push(await start());
+    } catch (err) {
+      const reason = String(err instanceof Error ? err.message : err).slice(0, 1500);
+      console.log(`  ${LABELS[system]} not measured: ${reason.split("\n")[0]}`);
+      unavailable.push({ system, reason });
+    }
+  }
+}
+
+/** Stops every peer, reporting (not throwing) a failure to stop. */
+async function stopPeers(peers: readonly Target[]): Promise<void> {
+  for (const p of peers) {
+    try {
+      await p.stop();
+    } catch (err) {
+      console.error(`stopping ${p.system}: ${err}`);
+    }
+  }
+}
 
 /**
  * Runs the live-query benchmark; `scale` < 1 shortens the writing phase (a smoke run: 10 s ×
@@ -646,14 +317,7 @@ export async function runLiveBench(
       await t.reset();
       r = await measure(t, { seconds, warmup, maxDrainMs, sockets, subs, idBase });
     } catch (err) {
-      r = {
-        system: t.system,
-        label: LABELS[t.system],
-        subscribers: sockets * subs,
-        sockets,
-        subsPerSocket: subs,
-        error: String(err instanceof Error ? err.message : err).slice(0, 3000),
-      };
+      r = failedRun(t.system, sockets, subs, err);
     }
     idBase += 10_000_000;
     console.log(summary(r));
@@ -665,40 +329,14 @@ export async function runLiveBench(
       k = await startKalamdb(`${dir}/kalamdb-${sockets}x${subs}`);
       await attempt(k, sockets, subs);
     } catch (err) {
-      runs.push({
-        system: "kalamdb",
-        label: LABELS.kalamdb,
-        subscribers: sockets * subs,
-        sockets,
-        subsPerSocket: subs,
-        error: String(err instanceof Error ? err.message : err).slice(0, 3000),
-      });
+      runs.push(failedRun("kalamdb", sockets, subs, err));
     } finally {
       await k?.stop();
     }
   };
 
   try {
-    const starters: [LiveSystem, () => Promise<Target>][] = [
-      ["bare", startBare],
-      ["redis", () => startRedis(versions)],
-      ["pg", async () => {
-        const pgDir = `${dir}/pg`;
-        await Deno.chmod(dir, 0o755); // the postgres user must reach its directory
-        await Deno.mkdir(pgDir);
-        return await startPostgres(pgDir, versions);
-      }],
-    ];
-    for (const [system, start] of starters) {
-      if (!systems.includes(system)) continue;
-      try {
-        peers.push(await start());
-      } catch (err) {
-        const reason = String(err instanceof Error ? err.message : err).slice(0, 1500);
-        console.log(`  ${LABELS[system]} not measured: ${reason.split("\n")[0]}`);
-        unavailable.push({ system, reason });
-      }
-    }
+    await startPeers(systems, dir, versions, peers, unavailable);
     const kalamdb = systems.includes("kalamdb");
     for (const n of [100, 1000]) {
       if (kalamdb) await kalamdbRun(n, 1);
@@ -712,13 +350,7 @@ export async function runLiveBench(
       );
     }
   } finally {
-    for (const p of peers) {
-      try {
-        await p.stop();
-      } catch (err) {
-        console.error(`stopping ${p.system}: ${err}`);
-      }
-    }
+    await stopPeers(peers);
     await Deno.remove(dir, { recursive: true }).catch((err) =>
       console.error(`removing ${dir}: ${err}`)
     );
