@@ -6,10 +6,8 @@ import { Database } from "../storage/mod.ts";
 import { displayRows, exec } from "./_util.ts";
 
 /** Flushes every table but STREAM ones. */
-export async function flushAll(db: Database): Promise<void> {
-  for (const t of db.hooks.tables()) {
-    if (t.tableType !== "STREAM") await db.hooks.flush(t);
-  }
+export function flushAll(db: Database): Promise<void> {
+  return db.hooks.flushAll();
 }
 
 /** Runs SQL as `user`; the rows of its last statement as display text. */

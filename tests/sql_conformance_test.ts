@@ -17,11 +17,6 @@ import {
   withDatabase,
 } from "./_util.ts";
 
-/** Flushes every USER and SHARED table's buffered rows to Parquet, waiting for each. */
-async function flushAll(db: Database): Promise<void> {
-  await db.hooks.flushAll();
-}
-
 /**
  * The S3 mode: a storage on the loopback S3 server (scripts/s3/swift.sh, KALAMDB_TEST_S3_*), every
  * table moved onto it with ALTER TABLE … SET STORAGE (a move job), then flushed there.
@@ -43,7 +38,7 @@ async function moveAllToS3(db: Database): Promise<void> {
     SHARED_TABLES_TEMPLATE '${prefix}/{namespace}/{table}'
     USER_TABLES_TEMPLATE '${prefix}/{namespace}/{table}/{user_id}'`);
   if (created.error) throw created.error;
-  await flushAll(db); // some data flushed on local first, so the move has files to carry
+  await db.hooks.flushAll(); // some data flushed on local first, so the move has files to carry
   for (const t of db.hooks.tables()) {
     if (t.tableType === "STREAM") continue;
     const r = await db.execute(`ALTER TABLE ${t.namespace}.${t.name} SET STORAGE s3test`);
@@ -67,7 +62,7 @@ async function emptyS3(db: Database): Promise<void> {
 }
 
 await runCases("buffered");
-await runCases("flushed", { afterSetup: flushAll });
+await runCases("flushed", { afterSetup: (db) => db.hooks.flushAll() });
 await runCases("s3", {
   afterSetup: moveAllToS3,
   cleanup: emptyS3,
@@ -75,7 +70,7 @@ await runCases("s3", {
     "(start a loopback S3 server with scripts/s3/swift.sh start <dir>; .ci/run does)",
 });
 await runCases("mixed", {
-  afterSetupStep: (db, i) => i % 2 === 1 ? flushAll(db) : Promise.resolve(),
+  afterSetupStep: (db, i) => i % 2 === 1 ? db.hooks.flushAll() : Promise.resolve(),
 });
 
 const SETUP = `
