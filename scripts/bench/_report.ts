@@ -6,6 +6,7 @@ import type { Measurement } from "./core.ts";
 import type { HttpBench } from "./http.ts";
 import type { ColdBench } from "./cold.ts";
 import type { LiveBench, LiveRun } from "./live.ts";
+import { RESTRUCTURE } from "./_restructure.ts";
 
 /** One section of results.json. */
 export interface Section<T> {
@@ -285,6 +286,8 @@ ${coldSection(cold)}
 ## Live queries (issue 5)${live ? ` — run of ${live.started}` : ""}
 
 ${liveSection(live)}
+
+${RESTRUCTURE}
 `;
 }
 
