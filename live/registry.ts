@@ -94,8 +94,8 @@ export class LiveRegistry implements LiveQueries {
     }
     this.#pending.set(quota, (this.#pending.get(quota) ?? 0) + 1);
     this.#pendingIds.add(idKey);
-    // Counted as pending until it registers, then as held: never both (a subscribe that comes
-    // in between, e.g. from the ack's handler, must not see it twice).
+    // Pending until it registers, then registered: never both. A subscribe or unsubscribe that
+    // comes in between (e.g. from the ack's handler) must see it once, as registered.
     let pending = true;
     const registered = () => {
       if (!pending) return;
@@ -103,13 +103,13 @@ export class LiveRegistry implements LiveQueries {
       const left = (this.#pending.get(quota) ?? 1) - 1;
       if (left > 0) this.#pending.set(quota, left);
       else this.#pending.delete(quota);
+      this.#pendingIds.delete(idKey);
+      this.#cancelled.delete(idKey);
     };
     try {
       await this.#subscribe(conn, id, sql, options, query, registered);
     } finally {
       registered();
-      this.#pendingIds.delete(idKey);
-      this.#cancelled.delete(idKey);
     }
   }
 
@@ -186,6 +186,7 @@ export class LiveRegistry implements LiveQueries {
       registered();
       this.#register(sub);
       conn.send(ack(sub, snapshot.seq, false));
+      if (!this.#subs.has(sub.liveId)) return; // unsubscribed from the ack's handler
       if (!sendInitial(sub, initial)) this.#overflow(sub);
       return;
     }

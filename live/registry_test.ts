@@ -224,3 +224,25 @@ Deno.test("live registry: a subscription counts once against the cap, also while
     await db.close();
   });
 });
+
+Deno.test("live registry: an unsubscribe from the ack's handler ends the subscription", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    const registry = new LiveRegistry(db.live);
+    const c = fakeConnection("root", "system");
+    const send = c.conn.send;
+    let answered: boolean | undefined;
+    c.conn.send = (m, json) => {
+      const ok = send(m, json);
+      if (m.type === "subscription_ack") answered = registry.unsubscribe(c.conn, "u");
+      return ok;
+    };
+    await registry.subscribe(c.conn, "u", "SELECT id FROM app.t");
+    assertEquals(answered, true);
+    assertEquals(registry.size, 0);
+    assertEquals(c.sent.map((m) => m.type), ["subscription_ack"], "no snapshot after it");
+    await db.execute("INSERT INTO app.t (id, v) VALUES (1, 'x')");
+    assertEquals(c.sent.length, 1, "no change after it");
+    await db.close();
+  });
+});

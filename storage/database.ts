@@ -114,6 +114,16 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
 
 const PARSE_CACHE_SIZE = 512;
 
+/** Each open Database's parts, for storage's own tests (`engineOf`); the door does not export it. */
+const engines = new WeakMap<Database, Engine>();
+
+/** The parts of a Database: for tests inside storage/ only (outside, use `db.hooks`). */
+export function engineOf(db: Database): Engine {
+  const e = engines.get(db);
+  if (!e) throw new Error("not a Database");
+  return e;
+}
+
 /**
  * One open data directory.
  *
@@ -122,16 +132,6 @@ const PARSE_CACHE_SIZE = 512;
  * const { results } = await db.execute("SELECT * FROM system.namespaces");
  * await db.close();
  */
-/** Each open Database's parts, for storage's own tests (`engineOf`); the door does not export it. */
-const engines = new WeakMap<Database, Engine>();
-
-/** The parts of an open Database: for tests inside storage/ only (outside, use `db.hooks`). */
-export function engineOf(db: Database): Engine {
-  const e = engines.get(db);
-  if (!e) throw new Error("not an open Database");
-  return e;
-}
-
 export class Database {
   readonly dataDir: string;
   #engine: Engine;

@@ -5,7 +5,13 @@
 import { DbError } from "../../errors.ts";
 import type { GroupCommit, TableInfo } from "../hot/mod.ts";
 import { encodeSegment } from "../parquet/mod.ts";
-import { decodeManifest, EMPTY_MANIFEST, encodeManifest, type Manifest } from "./manifest.ts";
+import {
+  decodeManifest,
+  EMPTY_MANIFEST,
+  encodeManifest,
+  type Manifest,
+  type SegmentInfo,
+} from "./manifest.ts";
 import type { ScopeFiles } from "./flush.ts";
 import { combine, type ScanCounter } from "./merged_read.ts";
 import { segmentInfo } from "./pruning.ts";
@@ -16,7 +22,6 @@ import {
   type SegmentCache,
   type TablePlace,
 } from "./segment_cache.ts";
-import type { SegmentInfo } from "./manifest.ts";
 
 export interface CompactResult {
   readonly rowsBefore: number;

@@ -1,5 +1,5 @@
-// Which scopes have segments: the `cold_scopes` table (the owner of all its SQL) and its copy in
-// memory. A scope that is not listed has no cold data, so its reads cost nothing extra; SHOW
+// Which scopes have segments: the `cold_scopes` table (the owner of every statement on it; its
+// DDL is in hot/sqlite.ts's one SCHEMA) and its copy in memory. A scope that is not listed has no cold data, so its reads cost nothing extra; SHOW
 // STATS reads the figures without opening a manifest.
 
 import type { SqliteStore } from "../hot/mod.ts";

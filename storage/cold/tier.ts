@@ -22,7 +22,13 @@ import {
 } from "../hot/mod.ts";
 import { checkObjectPath, type ObjectStore, openObjectStore } from "../object_store/mod.ts";
 import { compareBounds } from "../parquet/mod.ts";
-import { type CompactResult, compactScope, deleteFiles, moveTable } from "./compact.ts";
+import {
+  type CompactParts,
+  type CompactResult,
+  compactScope,
+  deleteFiles,
+  moveTable,
+} from "./compact.ts";
 import { Encoder } from "./flush_encoder.ts";
 import { type FlushParts, type FlushResult, flushScope, type ScopeFiles } from "./flush.ts";
 import {
@@ -57,7 +63,6 @@ const DIR_MEMO = 100_000;
 export class ColdTier implements ScopeFiles, ScanCounter {
   #catalog: Catalog;
   #buffer: WriteBuffer;
-  #group: GroupCommit;
   #cache = new SegmentCache();
   #scopes: ColdScopes;
   #objectStores = new Map<string, { config: string; store: ObjectStore }>();
@@ -68,6 +73,7 @@ export class ColdTier implements ScopeFiles, ScanCounter {
   #dirs = new WeakMap<TablePlace, { storage: unknown; dirs: Map<string, string> }>();
   #encoder: Encoder;
   #flush: FlushParts;
+  #compactParts: CompactParts;
   /**
    * Skip segments and row groups by their statistics (benchmarks turn it off to measure the
    * difference).
@@ -86,7 +92,6 @@ export class ColdTier implements ScopeFiles, ScanCounter {
   ) {
     this.#catalog = catalog;
     this.#buffer = buffer;
-    this.#group = group;
     this.#scopes = new ColdScopes(store);
     this.#encoder = new Encoder(store.path, (elsewhere) => store.checkpointElsewhere(elsewhere));
     this.#flush = {
@@ -99,6 +104,13 @@ export class ColdTier implements ScopeFiles, ScanCounter {
       sqlitePath: store.path,
       scopes: this.#scopes,
       cache: this.#cache,
+    };
+    this.#compactParts = {
+      files: this,
+      group,
+      scopes: this.#scopes,
+      cache: this.#cache,
+      counter: this,
     };
   }
 
@@ -166,16 +178,6 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     signal?: AbortSignal,
   ): Promise<{ files: number; bytes: number }> {
     return moveTable(this.#compactParts, table, to, switchOver, signal);
-  }
-
-  get #compactParts() {
-    return {
-      files: this,
-      group: this.#group,
-      scopes: this.#scopes,
-      cache: this.#cache,
-      counter: this,
-    };
   }
 
   /**
@@ -363,10 +365,19 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     options: ScanOptions,
   ): Promise<Map<SegmentInfo, CachedSegment>> {
     const dir = this.scopeDir(table, userId);
-    const store = this.objectStore(table.storageId);
     const loaded = new Map<SegmentInfo, CachedSegment>();
     for (const seg of neededSegments(table, m, options, this.pruning)) {
-      loaded.set(seg, await this.#cache.load(table, dir, store, seg, options, this.pruning));
+      // The object store only on a miss: finding it costs a catalog lookup and a config check.
+      const hit = this.#cache.cached(table, dir, seg, options, this.pruning) ??
+        await this.#cache.load(
+          table,
+          dir,
+          this.objectStore(table.storageId),
+          seg,
+          options,
+          this.pruning,
+        );
+      loaded.set(seg, hit);
     }
     return loaded;
   }

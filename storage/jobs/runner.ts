@@ -172,7 +172,6 @@ export class JobRunner {
     return `Job ${id} cancelled`;
   }
 
-  /** Resolves when no job is waiting, delayed or running (tests, shutdown). */
   /** Every job, oldest first (system.jobs). */
   list(): JobRow[] {
     const st = this.#store.reader(
@@ -196,6 +195,7 @@ export class JobRunner {
     }));
   }
 
+  /** Resolves when no job is waiting, delayed or running (tests, shutdown). */
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
