@@ -31,7 +31,7 @@ function* sources(dir: string): Generator<string> {
 
 const specifier = /(?:^|[\s;])(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\("([^"]+)"\)/gs;
 
-/** Test code: test files, their `_*.ts` helpers, and everything under `tests/`. */
+/** Test code: `*_test.ts` files, `*test_util*` helpers, and everything under `tests/`. */
 function isTestCode(path: string): boolean {
   const name = path.slice(path.lastIndexOf("/") + 1);
   return path.startsWith("tests/") || name.endsWith("_test.ts") || name.includes("test_util");

@@ -23,7 +23,7 @@ function isTestFile(path: string): boolean {
   return path.endsWith("_test.ts") || path.startsWith("tests/") || path.includes("test_util");
 }
 
-/** A body that is one switch (after optional setup of ≤ 5 statements) over node kinds. */
+/** A body that is one `switch` after at most 5 statements of setup (a dispatch over kinds). */
 function isKindSwitch(body: ts.Node | undefined): boolean {
   if (!body || !ts.isBlock(body)) return false;
   const switches = body.statements.filter(ts.isSwitchStatement);
