@@ -29,6 +29,7 @@ import {
 } from "./protocol.ts";
 import { Bucket, type Subscription, type TableEntry } from "./routing.ts";
 import { initialRows, sendInitial } from "./snapshot.ts";
+import { logError } from "../log.ts";
 
 export interface RegistryOptions {
   /** Subscriptions one user may hold at once (default 1000). */
@@ -311,7 +312,7 @@ export class LiveRegistry implements LiveQueries {
 
   /** Removes a subscription that cannot go on and tells its client why (code and message). */
   #fail(sub: Subscription, err: unknown): void {
-    if (!(err instanceof DbError)) console.error("live query failed:", err);
+    if (!(err instanceof DbError)) logError("live query", err);
     this.#remove(sub);
     const e = err instanceof DbError ? err : new DbError("INTERNAL_ERROR", "Internal error");
     sub.conn.send(failedMessage(sub, e));

@@ -17,6 +17,7 @@ import {
   readJsonObject,
 } from "./body.ts";
 import { encodeResult, errorAndClose, errorResponse, jsonResponse } from "./respond.ts";
+import { logError } from "../log.ts";
 
 export interface ApiLimits {
   readonly maxBodyBytes: number;
@@ -175,7 +176,7 @@ function failed(err: unknown, t0: number): Response {
 
 /** A DbError for the client; anything else is logged here and answered without internals. */
 function reported(err: unknown): DbError {
-  if (!(err instanceof DbError)) console.error("internal error:", err);
+  if (!(err instanceof DbError)) logError("HTTP request", err);
   return toDbError(err);
 }
 

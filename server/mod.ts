@@ -17,6 +17,7 @@ import { ConnectionCut, fail } from "./respond.ts";
 import { jwtSecret } from "./secret.ts";
 import { WsEndpoint } from "./ws.ts";
 import { LiveRegistry } from "../live/mod.ts";
+import { logError } from "../log.ts";
 
 export { healthBody, type HealthInfo, healthResponse } from "./health.ts";
 
@@ -143,7 +144,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
 function serveError(err: unknown): Response {
   // A connection cut on purpose after a complete answer (respond.ts `errorAndClose`).
   if (err instanceof ConnectionCut) return new Response(null, { status: 500 });
-  console.error("internal error:", err);
+  logError("HTTP server", err);
   return fail("INTERNAL_ERROR", "Internal error", performance.now());
 }
 

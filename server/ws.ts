@@ -12,6 +12,7 @@ import type { LiveConnection, LiveRegistry } from "../live/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import { ANONYMOUS, type Authenticator } from "./authenticate.ts";
 import { errorResponse } from "./respond.ts";
+import { logError } from "../log.ts";
 
 export interface WsOptions {
   /** Time to send `authenticate` when the upgrade carried no credentials (default 5 s). */
@@ -262,7 +263,7 @@ class Socket implements LiveConnection {
     }
     const fail = (err: unknown) => {
       const e = toDbError(err);
-      if (!(err instanceof DbError)) console.error("live query error:", err);
+      if (!(err instanceof DbError)) logError("WebSocket message", err);
       this.send({ type: "error", id, code: e.code, message: e.message });
     };
     const { registry } = this.#endpoint;

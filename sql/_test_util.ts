@@ -2,6 +2,9 @@
 // round-trip helpers shared by the parser tests.
 
 import { DbError } from "../errors.ts";
+import { assert, assertEquals } from "../tests/assert.ts";
+
+export { assert, assertEquals };
 import type { Statement } from "./ast.ts";
 import { parseBatch, printStatement } from "./parse/mod.ts";
 
@@ -23,18 +26,6 @@ export function stripSpans<T>(v: T): T {
     return out as T;
   }
   return v;
-}
-
-/** Throws unless `cond`. */
-export function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
-
-/** Deep equality by stable rendering (key order matters; bigints compared by value). */
-export function assertEquals(actual: unknown, expected: unknown, message = ""): void {
-  const a = show(actual);
-  const e = show(expected);
-  if (a !== e) throw new Error(`${message}\nexpected: ${e}\nactual:   ${a}`);
 }
 
 /** Runs `fn`, expecting a DbError with `code` (and position fields when given). */

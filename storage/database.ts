@@ -30,7 +30,6 @@ import {
   dropStorage,
   dropTable,
   dropUser,
-  type Engine,
   type ExecuteOptions,
   flushStatement,
   type Handler,
@@ -45,6 +44,7 @@ import {
   startAutoFlush,
   type StatementContext,
   type StatementResult,
+  type StoreParts,
   subscribeStatement,
   update,
 } from "./statements/mod.ts";
@@ -66,6 +66,7 @@ import { ColdTier } from "./cold/mod.ts";
 import { JobRunner } from "./jobs/mod.ts";
 import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
 import { elapsedMs } from "./_time.ts";
+import { logError } from "../log.ts";
 
 export interface DatabaseOptions {
   /** Data directory; created when missing. */
@@ -114,11 +115,11 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
 
 const PARSE_CACHE_SIZE = 512;
 
-/** Each open Database's parts, for storage's own tests (`engineOf`); the door does not export it. */
-const engines = new WeakMap<Database, Engine>();
+/** Each open Database's parts, for storage's own tests (`partsOf`); the door does not export it. */
+const engines = new WeakMap<Database, StoreParts>();
 
 /** The parts of a Database: for tests inside storage/ only (outside, use `db.hooks`). */
-export function engineOf(db: Database): Engine {
+export function partsOf(db: Database): StoreParts {
   const e = engines.get(db);
   if (!e) throw new Error("not a Database");
   return e;
@@ -134,7 +135,7 @@ export function engineOf(db: Database): Engine {
  */
 export class Database {
   readonly dataDir: string;
-  #engine: Engine;
+  #engine: StoreParts;
   #hooks?: StorageHooks;
   #live?: LiveSource;
   #unlock: () => void;
@@ -142,7 +143,7 @@ export class Database {
   #parsed = new Map<string, { statements: ParsedStatement[]; error?: DbError }>();
   #closed = false;
 
-  private constructor(dataDir: string, engine: Engine, unlock: () => void) {
+  private constructor(dataDir: string, engine: StoreParts, unlock: () => void) {
     this.dataDir = dataDir;
     this.#engine = engine;
     engines.set(this, engine);
@@ -184,7 +185,7 @@ export class Database {
       const cold = new ColdTier(catalog, buffer, changeLog, store, group, ids);
       const jobs = new JobRunner(store, group);
       const changes = new ChangeFeed();
-      const engine: Engine = {
+      const engine: StoreParts = {
         dataDir: dir,
         store,
         catalog,
@@ -289,7 +290,7 @@ export class Database {
         results.push({ statement: i + 1, ...outcome, tookMs: elapsedMs(t0) });
       } catch (err) {
         const e = toDbError(err);
-        if (!(err instanceof DbError)) console.error("internal error:", err);
+        if (!(err instanceof DbError)) logError("statement", err);
         e.statement = i + 1;
         if (e.line === undefined) {
           e.line = parsed.span.line;
@@ -402,7 +403,7 @@ class Deadline implements Cancel {
 }
 
 /** First-start state: the `local` storage and `root` (role system, empty password). */
-function bootstrap(e: Engine): void {
+function bootstrap(e: StoreParts): void {
   const now = Date.now();
   if (!e.catalog.storage("local")) {
     e.catalog.putStorage({

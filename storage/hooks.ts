@@ -2,7 +2,7 @@
 // see or force (flush now, wait for jobs, look at the buffer or the manifest) without reaching
 // into the engine's parts. Nothing here is reachable over SQL or HTTP.
 
-import type { Engine } from "./statements/mod.ts";
+import type { StoreParts } from "./statements/mod.ts";
 import type { StorageInfo, TableInfo } from "./hot/mod.ts";
 import type { JobSpec } from "./jobs/mod.ts";
 import type { Value } from "../sql/mod.ts";
@@ -12,9 +12,9 @@ import type { ObjectStore } from "./object_store/mod.ts";
 export type { FlushResult, Manifest, ObjectStore, ScopeStats, StorageInfo };
 
 export class StorageHooks {
-  readonly #s: Engine;
+  readonly #s: StoreParts;
 
-  constructor(store: Engine) {
+  constructor(store: StoreParts) {
     this.#s = store;
   }
 

@@ -6,7 +6,7 @@
 import type { Principal } from "../auth/mod.ts";
 import type { Row, Statement } from "../sql/mod.ts";
 import type { Change, LiveQueries, TableInfo } from "./hot/mod.ts";
-import { authorizeStatement, type Engine } from "./statements/mod.ts";
+import { authorizeStatement, type StoreParts } from "./statements/mod.ts";
 
 /** A snapshot taken in one synchronous step: the rows, and the seq every one of them is at. */
 export interface LiveSnapshot {
@@ -15,9 +15,9 @@ export interface LiveSnapshot {
 }
 
 export class LiveSource {
-  readonly #e: Engine;
+  readonly #e: StoreParts;
 
-  constructor(engine: Engine) {
+  constructor(engine: StoreParts) {
     this.#e = engine;
   }
 

@@ -3,7 +3,7 @@
 // data-directory lock, and restart keeping `_seq` increasing.
 
 import { Database } from "./mod.ts";
-import { engineOf } from "./database.ts";
+import { partsOf } from "./database.ts";
 import {
   encodeRow,
   makeDecoder,
@@ -103,7 +103,7 @@ Deno.test("a failing multi-row insert writes nothing; the change log only has co
       "INSERT INTO app.t (id, v) VALUES (1, 'a'); UPDATE app.t SET v = 'b' WHERE id = 1",
     );
     await ok(db, "DELETE FROM app.t WHERE id = 1");
-    const log = engineOf(db).store.reader("SELECT op FROM changelog ORDER BY seq").all();
+    const log = partsOf(db).store.reader("SELECT op FROM changelog ORDER BY seq").all();
     assertEquals(log.map((r) => Number(r[0])), [1, 2, 3]);
   });
 });

@@ -7,46 +7,15 @@ import { DbError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { displayValue } from "../sql/mod.ts";
 
-export class AssertionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AssertionError";
-  }
-}
-
-/** Renders any value for failure messages (bigint and Uint8Array included). */
-export function show(v: unknown): string {
-  return Deno.inspect(v, { depth: 6, colors: false, strAbbreviateSize: 400 });
-}
-
-export function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new AssertionError(message);
-}
-
-/** Deep equality via Deno.inspect (handles bigint, Uint8Array, nested arrays). */
-export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  const a = show(actual);
-  const e = show(expected);
-  if (a !== e) {
-    throw new AssertionError(`${message ? message + "\n" : ""}expected: ${e}\n  actual: ${a}`);
-  }
-}
-
-export function assertStringIncludes(actual: string, expected: string, message?: string): void {
-  if (!actual.includes(expected)) {
-    throw new AssertionError(
-      `${message ? message + "\n" : ""}expected ${show(actual)} to include ${show(expected)}`,
-    );
-  }
-}
-
-export function assertMatch(actual: string, re: RegExp, message?: string): void {
-  if (!re.test(actual)) {
-    throw new AssertionError(
-      `${message ? message + "\n" : ""}expected ${show(actual)} to match ${re}`,
-    );
-  }
-}
+export {
+  assert,
+  assertEquals,
+  AssertionError,
+  assertMatch,
+  assertStringIncludes,
+  show,
+} from "./assert.ts";
+import { assert, assertEquals, AssertionError, show } from "./assert.ts";
 
 /** Awaits `fn` and returns what it threw; fails when it did not throw. */
 export async function assertRejects(fn: () => unknown): Promise<unknown> {

@@ -22,6 +22,7 @@ import { DEFAULT_ROW_GROUP_SIZE, SegmentEncoder, type SegmentStats } from "../pa
 import { keyLayout, type SortedKeys, sortKeys } from "./segment_keys.ts";
 import { keyFromRowId } from "./pruning.ts";
 import type { TypeName, Value } from "../../sql/mod.ts";
+import { logError } from "../../log.ts";
 
 /** What to flush: the scope, its snapshot, and how to decode and encode its rows. */
 export interface BuildRequest {
@@ -264,7 +265,7 @@ if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.Wor
         try {
           reader(path).exec("PRAGMA wal_checkpoint(PASSIVE)");
         } catch (err) {
-          console.error("background checkpoint:", err);
+          logError("background checkpoint", err);
         }
       }, everyMs);
       scope.postMessage({ id: m.id });

@@ -6,6 +6,7 @@
 import type { Row } from "../../sql/mod.ts";
 import type { TableInfo } from "./catalog.ts";
 import { DbError } from "../../errors.ts";
+import { logError } from "../../log.ts";
 
 export type ChangeKind = "insert" | "update" | "delete";
 
@@ -52,7 +53,7 @@ export class ChangeFeed {
       try {
         listener(changes);
       } catch (err) {
-        console.error("change listener failed:", err);
+        logError("change listener", err);
       }
     }
   }

@@ -10,6 +10,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { DbError } from "../../errors.ts";
 import { setImmediate } from "node:timers";
 import { releaseReadSnapshot } from "./sqlite.ts";
+import { logError } from "../../log.ts";
 
 /** A group never holds more statements than this, so acknowledgement latency stays bounded. */
 const MAX_GROUP = 512;
@@ -181,7 +182,7 @@ export class GroupCommit {
       try {
         h();
       } catch (err) {
-        console.error("after-commit hook failed:", err);
+        logError("after-commit hook", err);
       }
     }
     for (const w of waiters) w.resolve();

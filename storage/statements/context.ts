@@ -24,7 +24,8 @@ import type {
 import type { ColdTier } from "../cold/mod.ts";
 import type { JobRunner } from "../jobs/mod.ts";
 
-export interface Engine {
+/** The parts of one open data directory that statement handlers, jobs and hooks work with. */
+export interface StoreParts {
   readonly dataDir: string;
   readonly store: SqliteStore;
   readonly catalog: Catalog;
@@ -58,7 +59,7 @@ export interface Session {
 }
 
 export interface StatementContext {
-  readonly engine: Engine;
+  readonly engine: StoreParts;
   readonly session: Session;
   readonly params: readonly Value[];
   readonly signal?: Cancel;

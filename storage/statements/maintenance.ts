@@ -8,11 +8,12 @@
 import { DbError } from "../../errors.ts";
 import { SNOWFLAKE_EPOCH_MS, type TableInfo } from "../hot/mod.ts";
 import type { TablePlace } from "../cold/mod.ts";
-import { type Engine, type Handler, T, table } from "./context.ts";
+import { type Handler, type StoreParts, T, table } from "./context.ts";
 import type { Job, JobOutcome, JobWork } from "../jobs/mod.ts";
+import { logError } from "../../log.ts";
 
 /** Registers the job types with the engine's runner (before `resume`). */
-export function registerJobs(e: Engine): void {
+export function registerJobs(e: StoreParts): void {
   e.jobs.register(
     "flush",
     tableJob(e, async (t, _job, signal) => {
@@ -99,7 +100,7 @@ export const compactStatement: Handler<"compact"> = async (stmt, ctx) => {
 export const DEFAULT_FLUSH_POLICY = "rows:10000,interval:600";
 
 /** Starts the FLUSH_POLICY tick; returns its stop function. */
-export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
+export function startAutoFlush(e: StoreParts, tickMs = 1000): () => void {
   const lastFlush = new Map<number, number>(); // table id → ms of the last queued flush
   const started = Date.now();
   let busy = false;
@@ -131,7 +132,7 @@ export function startAutoFlush(e: Engine, tickMs = 1000): () => void {
         await e.jobs.submit({ type: "flush", namespace: t.namespace, table: t.name });
       }
     } catch (err) {
-      console.error("auto flush:", err);
+      logError("auto flush", err);
     } finally {
       busy = false;
     }
@@ -152,7 +153,7 @@ function parsePolicy(text: string): { rows?: number; interval?: number } {
 
 /** A job about one table: skipped when the table was dropped since the job was queued. */
 function tableJob(
-  e: Engine,
+  e: StoreParts,
   work: (t: TableInfo, job: Job, signal: AbortSignal) => Promise<JobOutcome>,
 ): JobWork {
   return (job, signal) => {

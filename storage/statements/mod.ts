@@ -1,3 +1,8 @@
+// The statements room: one handler per statement family (select, write, ddl, admin,
+// maintenance), the authorizer that runs before any of them, the system tables and the result
+// shapes. Handlers are functions of (statement, context) over the StoreParts of context.ts; they
+// may use hot/, cold/, jobs/ and sql/, never live/ or the server.
+
 export {
   alterStorage,
   alterUser,
@@ -11,7 +16,7 @@ export {
   subscribeStatement,
 } from "./admin.ts";
 export { authorizeStatement } from "./authorize.ts";
-export type { Engine, Handler, Outcome, Session, StatementContext } from "./context.ts";
+export type { Handler, Outcome, Session, StatementContext, StoreParts } from "./context.ts";
 export { alterTable, createNamespace, createTable, dropNamespace, dropTable } from "./ddl.ts";
 export {
   compactStatement,

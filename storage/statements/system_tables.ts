@@ -10,13 +10,13 @@ import {
   typeToString,
 } from "../../sql/mod.ts";
 import { DbError } from "../../errors.ts";
-import { type Engine, msToNs, T } from "./context.ts";
+import { msToNs, type StoreParts, T } from "./context.ts";
 
 type Columns = readonly (readonly [string, TypeName])[];
 
 interface SystemTable {
   readonly columns: Columns;
-  rows(engine: Engine): Row[];
+  rows(engine: StoreParts): Row[];
 }
 
 const SYSTEM_TABLES: Record<string, SystemTable> = {
@@ -213,7 +213,7 @@ function columnsOf(cols: Columns): ColumnSchema[] {
 }
 
 /** A TableSource over `system.<name>`, or TABLE_NOT_FOUND. */
-export function systemTable(engine: Engine, name: string): TableSource {
+export function systemTable(engine: StoreParts, name: string): TableSource {
   const def = SYSTEM_TABLES[name];
   if (!def) throw new DbError("TABLE_NOT_FOUND", `Table "system.${name}" does not exist`);
   return {
@@ -233,7 +233,7 @@ export function systemTable(engine: Engine, name: string): TableSource {
 }
 
 /** The columns and current rows of `system.<name>` (for SHOW statements). */
-export function systemRows(engine: Engine, name: string): { columns: Columns; rows: Row[] } {
+export function systemRows(engine: StoreParts, name: string): { columns: Columns; rows: Row[] } {
   const def = SYSTEM_TABLES[name];
   return { columns: def.columns, rows: def.rows(engine) };
 }

@@ -5,7 +5,7 @@
 // acknowledged write sees it, a read during an open write group does not).
 
 import { Database } from "../mod.ts";
-import { engineOf } from "../database.ts";
+import { partsOf } from "../database.ts";
 import { SNOWFLAKE_EPOCH_MS } from "../hot/mod.ts";
 import type { DbError } from "../../errors.ts";
 import type { Row } from "../../sql/mod.ts";
@@ -104,7 +104,7 @@ Deno.test("a stream row past its TTL is invisible and its key can be inserted ag
       `CREATE NAMESPACE app;
       CREATE STREAM TABLE app.ev (id INT PRIMARY KEY, kind TEXT) WITH (TTL_SECONDS = 60)`,
     );
-    const { buffer, catalog, group } = engineOf(db);
+    const { buffer, catalog, group } = partsOf(db);
     const t = catalog.table("app", "ev");
     // Written two minutes ago: its _seq carries that time.
     const old = BigInt(Date.now() - 120_000 - SNOWFLAKE_EPOCH_MS) << 22n;
@@ -177,12 +177,12 @@ Deno.test("reads see every acknowledged write, and nothing of a group still open
       assertEquals(await rows(db, "SELECT COUNT(*) FROM app.t"), [[BigInt(i + 1)]]);
     }
     // A write group held open across an await: a read in the meantime sees only committed rows.
-    const { group, buffer, catalog } = engineOf(db);
+    const { group, buffer, catalog } = partsOf(db);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const pending = group.run(async () => {
       const t = catalog.table("app", "t");
-      assertEquals(buffer.insert(t, "", [[100]], [engineOf(db).ids.next()]), -1);
+      assertEquals(buffer.insert(t, "", [[100]], [partsOf(db).ids.next()]), -1);
       await gate;
     });
     await Promise.resolve();
