@@ -30,7 +30,8 @@ HTTP (\`runHttpBench(1)\`, 5 alternated runs of each tree; no \`wrk\` on this ma
 generator is Deno's fetch on the same 2 cores): the primary-key SELECT ratio to the bare server
 read 0.78–0.90 then 0.47–1.20 before and 0.61–0.66 then 0.58–0.79 after, single-row INSERT
 0.58–1.11 before and 0.80–1.11 after. The first batch looked like a SELECT drop; the second
-reversed it: the generator's noise is larger than any difference the restructure could make. The storage side of that request (the same SQL, JSON-number params, 32
+reversed it: the generator's noise is larger than any difference the restructure could make.
+The storage side of that request (the same SQL, JSON-number params, 32
 in flight, buffered and flushed, embedded) measured 66–90k lookups/s before and 68–122k after on
 buffered rows, and 95–132k before and 103–112k after on flushed ones (4 alternated runs each):
 the same within the spread. Every core figure stays within the 10% the issue allows; the
