@@ -43,6 +43,8 @@ export interface ServerSettings {
   /** WebSocket: time to authenticate, and idle time before the server closes the socket. */
   readonly wsAuthTimeoutMs: number;
   readonly wsIdleTimeoutMs: number;
+  /** Messages queued for one socket before its subscriptions overflow (SUBSCRIPTION_OVERFLOW). */
+  readonly wsMaxQueue: number;
 }
 
 export const SERVER_DEFAULTS: ServerSettings = {
@@ -60,6 +62,7 @@ export const SERVER_DEFAULTS: ServerSettings = {
   changeLogRetentionHours: 24,
   wsAuthTimeoutMs: 5000,
   wsIdleTimeoutMs: 300_000,
+  wsMaxQueue: 10_000,
 };
 
 /** (field, env variable, file key, min, max) of the numeric server settings. */
@@ -89,6 +92,7 @@ const SERVER_NUMBERS = [
   ],
   ["wsAuthTimeoutMs", "KALAMDB_WS_AUTH_TIMEOUT_MS", "ws_auth_timeout_ms", 1, 3600_000],
   ["wsIdleTimeoutMs", "KALAMDB_WS_IDLE_TIMEOUT_MS", "ws_idle_timeout_ms", 1, 24 * 3600_000],
+  ["wsMaxQueue", "KALAMDB_WS_MAX_QUEUE", "ws_max_queue", 1, 1e7],
 ] as const;
 
 /** Settings as read from a TOML file, before validation. */

@@ -40,6 +40,7 @@ export function ack(sub: Subscription, seq: bigint, resumed: boolean): Record<st
     id: sub.id,
     live_id: sub.liveId,
     schema: sub.compiled.schema,
+    ...(sub.compiled.primaryKey === undefined ? {} : { primary_key: sub.compiled.primaryKey }),
     snapshot_seq: String(seq),
     resumed,
   };

@@ -29,6 +29,8 @@ export interface LiveQuery {
 
 export interface CompiledLive {
   readonly schema: readonly ResultColumn[];
+  /** The output name of the table's primary key, when the column list shows it as is. */
+  readonly primaryKey?: string;
   /** A `column = constant` conjunct of the WHERE (routing index), if there is one. */
   readonly equality?: { readonly column: number; readonly key: string };
   matches(row: Row): boolean;
@@ -81,6 +83,7 @@ export function compileLive(q: LiveQuery, table: TableInfo, ctx: EvalContext): C
   const eq = rangeExtractor(q.stmt.where, schema)?.(ctx).find((r) => r.op === "=");
   return {
     schema: p.columns,
+    primaryKey: primaryKeyName(q.stmt, table.schema, names),
     equality: eq && { column: eq.column, key: valueKey(eq.value) },
     // Soft-deleted versions never match: they are how deletes look in the buffer.
     matches: (row) => !row[deletedAt] && test(row, ctx),
@@ -91,4 +94,26 @@ export function compileLive(q: LiveQuery, table: TableInfo, ctx: EvalContext): C
       return out;
     },
   };
+}
+
+/**
+ * The name under which a `*` or a plain reference shows the primary-key column — only when no
+ * other output column has that name (`SELECT id, v AS id` names no key).
+ */
+function primaryKeyName(
+  stmt: SelectStmt,
+  schema: TableInfo["schema"],
+  names: readonly string[],
+): string | undefined {
+  const pk = schema.columns[schema.pkIndex]?.name;
+  if (pk === undefined) return undefined;
+  let found: string | undefined;
+  for (const item of stmt.items) {
+    if (item.expr.kind === "star") found = pk;
+    else if (item.expr.kind === "column" && item.expr.name.toLowerCase() === pk.toLowerCase()) {
+      found = item.alias ?? item.expr.name;
+    }
+    if (found !== undefined) break;
+  }
+  return found !== undefined && names.filter((n) => n === found).length === 1 ? found : undefined;
 }

@@ -174,7 +174,8 @@ export class LiveRegistry implements LiveQueries {
         );
         registered();
         this.#register(sub);
-        conn.send(ack(sub, fromSeq, true));
+        // An ack the full queue refused would leave the client waiting: it overflows instead.
+        if (!conn.send(ack(sub, fromSeq, true))) return this.#overflow(sub);
         for (const c of changes) {
           this.#deliverIsolated(sub, c);
           if (!this.#subs.has(sub.liveId)) break;
@@ -186,7 +187,7 @@ export class LiveRegistry implements LiveQueries {
       const initial = initialRows(sub, snapshot.rows); // a filter that throws registers nothing
       registered();
       this.#register(sub);
-      conn.send(ack(sub, snapshot.seq, false));
+      if (!conn.send(ack(sub, snapshot.seq, false))) return this.#overflow(sub);
       if (!this.#subs.has(sub.liveId)) return; // unsubscribed from the ack's handler
       if (!sendInitial(sub, initial)) this.#overflow(sub);
       return;

@@ -246,3 +246,18 @@ Deno.test("live registry: an unsubscribe from the ack's handler ends the subscri
     await db.close();
   });
 });
+
+Deno.test("live registry: an ack the full queue refuses overflows instead of going missing", async () => {
+  await withTempDir(async (dir) => {
+    const db = await open(dir);
+    const registry = new LiveRegistry(db.live);
+    // Capacity 0: every message but an error is refused, the ack first of all.
+    for (const options of [{}, { from_seq: "1" }]) {
+      const full = fakeConnection("root", "system", 0);
+      await registry.subscribe(full.conn, "s", "SELECT id FROM app.t", options);
+      assertEquals(full.sent.map((m) => [m.type, m.code]), [["error", "SUBSCRIPTION_OVERFLOW"]]);
+      assertEquals(registry.size, 0, "not left registered without its ack");
+    }
+    await db.close();
+  });
+});

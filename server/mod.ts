@@ -31,6 +31,7 @@ export interface ServerLimits extends ApiLimits {
   readonly changeLogRetentionHours?: number;
   readonly wsAuthTimeoutMs?: number;
   readonly wsIdleTimeoutMs?: number;
+  readonly wsMaxQueue?: number;
 }
 
 /** Where to listen, which data directory to own, and the security settings. */
@@ -83,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ws = new WsEndpoint(new LiveRegistry(db.live), auth, {
       authTimeoutMs: limits.wsAuthTimeoutMs,
       idleTimeoutMs: limits.wsIdleTimeoutMs,
+      maxQueue: limits.wsMaxQueue,
       maxSqlBytes: limits.maxSqlBytes,
     });
     const handler = drain.wrap(

@@ -16,6 +16,7 @@ export function encodeResult(r: StatementResult): Record<string, unknown> {
   }
   out.row_count = r.rowCount;
   if (r.message !== undefined) out.message = r.message;
+  out.took_ms = Math.round(r.tookMs * 1000) / 1000 || 0.001; // per statement, rounded to µs
   return out;
 }
 

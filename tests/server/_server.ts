@@ -129,7 +129,7 @@ export function jwtPart(token: string, part: 0 | 1): any {
  */
 export async function startServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string } = {},
+  options: { dataDir?: string; port?: number } = {},
 ): Promise<TestServer> {
   // A caller-supplied data dir is the caller's to remove (e.g. to restart on it).
   const ownDir = options.dataDir === undefined;
@@ -140,7 +140,7 @@ export async function startServer(
     Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("KALAMDB_")),
   );
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", "--data", dataDir, "--port", "0"],
+    args: ["run", "-A", MAIN, "serve", "--data", dataDir, "--port", String(options.port ?? 0)],
     env: { ...base, KALAMDB_JWT_SECRET: SECRET, ...env },
     clearEnv: true,
     stdin: "null",
