@@ -39,6 +39,15 @@ export class LiveRowsState<R extends Row = Row> {
 
   apply(change: Change<R>): void {
     const rows = this.#writable();
+    const pk = this.#pk;
+    if (pk !== undefined && change.rows.length === 1 && change.oldRows.length === 1) {
+      // An update that keeps its key (the common case) replaces the row where it is.
+      const { found, at } = search(rows, pk, change.oldRows[0][pk]);
+      if (found && compareValues(change.rows[0][pk], change.oldRows[0][pk]) === 0) {
+        rows[at] = change.rows[0];
+        return;
+      }
+    }
     for (const old of change.oldRows) this.#remove(rows, old);
     for (const row of change.rows) this.#put(rows, row);
   }

@@ -28,16 +28,24 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | {
 export type Row = Record<string, Value>;
 
 const NS_PER_MS = 1_000_000n;
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
 
 /**
  * A TIMESTAMP: nanoseconds since the Unix epoch (UTC), exact. `toDate()` gives a `Date`
  * (milliseconds); `toString()` / `toJSON()` the RFC 3339 text the server sends.
  */
 export class Timestamp {
-  readonly epochNanos: bigint;
+  #nanos?: bigint;
+  /** The server's canonical text, kept until the instant is needed (decoding stays cheap). */
+  #text?: string;
 
   constructor(epochNanos: bigint) {
-    this.epochNanos = epochNanos;
+    this.#nanos = epochNanos;
+  }
+
+  /** Nanoseconds since the Unix epoch (UTC), exact. */
+  get epochNanos(): bigint {
+    return this.#nanos ??= Timestamp.parse(this.#text!).#nanos!;
   }
 
   /** Parses `2026-11-25T20:15:01.123456789Z` (any number of fractional digits, `Z` or ±hh:mm). */
@@ -45,10 +53,22 @@ export class Timestamp {
     const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(
       text,
     );
-    const seconds = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
-    if (!m || Number.isNaN(seconds)) throw new TypeError(`Not an RFC 3339 timestamp: ${text}`);
+    const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+    if (!m || Number.isNaN(ms)) throw new TypeError(`Not an RFC 3339 timestamp: ${text}`);
     const fraction = BigInt((m[2] ?? "").padEnd(9, "0"));
-    return new Timestamp(BigInt(seconds) * NS_PER_MS + fraction);
+    return new Timestamp(BigInt(ms) * NS_PER_MS + fraction);
+  }
+
+  /**
+   * A value as the server sends it: the canonical form (UTC, nine digits) is kept as text and
+   * parsed on first use; anything else is parsed now.
+   */
+  static fromWire(text: string): Timestamp {
+    if (!CANONICAL.test(text)) return Timestamp.parse(text);
+    const t = new Timestamp(0n);
+    t.#nanos = undefined;
+    t.#text = text;
+    return t;
   }
 
   static fromDate(d: Date): Timestamp {
@@ -64,6 +84,7 @@ export class Timestamp {
 
   /** RFC 3339 UTC with nine fractional digits, as the server prints it. */
   toString(): string {
+    if (this.#text !== undefined) return this.#text;
     let sub = this.epochNanos % 1_000_000_000n;
     if (sub < 0n) sub += 1_000_000_000n;
     return `${this.toDate().toISOString().slice(0, 19)}.${sub.toString().padStart(9, "0")}Z`;
@@ -75,6 +96,14 @@ export class Timestamp {
 
   equals(other: Timestamp): boolean {
     return other.epochNanos === this.epochNanos;
+  }
+
+  // How Deno and Node print one (private fields are invisible to their inspectors).
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Timestamp(${this.toString()})`;
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Timestamp(${this.toString()})`;
   }
 }
 
@@ -102,7 +131,7 @@ const lenient = (f: (text: string) => Value): Decoder => (v) => {
 };
 const DECODERS: Record<string, Decoder> = {
   BIGINT: (v) => (typeof v === "number" ? BigInt(Math.trunc(v)) : lenient(BigInt)(v)),
-  TIMESTAMP: lenient((t) => Timestamp.parse(t)),
+  TIMESTAMP: lenient((t) => Timestamp.fromWire(t)),
   BYTES: lenient(decodeBase64),
   // DECIMAL stays the exact decimal text; JSON already arrives as the parsed value.
 };

@@ -100,3 +100,16 @@ Deno.test("values: keys and order agree across number and bigint", () => {
   assertEquals(compareValues(null, 0n), -1);
   assertEquals(compareValues(new Timestamp(2n), new Timestamp(1n)), 1);
 });
+
+Deno.test("values: a canonical wire timestamp is kept as text and parsed on first use", () => {
+  const text = "2026-11-25T20:15:01.123456789Z";
+  const lazy = Timestamp.fromWire(text);
+  assertEquals(lazy.toString(), text);
+  assertEquals(lazy.epochNanos, Timestamp.parse(text).epochNanos);
+  assert(lazy.equals(Timestamp.parse(text)));
+  assertEquals(Deno.inspect(lazy), `Timestamp(${text})`, "printable despite private fields");
+  assertEquals(
+    Timestamp.fromWire("2026-01-01T00:00:00+01:00").toString(),
+    "2025-12-31T23:00:00.000000000Z",
+  );
+});

@@ -1,12 +1,15 @@
 // Renders benchmark results as Markdown tables and BENCHMARKS.md. Pure functions over the
-// results.json shape, so `--only core|http|cold|live` can re-render the sections it did not run
-// from the last full-scale results kept in results.json.
+// results.json shape, so `--only core|http|cold|live|client` can re-render the sections it did
+// not run from the last full-scale results kept in results.json (the client section's text and
+// tables are in _client_report.ts).
 
 import type { Measurement } from "./core.ts";
 import type { HttpBench } from "./http.ts";
 import type { ColdBench } from "./cold.ts";
 import type { LiveBench, LiveRun } from "./live.ts";
 import { RESTRUCTURE } from "./_restructure.ts";
+import type { ClientBench } from "./client.ts";
+import { clientSection } from "./_client_report.ts";
 
 /** One section of results.json. */
 export interface Section<T> {
@@ -20,6 +23,7 @@ export interface Results {
   http?: Section<HttpBench>;
   cold?: Section<ColdBench>;
   live?: Section<LiveBench>;
+  client?: Section<ClientBench>;
 }
 
 function fmt(n: number): string {
@@ -264,9 +268,10 @@ export function benchmarksMd(r: Results): string {
   const http = r.http?.scale === 1 ? r.http : undefined;
   const cold = r.cold?.scale === 1 ? r.cold : undefined;
   const live = r.live?.scale === 1 ? r.live : undefined;
+  const client = r.client?.scale === 1 ? r.client : undefined;
   return `# Benchmarks
 
-Measured by \`deno task bench\` (scripts/bench/; \`--only core|http|cold|live\` runs one part)
+Measured by \`deno task bench\` (scripts/bench/; \`--only core|http|cold|live|client\` runs one part)
 on this project's machine: 2 cores, 24 GiB, Deno ${Deno.version.deno}. Every number is from one
 run, engine and peer side by side, same data, same durability (SQLite WAL, \`synchronous=FULL\`).
 Ratios are engine ÷ peer; higher is better. Raw numbers are in scripts/bench/results.json.
@@ -288,6 +293,10 @@ ${coldSection(cold)}
 ${liveSection(live)}
 
 ${RESTRUCTURE}
+
+## Client SDK (issue 12)${client ? ` — run of ${client.started}` : ""}
+
+${clientSection(client)}
 `;
 }
 

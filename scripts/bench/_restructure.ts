@@ -35,4 +35,37 @@ The storage side of that request (the same SQL, JSON-number params, 32
 in flight, buffered and flushed, embedded) measured 66–90k lookups/s before and 68–122k after on
 buffered rows, and 95–132k before and 103–112k after on flushed ones (4 alternated runs each):
 the same within the spread. Every core figure stays within the 10% the issue allows; the
-primary-key SELECT (−7%) is the closest: its 6 runs spread 0.35–0.49 after and 0.40–0.49 before.`;
+primary-key SELECT (−7%) is the closest: its 6 runs spread 0.35–0.49 after and 0.40–0.49 before.
+
+Live queries, 2026-12-03 (\`runLiveBench(1)\` in each tree from a scratch script: full scale,
+1 s + 10 s of writes at 1,000/s per run; Redis 7.0.15, PostgreSQL 15.18 and the bare server in
+the same run): 4 alternated runs of b895774 and of HEAD ff8a310 (a worktree, since the working
+tree was being edited meanwhile). KalamDB-TS per side, min–max (median):
+
+| live, KalamDB-TS | before | after | after ÷ before (medians) |
+|---|---:|---:|---:|
+| writes/s reached, 1,000 sockets × 1 | 347–662 (510) | 383–567 (443) | 0.87 |
+| p50 ms, 1,000 × 1 | 101–171 (127) | 114–164 (142) | 1.12 |
+| p99 ms, 1,000 × 1 | 166–334 (217) | 166–314 (281) | 1.30 |
+| writes/s reached, 100 × 1 | 878–1,000 (1,000) | 1,000 (all 4) | 1.00 |
+| p50 ms, 100 × 1 | 3.6–51 (10.3) | 3.8–23 (6.1) | 0.59 |
+| p99 ms, 100 × 1 | 15–196 (36) | 20–78 (37) | 1.02 |
+| writes/s, 100 sockets × 10 | 435–919 (748) | 592–766 (728) | 0.97 |
+
+KalamDB-TS ÷ peer, median p50 (p99) before → after: at 1,000 subscribers PostgreSQL 0.03 (0.02)
+→ 0.03 (0.03), bare server 0.11 (0.14) → 0.11 (0.17), Redis 0.20 (0.05) → 0.70 (0.12), which
+follows Redis's own p50 of 134–1,094 ms there (its subscriber process at a full core); at 100,
+Redis 8.9 (4.8) → 5.3 (6.0), PostgreSQL 0.08 (0.18) → 0.04 (0.15), bare 1.16 (0.40) → 0.40
+(0.30). Other work took 40% of a core in the first pair and 1–14% in the others (from /proc);
+an earlier batch of 6 pairs against the working tree, with 37–117% taken where sampled, read
+70–554 (331) writes/s at 1,000 before and 198–480 (310) after, p50 118–903 (181) and 136–323
+(181) ms, p99 195–1,616 (531) and 257–814 (458) ms. Even the quiet runs sit below the
+2026-11-26 run (851 writes/s, p50 71 ms) for every system, Redis included (p50 15.8 ms then),
+so the machine, not a tree, moved those figures. Verdict: not shown to be within 10%, nor a
+regression: the noise is larger than 10%. At 1,000 the HEAD batch's medians move −13% (rate),
++12% (p50), +30% (p99), the earlier batch's −6%, 0%, −14%; pair by pair the after tree wrote
+faster in 2 of 4, and one side's own spread in writes/s is 1.5–1.9×. At 100, where both hold
+1,000 writes/s, the p99 matches (1.02), and 100 × 10 is within 3% on rate. The restructure
+split live/registry.ts into protocol.ts, routing.ts and snapshot.ts with the same per-delivery
+code (one JSON text per message, shared by the sockets) and left ws.ts's sends as they were, so
+no live-path change was expected, and none shows.`;

@@ -1,13 +1,15 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http|cold|live (run one part; the others' results are kept
-// from results.json), --quick (small sizes, for a smoke run: prints only, so it never overwrites
-// the recorded numbers).
+// BENCHMARKS.md. Flags: --only core|http|cold|live|client (run one part; the others' results are
+// kept from results.json), --quick (small sizes, for a smoke run: prints only, so it never
+// overwrites the recorded numbers).
 
 import { parseArgs } from "node:util";
 import { runCoreBench } from "./core.ts";
 import { runHttpBench } from "./http.ts";
 import { runColdBench } from "./cold.ts";
 import { runLiveBench } from "./live.ts";
+import { runClientBench } from "./client.ts";
+import { clientTable } from "./_client_report.ts";
 import {
   benchmarksMd,
   coldTable,
@@ -23,7 +25,7 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const PARTS = ["core", "http", "cold", "live"];
+const PARTS = ["core", "http", "cold", "live", "client"];
 if (values.only !== undefined && !PARTS.includes(values.only)) {
   console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
@@ -75,6 +77,13 @@ if (runs("live")) {
   console.log(liveTable(live));
   for (const u of live.unavailable) console.log(`${u.system} not measured:\n${u.reason}`);
   results.live = { started, scale, results: live };
+}
+if (runs("client")) {
+  const started = new Date().toISOString();
+  console.log(`client SDK benchmark (scale ${scale}) …`);
+  const client = await runClientBench(scale);
+  console.log(clientTable(client));
+  results.client = { started, scale, results: client };
 }
 
 if (!values.quick) {
