@@ -13,10 +13,10 @@ export class UsageError extends Error {
 }
 
 /** The commands of the one `kalamdb` executable (SPEC §1). */
-export type CommandName = "serve" | "sql" | "shell" | "export" | "login";
-const COMMANDS: readonly CommandName[] = ["serve", "sql", "shell", "export", "login"];
+export type CommandName = "serve" | "sql" | "shell" | "export" | "login" | "logout";
+const COMMANDS: readonly CommandName[] = ["serve", "sql", "shell", "export", "login", "logout"];
 /** Commands a later issue implements; they answer "not available yet". */
-const UNAVAILABLE = new Set<CommandName>(["shell", "export", "login"]);
+const UNAVAILABLE = new Set<CommandName>(["export"]);
 
 /** One flag: its long name, optional short letter, and help text. */
 export interface FlagSpec {
@@ -93,7 +93,38 @@ const URL_FLAG: FlagSpec = {
   name: "url",
   type: "string",
   arg: "URL",
-  help: "talk to a running server (not available yet in this build)",
+  help: "talk to the server at URL (default: http://127.0.0.1:2900 when it answers, " +
+    "else embedded on --data)",
+};
+const USER: FlagSpec = {
+  name: "user",
+  short: "u",
+  type: "string",
+  arg: "NAME",
+  help: "log in to the server as NAME (default root)",
+};
+const PASSWORD: FlagSpec = {
+  name: "password",
+  type: "string",
+  arg: "PW",
+  help: "password for --user (default: KALAMDB_PASSWORD, else prompted on a TTY)",
+};
+const TOKEN: FlagSpec = {
+  name: "token",
+  type: "string",
+  arg: "JWT",
+  help: "use this access token instead of a password",
+};
+const INSTANCE: FlagSpec = {
+  name: "instance",
+  type: "string",
+  arg: "NAME",
+  help: "use the login stored by `kalamdb login --instance NAME` (default local)",
+};
+const NO_COLOR: FlagSpec = {
+  name: "no-color",
+  type: "boolean",
+  help: "never colour the output (also: the NO_COLOR environment variable)",
 };
 const HELP: FlagSpec = { name: "help", short: "h", type: "boolean", help: "show this help" };
 const VERSION: FlagSpec = {
@@ -103,7 +134,8 @@ const VERSION: FlagSpec = {
   help: "print version, commit and build date",
 };
 
-const BATCH_COMMON = [DATA, CONFIG, NODE_ID, AS_USER, CONTINUE, FORMAT, URL_FLAG];
+const REMOTE = [URL_FLAG, USER, PASSWORD, TOKEN, INSTANCE];
+const BATCH_COMMON = [DATA, CONFIG, NODE_ID, AS_USER, CONTINUE, FORMAT, ...REMOTE];
 
 /** The flags each command accepts; `kalamdb` alone accepts serve and `--file` batch flags. */
 export const FLAGS: Readonly<Record<CommandName | "kalamdb", readonly FlagSpec[]>> = {
@@ -117,15 +149,16 @@ export const FLAGS: Readonly<Record<CommandName | "kalamdb", readonly FlagSpec[]
     AS_USER,
     CONTINUE,
     FORMAT,
-    URL_FLAG,
+    ...REMOTE,
     VERSION,
     HELP,
   ],
   serve: [DATA, CONFIG, HOST, PORT, NODE_ID, HELP],
   sql: [FILE, COMMAND, ...BATCH_COMMON, HELP],
-  shell: [HELP],
+  shell: [DATA, CONFIG, NODE_ID, AS_USER, FORMAT, ...REMOTE, NO_COLOR, HELP],
   export: [HELP],
-  login: [HELP],
+  login: [URL_FLAG, USER, PASSWORD, INSTANCE, HELP],
+  logout: [INSTANCE, HELP],
 };
 
 /** Flags that feed the configuration (SPEC §1 precedence). */
@@ -137,14 +170,30 @@ export interface ConfigFlags {
   readonly nodeId?: string;
 }
 
+/** Where a session connects (cli/connect.ts): a server's URL and credentials, or --data. */
+export interface RemoteFlags {
+  readonly url?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  readonly instance?: string;
+}
+
 /** Flags of batch mode (`kalamdb --file`, `kalamdb sql -f|-c`). */
-export interface BatchFlags extends ConfigFlags {
+export interface BatchFlags extends ConfigFlags, RemoteFlags {
   readonly file?: string;
   readonly sql?: string;
-  readonly asUser: string;
+  /** Embedded identity; undefined = root. */
+  readonly asUser?: string;
   readonly continueOnError: boolean;
   readonly format: OutputFormat;
-  readonly url?: string;
+}
+
+/** Flags of `kalamdb shell`. */
+export interface ShellFlags extends ConfigFlags, RemoteFlags {
+  readonly asUser?: string;
+  readonly format: OutputFormat;
+  readonly noColor: boolean;
 }
 
 export type OutputFormat = "table" | "json" | "csv";
@@ -156,6 +205,9 @@ export type Invocation =
   | { readonly kind: "version" }
   | { readonly kind: "serve"; readonly flags: ConfigFlags }
   | { readonly kind: "batch"; readonly flags: BatchFlags }
+  | { readonly kind: "shell"; readonly flags: ShellFlags }
+  | { readonly kind: "login"; readonly flags: RemoteFlags }
+  | { readonly kind: "logout"; readonly flags: { readonly instance?: string } }
   | { readonly kind: "unavailable"; readonly command: CommandName };
 
 /**
@@ -181,6 +233,20 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   if (values.version) return { kind: "version" };
   if (topic !== "kalamdb" && UNAVAILABLE.has(topic)) return { kind: "unavailable", command: topic };
   if (topic === "serve") return { kind: "serve", flags: configFlags(values) };
+  if (topic === "shell") {
+    return {
+      kind: "shell",
+      flags: {
+        ...configFlags(values),
+        ...remoteFlags(values),
+        asUser: asUserFlag(values),
+        format: formatFlag(values),
+        noColor: values["no-color"] === true,
+      },
+    };
+  }
+  if (topic === "login") return { kind: "login", flags: remoteFlags(values) };
+  if (topic === "logout") return { kind: "logout", flags: { instance: str(values, "instance") } };
   if (topic === "sql") {
     if (values.file === undefined && values.command === undefined) {
       throw new UsageError("sql needs -f FILE or -c SQL");
@@ -192,7 +258,17 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   }
   // `kalamdb` with no command: --file means batch, anything else runs the server.
   if (values.file !== undefined) return { kind: "batch", flags: batchFlags(values) };
-  const batchOnly = ["as-user", "continue-on-error", "format", "url"].filter((k) => k in values);
+  const batchOnly = [
+    "as-user",
+    "continue-on-error",
+    "format",
+    "url",
+    "user",
+    "password",
+    "token",
+    "instance",
+  ]
+    .filter((k) => k in values);
   if (batchOnly.length > 0) {
     throw new UsageError(`--${batchOnly[0]} only applies with --file (batch mode)`);
   }
@@ -238,20 +314,41 @@ function configFlags(values: FlagValues): ConfigFlags {
   };
 }
 
-function batchFlags(values: FlagValues): BatchFlags {
+function formatFlag(values: FlagValues): OutputFormat {
   const format = str(values, "format") ?? "table";
   if (!FORMATS.includes(format as OutputFormat)) {
     throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`);
   }
-  const asUser = str(values, "as-user") ?? "root";
+  return format as OutputFormat;
+}
+
+function asUserFlag(values: FlagValues): string | undefined {
+  const asUser = str(values, "as-user");
   if (asUser === "") throw new UsageError("--as-user needs a name");
+  return asUser;
+}
+
+function remoteFlags(values: FlagValues): RemoteFlags {
+  for (const name of ["url", "user", "token", "instance"]) {
+    if (str(values, name) === "") throw new UsageError(`--${name} needs a value`);
+  }
+  return {
+    url: str(values, "url"),
+    user: str(values, "user"),
+    password: str(values, "password"),
+    token: str(values, "token"),
+    instance: str(values, "instance"),
+  };
+}
+
+function batchFlags(values: FlagValues): BatchFlags {
   return {
     ...configFlags(values),
+    ...remoteFlags(values),
     file: str(values, "file"),
     sql: str(values, "command"),
-    asUser,
+    asUser: asUserFlag(values),
     continueOnError: values["continue-on-error"] === true,
-    format: format as OutputFormat,
-    url: str(values, "url"),
+    format: formatFlag(values),
   };
 }

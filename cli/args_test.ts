@@ -15,7 +15,7 @@ Deno.test("commands: default serve, --file batch, sql -c/-f, version, help, unav
   const batch = parseInvocation(["--file", "a.sql", "--data", "d", "--format", "csv"]);
   assert(batch.kind === "batch");
   assertEquals([batch.flags.file, batch.flags.data, batch.flags.format], ["a.sql", "d", "csv"]);
-  assertEquals(batch.flags.asUser, "root");
+  assertEquals(batch.flags.asUser, undefined, "root unless --as-user says otherwise");
   const c = parseInvocation([
     "sql",
     "-c",
@@ -34,7 +34,17 @@ Deno.test("commands: default serve, --file batch, sql -c/-f, version, help, unav
   assertEquals(parseInvocation(["-V"]), { kind: "version" });
   assertEquals(parseInvocation(["--help"]), { kind: "help", topic: "kalamdb" });
   assertEquals(parseInvocation(["sql", "--help"]), { kind: "help", topic: "sql" });
-  assertEquals(parseInvocation(["shell"]), { kind: "unavailable", command: "shell" });
+  assertEquals(parseInvocation(["export"]), { kind: "unavailable", command: "export" });
+  const shell = parseInvocation(["shell", "--url", "http://h:1", "-u", "bob", "--no-color"]);
+  assert(shell.kind === "shell");
+  assertEquals([shell.flags.url, shell.flags.user, shell.flags.noColor, shell.flags.format], [
+    "http://h:1",
+    "bob",
+    true,
+    "table",
+  ]);
+  assertEquals(parseInvocation(["login", "--instance", "dev"]).kind, "login");
+  assertEquals(parseInvocation(["logout"]), { kind: "logout", flags: { instance: undefined } });
   assertEquals(parseInvocation(["export", "--help"]), { kind: "help", topic: "export" });
 });
 

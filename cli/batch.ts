@@ -1,18 +1,16 @@
 // Batch mode: `kalamdb --file F`, `kalamdb sql -f F`, `kalamdb sql -c SQL`. The whole input runs
-// as one batch through `Database.execute`, results go to stdout, `ERROR …` lines to stderr.
-//
-// Decision: only embedded mode exists in this build. SPEC §1 says batch talks to a running
-// server when --url is given or one answers on the default URL; the server's SQL API arrives
-// with a later issue, so for now --url is refused (exit 2) and the default URL is not probed —
-// the data directory is opened directly, and its lock tells the user when a server owns it.
+// as one batch through a session (cli/connect.ts: a server when --url says so or one answers on
+// the default URL, else the data directory), results go to stdout, `ERROR …` lines to stderr —
+// the same lines in both modes.
 
-import { Database } from "../storage/mod.ts";
 import type { BatchResult, StatementResult } from "../storage/mod.ts";
 import { DbError } from "../errors.ts";
 import type { BatchFlags, OutputFormat } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { type Config, reason } from "./config.ts";
+import { connect } from "./connect.ts";
 import { formatCsv, formatError, formatJson, formatTable, type TableOptions } from "./format.ts";
+import type { Session } from "./session.ts";
 
 /** Where batch output goes; tests pass collectors, `runBatch` defaults to the process streams. */
 export interface BatchOutput {
@@ -34,32 +32,24 @@ export async function runBatch(
   config: Config,
   output: BatchOutput = processOutput(),
 ): Promise<number> {
-  if (flags.url !== undefined) {
-    throw new UsageError(
-      "remote mode (--url) arrives with the server's SQL API in a later build; " +
-        "omit --url to run against the data directory (embedded mode)",
-    );
-  }
   const sql = flags.sql ?? await readInput(flags.file ?? "-");
-  let db: Database;
+  let session: Session;
   try {
-    db = await Database.open({ dataDir: config.dataDir, nodeId: config.nodeId });
+    session = await connect(flags, config);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     output.err(errorLine(err));
     return 1;
   }
   try {
-    const batch = await db.execute(sql, {
-      user: flags.asUser,
-      continueOnError: flags.continueOnError,
-    });
-    printBatch(batch, flags.format, output);
+    const batch = await session.execute(sql, { continueOnError: flags.continueOnError });
+    printBatch(batch, flags.format, output, sql);
     return batch.error ? 1 : 0;
   } catch (err) {
     output.err(errorLine(err));
     return 1;
   } finally {
-    await db.close();
+    await session.close();
   }
 }
 
@@ -67,8 +57,13 @@ export async function runBatch(
  * Prints results in statement order with the error in its place: everything before the failing
  * statement first, then its ERROR line, then (with --continue-on-error) the rest.
  */
-export function printBatch(batch: BatchResult, format: OutputFormat, output: BatchOutput): void {
-  const failedAt = batch.error?.statement ?? Infinity;
+export function printBatch(
+  batch: BatchResult,
+  format: OutputFormat,
+  output: BatchOutput,
+  /** The batch's text: an error with a position then shows its line with a caret. */
+  sql?: string,
+): void {
   const render = (r: StatementResult) => renderResult(r, format, { maxWidth: output.width });
   let first = true;
   const emit = (r: StatementResult) => {
@@ -78,9 +73,21 @@ export function printBatch(batch: BatchResult, format: OutputFormat, output: Bat
     output.out(first || format === "json" ? text : `\n${text}`);
     first = false;
   };
-  batch.results.filter((r) => r.statement < failedAt).forEach(emit);
-  if (batch.error) output.err(formatError(batch.error));
-  batch.results.filter((r) => r.statement >= failedAt).forEach(emit);
+  // Each error in its statement's place (more than one with --continue-on-error).
+  const errors = batch.errors?.length ? batch.errors : batch.error ? [batch.error] : [];
+  let next = 0;
+  const errorsBefore = (statement: number) => {
+    while (next < errors.length && (errors[next].statement ?? Infinity) < statement) {
+      output.err(formatError(errors[next++], sql, { maxWidth: output.width }));
+    }
+  };
+  for (const r of batch.results) {
+    errorsBefore(r.statement);
+    emit(r);
+  }
+  while (next < errors.length) {
+    output.err(formatError(errors[next++], sql, { maxWidth: output.width }));
+  }
 }
 
 /** One result in the chosen format; undefined when the format prints nothing for it. */

@@ -123,20 +123,23 @@ Deno.test("--continue-on-error runs on after a failure, still exits 1", async ()
   });
 });
 
-Deno.test("usage errors exit 2: missing file, --url, bad port, unavailable commands", async () => {
+Deno.test("usage errors exit 2: missing file, bad port, unavailable commands; no server: 1", async () => {
   await withTempDir(async (dir) => {
     const missing = await runMain(["--file", `${dir}/nope.sql`, "--data", dir]);
     assertEquals(missing.code, 2);
     assertIncludes(missing.stderr, "nope.sql");
     const url = await runMain(["sql", "-c", "SELECT 1;", "--url", "http://127.0.0.1:1"]);
-    assertEquals(url.code, 2);
-    assertIncludes(url.stderr, "--url");
+    assertEquals(url.code, 1, "nobody listens on port 1: a connection error, not a usage error");
+    assertMatch(url.stderr, /^ERROR NETWORK_ERROR: cannot reach http:\/\/127\.0\.0\.1:1/m);
+    const bad = await runMain(["sql", "-c", "SELECT 1;", "--url", "ftp://x"]);
+    assertEquals(bad.code, 2);
+    assertIncludes(bad.stderr, "--url must be an http(s) URL");
     const port = await runMain(["serve", "--data", dir], { KALAMDB_PORT: "http" });
     assertEquals(port.code, 2);
     assertIncludes(port.stderr, "port");
     const node = await runMain(["sql", "-c", "SELECT 1;", "--node-id", "4096", "--data", dir]);
     assertEquals(node.code, 2);
-    for (const cmd of ["shell", "export", "login"]) {
+    for (const cmd of ["export"]) {
       const r = await runMain([cmd]);
       assertEquals(r.code, 2, cmd);
       assertIncludes(r.stderr, `\`kalamdb ${cmd}\` is not available yet`);

@@ -3,13 +3,17 @@
 // the width (the terminal's, or none when stdout is not a TTY).
 
 import type { StatementResult } from "../storage/mod.ts";
-import type { DbError } from "../errors.ts";
+import { DbError } from "../errors.ts";
 import type { TypeName } from "../sql/mod.ts";
 import { displayValue, encodeBase64, toJsonValue, type Value } from "../sql/mod.ts";
+import { displayWidth, graphemes, graphemeWidth, truncateWidth } from "./width.ts";
 
 /** Options for table output. */
 export interface TableOptions {
-  /** Fit lines into this many columns by truncating cells with `…`; no limit when omitted. */
+  /**
+   * Fit lines into this many terminal columns (display width: CJK and emoji count 2) by
+   * truncating cells with `…`; no limit when omitted.
+   */
   readonly maxWidth?: number;
 }
 
@@ -33,17 +37,153 @@ export function roundMs(ms: number): number {
   return Number.isFinite(r) && r >= 0.001 ? r : 0.001;
 }
 
+/** The parts of an error its ERROR lines show: a `DbError`, or the client SDK's `KalamError`. */
+export interface ErrorParts {
+  readonly code: string;
+  readonly message: string;
+  readonly statement?: number;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** Options for `formatError`. */
+export interface ErrorOptions {
+  /** Window the `LINE n:` line into this many columns around the caret (default 80). */
+  readonly maxWidth?: number;
+}
+
+/** Columns `LINE n:` lines are windowed into when the caller gives no width. */
+const ERROR_WIDTH = 80;
+/** Columns kept right of the caret when a long line is windowed (psql keeps 10 too). */
+const RIGHT_CONTEXT = 10;
+const TAB_STOP = 8;
+
 /**
  * `ERROR INVALID_SQL: message (statement 2, line 3, column 15)`; position parts only when known.
+ * Given the batch's SQL text and an error with a line, psql-style context follows: the line as
+ * `LINE 3: …` and, when the column is known, a `^` under it (by display width, tabs expanded,
+ * long lines windowed around the column with `…`).
+ *
+ * @example
+ * formatError(err, "SELECT 1;\nSELECT * FRM t;");
+ * // ERROR INVALID_SQL: Unexpected "FRM" … (statement 2, line 2, column 10)
+ * // LINE 2: SELECT * FRM t;
+ * //                  ^
  */
-export function formatError(
-  err: Pick<DbError, "code" | "message" | "statement" | "line" | "column">,
-): string {
+export function formatError(err: ErrorParts, sql?: string, options: ErrorOptions = {}): string {
   const where: string[] = [];
   if (err.statement !== undefined) where.push(`statement ${err.statement}`);
   if (err.line !== undefined) where.push(`line ${err.line}`);
   if (err.column !== undefined) where.push(`column ${err.column}`);
-  return `ERROR ${err.code}: ${err.message}${where.length ? ` (${where.join(", ")})` : ""}`;
+  const first = `ERROR ${err.code}: ${err.message}${where.length ? ` (${where.join(", ")})` : ""}`;
+  if (sql === undefined || err.line === undefined) return first;
+  const context = errorContext(sql, err.line, err.column, options.maxWidth);
+  return [first, ...context].join("\n");
+}
+
+/**
+ * ERROR lines for anything thrown: `formatError` for a `DbError` or the client's `KalamError`
+ * (with context when `sql` is given), else `ERROR INTERNAL_ERROR: <message>` — the CLI is the user's own process, so
+ * messages of other errors are shown as they are rather than hidden as on the HTTP API.
+ */
+export function formatAnyError(err: unknown, sql?: string, options: ErrorOptions = {}): string {
+  if (err instanceof DbError || (err instanceof Error && err.name === "KalamError")) {
+    return formatError(err as Error & ErrorParts, sql, options);
+  }
+  return `ERROR INTERNAL_ERROR: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/**
+ * The `LINE n: text` line of `sql` (1-based `line`, LF-separated, CR dropped) and, when `column`
+ * (1-based, in UTF-16 units as the lexer counts) is given, a caret line under it. Empty when the
+ * text has no such line. The text is windowed into `maxWidth` columns around the caret.
+ */
+export function errorContext(
+  sql: string,
+  line: number,
+  column?: number,
+  maxWidth = ERROR_WIDTH,
+): string[] {
+  const text = sql.split("\n")[line - 1]?.replace(/\r$/, "");
+  if (text === undefined) return [];
+  const prefix = `LINE ${line}: `;
+  const cells = expandTabs(text);
+  const total = cells.reduce((w, c) => w + c.width, 0);
+  const caretAt = column === undefined ? 0 : caretColumn(cells, column - 1, text.length, total);
+  const room = Math.max(maxWidth - prefix.length, RIGHT_CONTEXT * 2 + 2);
+  const { shown, caret } = windowAround(cells, total, caretAt, room);
+  const out = [(prefix + shown).trimEnd()];
+  if (column !== undefined) out.push(" ".repeat(prefix.length + caret) + "^");
+  return out;
+}
+
+/** A grapheme of an error's source line: the text shown, its columns and its UTF-16 offset. */
+interface Cell {
+  readonly text: string;
+  readonly width: number;
+  readonly index: number;
+}
+
+/** The line's graphemes with tabs turned into spaces up to the next multiple of 8. */
+function expandTabs(text: string): Cell[] {
+  const cells: Cell[] = [];
+  let at = 0;
+  for (const { segment, index } of graphemes(text)) {
+    const width = segment === "\t" ? TAB_STOP - at % TAB_STOP : graphemeWidth(segment);
+    cells.push({ text: segment === "\t" ? " ".repeat(width) : segment, width, index });
+    at += width;
+  }
+  return cells;
+}
+
+/** Display column (0-based) of the grapheme holding UTF-16 offset `offset`; past the end: end. */
+function caretColumn(
+  cells: readonly Cell[],
+  offset: number,
+  length: number,
+  total: number,
+): number {
+  let at = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const next = cells[i + 1]?.index ?? length;
+    if (offset < next) return at;
+    at += cells[i].width;
+  }
+  return total;
+}
+
+/**
+ * The part of a line shown in `room` columns: all of it when it fits, else a window that keeps
+ * the caret and up to RIGHT_CONTEXT columns after it, with `…` where text was cut. Returns the
+ * text and the caret's column within it.
+ */
+function windowAround(
+  cells: readonly Cell[],
+  total: number,
+  caretAt: number,
+  room: number,
+): { shown: string; caret: number } {
+  if (total <= room) return { shown: cells.map((c) => c.text).join(""), caret: caretAt };
+  let from = 0;
+  let to = room - 1;
+  if (caretAt + RIGHT_CONTEXT > to) {
+    to = Math.min(total, caretAt + RIGHT_CONTEXT + 1);
+    from = to - (to === total ? room - 1 : room - 2);
+  }
+  let shown = "";
+  let start = -1;
+  let at = 0;
+  for (const c of cells) {
+    if (at >= from && at + c.width <= to) {
+      if (start < 0) start = at;
+      shown += c.text;
+    }
+    at += c.width;
+  }
+  if (start < 0) start = from;
+  const left = from > 0 ? "…" : "";
+  const right = to < total ? "…" : "";
+  return { shown: left + shown + right, caret: left.length + caretAt - start };
 }
 
 /**
@@ -57,16 +197,26 @@ export function formatTable(result: StatementResult, options: TableOptions = {})
   const names = result.schema.map((c) => c.name);
   const rows = (result.rows ?? []).map((row) => row.map((v, i) => cellText(v, result.types?.[i])));
   const right = names.map((_, i) => isNumericColumn(result, i));
-  const widths = names.map((n, i) => Math.max(len(n), ...rows.map((r) => len(r[i] ?? ""))));
+  const measured = rows.map((r) => r.map(displayWidth));
+  const widths = names.map((n, i) =>
+    measured.reduce((w, r) => Math.max(w, r[i] ?? 0), displayWidth(n))
+  );
   if (options.maxWidth !== undefined) fitWidths(widths, options.maxWidth);
-  const line = (cells: readonly string[], align: readonly boolean[]) =>
-    " " + cells.map((c, i) => pad(fit(c, widths[i]), widths[i], align[i], i === cells.length - 1))
-      .join(" | ");
+  const line = (
+    cells: readonly string[],
+    cellWidths: readonly number[],
+    align: readonly boolean[],
+  ) =>
+    " " + cells.map((c, i) => {
+      const fitted = cellWidths[i] <= widths[i] ? c : truncateWidth(c, widths[i]);
+      const w = fitted === c ? cellWidths[i] : displayWidth(fitted);
+      return pad(fitted, w, widths[i], align[i], i === cells.length - 1);
+    }).join(" | ");
   const n = rows.length;
   return [
-    line(names, names.map(() => false)).trimEnd(),
+    line(names, names.map(displayWidth), names.map(() => false)).trimEnd(),
     widths.map((w) => "-".repeat(w + 2)).join("+"),
-    ...rows.map((r) => line(r, right).trimEnd()),
+    ...rows.map((r, i) => line(r, measured[i], right).trimEnd()),
     `(${n} row${n === 1 ? "" : "s"})`,
     formatTook(result.tookMs),
   ].join("\n");
@@ -144,7 +294,7 @@ function cellText(v: Value, t: TypeName | undefined): string {
   );
 }
 
-/** Shrinks the widest columns one step at a time until a line fits `max` characters. */
+/** Shrinks the widest columns one step at a time until a line fits `max` columns. */
 function fitWidths(widths: number[], max: number): void {
   const lineWidth = () => widths.reduce((a, b) => a + b, 0) + 3 * widths.length - 1;
   while (lineWidth() > max) {
@@ -155,20 +305,9 @@ function fitWidths(widths: number[], max: number): void {
   }
 }
 
-/** Length in code points (not UTF-16 units). */
-function len(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-function fit(s: string, width: number): string {
-  if (len(s) <= width) return s;
-  return [...s].slice(0, Math.max(width - 1, 0)).join("") + "…";
-}
-
-function pad(s: string, width: number, right: boolean, last: boolean): string {
-  const gap = " ".repeat(Math.max(width - len(s), 0));
-  if (right) return gap + s;
-  return last ? s : s + gap;
+/** `s` (which takes `used` columns) padded to `width`; the last left-aligned cell is not. */
+function pad(s: string, used: number, width: number, right: boolean, last: boolean): string {
+  if (last && !right) return s;
+  const gap = " ".repeat(Math.max(width - used, 0));
+  return right ? gap + s : s + gap;
 }

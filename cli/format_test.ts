@@ -1,11 +1,12 @@
-// Unit tests of CLI output: table alignment and fitting, NULL, timestamps, JSON Lines, CSV
-// quoting, the Took line and ERROR lines.
+// Unit tests of CLI output: table alignment (by display width) and fitting, NULL, timestamps,
+// JSON Lines, CSV quoting, the Took line, ERROR lines and their caret context.
 
 import type { StatementResult } from "../storage/mod.ts";
 import type { BaseType } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import {
   csvField,
+  formatAnyError,
   formatCsv,
   formatError,
   formatJson,
@@ -14,6 +15,7 @@ import {
   roundMs,
 } from "./format.ts";
 import { printBatch } from "./batch.ts";
+import { displayWidth } from "./width.ts";
 import { assertEquals, assertIncludes } from "./_test_util.ts";
 
 function result(
@@ -85,6 +87,42 @@ Deno.test("table: fits maxWidth by truncating the widest cells with …", () => 
 Deno.test("table: newlines in cells stay on one line", () => {
   const r = result([["t", "TEXT"]], [["a\nb"]]);
   assertIncludes(formatTable(r), " a\\nb");
+});
+
+Deno.test("table: CJK and emoji aligned by display width", () => {
+  const r = result([["id", "INT"], ["名前", "TEXT"], ["note", "TEXT"]], [
+    [1, "中文名字", "ok"],
+    [2, "👩‍💻 dev", "한국어"],
+    [3, "e\u0301t\u00e9", "🇯🇵"],
+  ]);
+  assertEquals(
+    formatTable(r),
+    [
+      " id | 名前     | note",
+      "----+----------+--------",
+      "  1 | 中文名字 | ok",
+      "  2 | 👩‍💻 dev   | 한국어",
+      "  3 | e\u0301t\u00e9      | 🇯🇵",
+      "(3 rows)",
+      "Took: 0.412 ms",
+    ].join("\n"),
+  );
+});
+
+Deno.test("table: truncation at a wide character boundary keeps the columns aligned", () => {
+  const r = result([["id", "INT"], ["body", "TEXT"], ["n", "INT"]], [
+    [1, "日本語のテキストです", 7],
+    [2, "ab👍🏽cdefghijk", 8],
+  ]);
+  // 1 + 2 + 3 + body + 3 + 1 = 18 columns leaves body 7: "日本語" (6) + "…" and "ab👍🏽cd" + "…".
+  assertEquals(formatTable(r, { maxWidth: 18 }).split("\n").slice(0, 4), [
+    " id | body    | n",
+    "----+---------+---",
+    "  1 | 日本語… | 7",
+    "  2 | ab👍🏽cd… | 8",
+  ]);
+  // 6 columns: a third wide char would straddle the edge, so the cell is one column short.
+  assertEquals(formatTable(r, { maxWidth: 17 }).split("\n")[2], "  1 | 日本…  | 7");
 });
 
 Deno.test("non-row statements print the message and Took", () => {
@@ -162,6 +200,85 @@ Deno.test("error lines carry code, statement, line and column", () => {
     formatError(new DbError("EMPTY_SQL", "No statements")),
     "ERROR EMPTY_SQL: No statements",
   );
+});
+
+Deno.test("error with SQL: the line and a caret under the column, psql style", () => {
+  const err = new DbError("INVALID_SQL", 'Unexpected "FRM"', { statement: 2, line: 3, column: 10 });
+  const sql = "SELECT 1;\n\nSELECT * FRM t;";
+  assertEquals(formatError(err, sql).split("\n"), [
+    'ERROR INVALID_SQL: Unexpected "FRM" (statement 2, line 3, column 10)',
+    "LINE 3: SELECT * FRM t;",
+    "                 ^",
+  ]);
+  // Without the SQL, or without a line, only the first line (what users match on).
+  assertEquals(
+    formatError(err),
+    'ERROR INVALID_SQL: Unexpected "FRM" (statement 2, line 3, column 10)',
+  );
+  assertEquals(
+    formatError(new DbError("EMPTY_SQL", "No statements"), sql),
+    "ERROR EMPTY_SQL: No statements",
+  );
+  // A line but no column: the line without a caret; CRLF line ends are not shown.
+  assertEquals(
+    formatError(new DbError("TABLE_NOT_FOUND", "nope", { line: 1 }), "SELECT * FROM a.b;\r\n"),
+    "ERROR TABLE_NOT_FOUND: nope (line 1)\nLINE 1: SELECT * FROM a.b;",
+  );
+});
+
+Deno.test("error caret: tabs expanded, wide characters counted 2, end of line", () => {
+  const at = (sql: string, line: number, column: number) =>
+    formatError(new DbError("INVALID_SQL", "x", { line, column }), sql).split("\n").slice(1);
+  // Column 18 (UTF-16 units) is the "t"; the tab expands to 8 spaces, 日本 takes 4 columns.
+  assertEquals(at("SELECT 1;\n\tSELECT '日本' FRM t;", 2, 18), [
+    "LINE 2:         SELECT '日本' FRM t;",
+    "                                  ^",
+  ]);
+  // A tab in mid-line goes to the next multiple of 8.
+  assertEquals(at("ab\tc", 1, 4), ["LINE 1: ab      c", "                ^"]);
+  // 👍🏽 is 4 UTF-16 units (the lexer's column counts them) but 2 columns on screen.
+  assertEquals(at("SELECT '👍🏽' x", 1, 15), ["LINE 1: SELECT '👍🏽' x", "                    ^"]);
+  // Past the end (an error at end of input): the caret right after the last character.
+  assertEquals(at("SELECT 1 +", 1, 11), ["LINE 1: SELECT 1 +", "                  ^"]);
+});
+
+Deno.test("error caret: long lines windowed around the column with …", () => {
+  const sql = "SELECT " + "a, ".repeat(60) + "b FRM t";
+  const err = (column: number) => new DbError("INVALID_SQL", "x", { line: 1, column });
+  const frm = sql.indexOf("FRM") + 1;
+  const [, line, caret] = formatError(err(frm), sql).split("\n");
+  assertEquals(
+    line,
+    "LINE 1: … a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, b FRM t",
+  );
+  assertEquals(caret.indexOf("^"), line.indexOf("FRM"));
+  assertEquals(line.length <= 80, true);
+  // Near the start: cut on the right only.
+  const [, left, leftCaret] = formatError(err(8), sql).split("\n");
+  assertEquals(left.startsWith("LINE 1: SELECT a, a,"), true);
+  assertEquals(left.endsWith("…"), true);
+  assertEquals(left.length, 80);
+  assertEquals(leftCaret, "               ^");
+  // In the middle: cut on both sides, 10 columns kept after the caret.
+  const [, mid, midCaret] = formatError(err(100), sql).split("\n");
+  assertEquals(mid.length, 80);
+  assertEquals(mid.startsWith("LINE 1: …") && mid.endsWith("…"), true);
+  assertEquals(midCaret.length, 80 - 1 - 10);
+  assertEquals(mid[midCaret.length - 1], sql[99]);
+  // A narrower terminal windows tighter; wide characters are never split by the window.
+  const wide = "SELECT '" + "漢".repeat(50) + "' FRM t;";
+  const [, w, wCaret] = formatError(err(wide.indexOf("FRM") + 1), wide, { maxWidth: 40 }).split(
+    "\n",
+  );
+  assertEquals(w, "LINE 1: …漢漢漢漢漢漢漢漢漢漢漢' FRM t;");
+  assertEquals(displayWidth(wCaret.slice(0, -1)), displayWidth(w.slice(0, w.indexOf("FRM"))));
+});
+
+Deno.test("formatAnyError: DbError with context, anything else as INTERNAL_ERROR", () => {
+  const err = new DbError("INVALID_SQL", "bad", { line: 1, column: 3 });
+  assertEquals(formatAnyError(err, "ab c"), formatError(err, "ab c"));
+  assertEquals(formatAnyError(new Error("disk on fire")), "ERROR INTERNAL_ERROR: disk on fire");
+  assertEquals(formatAnyError("nope"), "ERROR INTERNAL_ERROR: nope");
 });
 
 Deno.test("printBatch: results before the error, then the error, then the rest", () => {

@@ -10,9 +10,10 @@ const SUMMARY: Record<CommandName | "kalamdb", { usage: string; about: string }>
       "Commands:\n" +
       "  serve     run the server (the default)\n" +
       "  sql       run SQL from -f FILE or -c SQL as one batch, then exit\n" +
-      "  shell     interactive SQL shell (not available yet in this build)\n" +
+      "  shell     interactive SQL shell (a server, or embedded on --data)\n" +
       "  export    export one user's data as a zip (not available yet in this build)\n" +
-      "  login     store a token for a server (not available yet in this build)\n\n" +
+      "  login     log in to a server and store its token in ~/.kalamdb/credentials.json\n" +
+      "  logout    remove a stored login\n\n" +
       "Run 'kalamdb <command> --help' for a command's flags.",
   },
   serve: {
@@ -23,15 +24,30 @@ const SUMMARY: Record<CommandName | "kalamdb", { usage: string; about: string }>
   },
   sql: {
     usage: "kalamdb sql (-f FILE | -c SQL) [flags]",
-    about: "Runs SQL as one batch against the data directory (embedded mode) and exits:\n" +
-      "status 0 on success, 1 when a statement failed, 2 on a usage error.",
+    about: "Runs SQL as one batch and exits: status 0 on success, 1 when a statement failed,\n" +
+      "2 on a usage error. Remote (a server) when --url, --user, --token or --instance say\n" +
+      "so or a server answers on http://127.0.0.1:2900; else embedded on the data directory.\n" +
+      "An explicit --data always runs embedded.",
   },
-  shell: { usage: "kalamdb shell [flags]", about: "Interactive SQL shell (not available yet)." },
+  shell: {
+    usage: "kalamdb shell [flags]",
+    about: "Interactive SQL shell, remote or embedded like `kalamdb sql` (\\help inside lists\n" +
+      "the meta-commands). History in ~/.kalamdb/history; Ctrl-C cancels, Ctrl-D exits.",
+  },
   export: {
     usage: "kalamdb export [flags]",
     about: "Exports one user's data (not available yet).",
   },
-  login: { usage: "kalamdb login [flags]", about: "Stores a server token (not available yet)." },
+  login: {
+    usage: "kalamdb login [--url URL] [--user NAME] [--password PW] [--instance NAME]",
+    about: "Logs in (password prompted without echo on a TTY, else KALAMDB_PASSWORD) and stores\n" +
+      "the access and refresh tokens — never the password — with the URL in\n" +
+      "~/.kalamdb/credentials.json (mode 0600), one entry per instance (default local).",
+  },
+  logout: {
+    usage: "kalamdb logout [--instance NAME]",
+    about: "Removes the stored login of an instance (default local).",
+  },
 };
 
 /** The help text of `kalamdb --help` or `kalamdb <command> --help`. */

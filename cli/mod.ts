@@ -9,6 +9,7 @@ import { helpText } from "./help.ts";
 import { type BuildInfo, buildInfo, versionLine } from "./version.ts";
 import { DbError } from "../errors.ts";
 import { formatError } from "./format.ts";
+import { runLogin, runLogout } from "./login.ts";
 
 export { type Invocation, parseInvocation, UsageError } from "./args.ts";
 export { type Config, DEFAULTS, loadConfig, parseConfigFile, resolveConfig } from "./config.ts";
@@ -45,6 +46,15 @@ export async function runCli(
         return 0;
       case "batch":
         return await runBatch(inv.flags, await loadConfig(inv.flags));
+      case "shell": {
+        // Loaded on demand: batch runs and the server never pay for readline and the shell.
+        const { runShellCommand } = await import("./shell_command.ts");
+        return await runShellCommand(inv.flags, await loadConfig(inv.flags));
+      }
+      case "login":
+        return await runLogin(inv.flags);
+      case "logout":
+        return await runLogout(inv.flags);
     }
   } catch (err) {
     if (err instanceof UsageError) {

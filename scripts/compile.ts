@@ -7,6 +7,25 @@
 
 const root = new URL("../", import.meta.url);
 const stampFile = new URL("cli/_build_info.ts", root);
+/**
+ * npm packages only tests and benchmarks use (the browser driver, DuckDB, PostgreSQL, the type
+ * checker): left out of the binary, which otherwise embeds all of node_modules (~180 MB).
+ */
+const DEV_ONLY = /^(playwright-core|typescript|@duckdb\+[^@]+|pg|pg-[^@]+|pgpass|postgres-[^@]+)@/;
+
+/** node_modules/.deno entries of the dev-only packages, as `--exclude` arguments. */
+async function devExcludes(): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(new URL("node_modules/.deno/", root))) {
+      if (DEV_ONLY.test(e.name)) out.push("--exclude", `node_modules/.deno/${e.name}`);
+    }
+  } catch { /* no node_modules yet: deno compile fetches what main.ts needs */ }
+  return out;
+}
+
+/** Modules loaded by URL at run time (workers), which `deno compile` must be told to include. */
+const INCLUDES = ["storage/cold/flush_worker.ts"];
 
 /** Runs a command in the repository root; returns its trimmed stdout, or undefined on failure. */
 async function capture(cmd: string, args: string[]): Promise<string | undefined> {
@@ -44,6 +63,12 @@ export const BUILD_INFO = { commit: ${JSON.stringify(commit)}, buildDate: ${JSON
 }
 
 async function main(): Promise<number> {
+  for (const path of INCLUDES) {
+    if (!(await Deno.stat(new URL(path, root)).catch(() => undefined))?.isFile) {
+      console.error(`compile: ${path} (a worker the binary must include) does not exist`);
+      return 1;
+    }
+  }
   const commit = await commitStamp();
   const date = buildDate();
   const original = await Deno.readTextFile(stampFile);
@@ -54,12 +79,12 @@ async function main(): Promise<number> {
   let status: Deno.CommandStatus;
   try {
     status = await new Deno.Command(Deno.execPath(), {
-      // The flush worker is loaded by URL at run time: include it in the binary explicitly.
+      // Workers are loaded by URL at run time: include them in the binary explicitly.
       args: [
         "compile",
         "-A",
-        "--include",
-        "storage/_flush_worker.ts",
+        ...INCLUDES.flatMap((path) => ["--include", path]),
+        ...await devExcludes(),
         "--output",
         "kalamdb",
         ...Deno.args,
@@ -74,7 +99,7 @@ async function main(): Promise<number> {
   }
   if (!status.success) {
     console.error(
-      `\ncompile failed: \`deno compile\` exited with status ${status.code}.\n` +
+      `\ncompile failed: \`deno compile\` exited with status ${status.code} (its error is above).\n` +
         "It needs the denort runtime for the target: without network access, set DENORT_BIN to a\n" +
         "local denort binary of the same Deno version (" + Deno.version.deno + ") and run again.",
     );

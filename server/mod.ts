@@ -97,7 +97,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onListen: options.onListen ?? ((addr) => {
         const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
         console.log(
-          `kalamdb ${options.build.version} listening on http://${host}:${addr.port} ` +
+          `kalamdb ${options.build.version} (commit ${options.build.commit}, built ` +
+            `${options.build.buildDate}) listening on http://${host}:${addr.port} ` +
             `(data dir ${options.dataDir})`,
         );
       }),

@@ -7,6 +7,7 @@
 
 import { createClient, type KalamClient, KalamError } from "../../client/mod.ts";
 import { assert, assertEquals, startServer, type TestServer, until } from "../server/_server.ts";
+import { trackedSockets } from "./_sockets.ts";
 
 const OPS = 240;
 const KILL_AT = [60, 170];
@@ -17,18 +18,6 @@ function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-/** The socket instances the client opened, so the test can drop the current one. */
-function trackedSockets() {
-  const opened: WebSocket[] = [];
-  class Tracked extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      opened.push(this);
-    }
-  }
-  return { opened, WebSocket: Tracked };
 }
 
 /** Runs a write until it is acknowledged, across the server's downtime (bounded). */

@@ -6,21 +6,11 @@
 import { createClient, KalamError } from "../../client/mod.ts";
 import { assert, assertEquals, startServer, until } from "../server/_server.ts";
 import { assertRejects } from "../_util.ts";
-
-function countingSockets() {
-  const opened: WebSocket[] = [];
-  class Counting extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      opened.push(this);
-    }
-  }
-  return { opened, WebSocket: Counting };
-}
+import { trackedSockets } from "./_sockets.ts";
 
 Deno.test("sdk robust: subscribe, unsubscribe, subscribe before the login answered: one socket", async () => {
   const s = await startServer();
-  const sockets = countingSockets();
+  const sockets = trackedSockets();
   const db = createClient({
     url: s.url,
     auth: { user: "root", password: "" },

@@ -5,18 +5,7 @@
 import { createClient, KalamError, type Row, Timestamp } from "../../client/mod.ts";
 import { assert, assertEquals, startServer, type TestServer, until } from "../server/_server.ts";
 import { assertRejects } from "../_util.ts";
-
-/** A WebSocket constructor that counts the sockets it opened. */
-function countingSockets() {
-  const opened: WebSocket[] = [];
-  class Counting extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      opened.push(this);
-    }
-  }
-  return { opened, WebSocket: Counting };
-}
+import { trackedSockets } from "./_sockets.ts";
 
 async function withSdkServer(fn: (s: TestServer) => Promise<void>, env = {}): Promise<void> {
   const server = await startServer(env);
@@ -175,7 +164,7 @@ Deno.test("sdk: password, token, tokenProvider and anonymous; tokens renew befor
 
 Deno.test("sdk: subscriptions share one socket; snapshot, changes, iteration, errors", async () => {
   await withSdkServer(async (s) => {
-    const sockets = countingSockets();
+    const sockets = trackedSockets();
     const db = createClient({
       url: s.url,
       auth: { user: "root", password: "" },

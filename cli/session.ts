@@ -1,0 +1,59 @@
+// A session: where the CLI's statements go — a server over the client SDK (remote) or the data
+// directory in this process (embedded). Batch mode and the shell print whatever a session
+// returns with the same code, so both modes show the same tables, `Took:` lines and errors.
+
+import type { BatchResult } from "../storage/mod.ts";
+
+export type Mode = "remote" | "embedded";
+
+/** Who and where: what the banner, the prompt and `\session` show. */
+export interface SessionInfo {
+  readonly mode: Mode;
+  /** The server URL (remote) or the data directory (embedded). */
+  readonly target: string;
+  /** The host part for the prompt (`127.0.0.1:2900`, or `embedded`). */
+  readonly host: string;
+  readonly serverVersion?: string;
+  readonly user: string;
+  readonly role: string;
+  /** Where the credentials came from (`--user/--password`, `credentials file (instance local)`, …). */
+  readonly credentials: string;
+  /** When the access token expires (remote, token logins). */
+  readonly tokenExpiresAt?: Date;
+}
+
+/** One event of a `\subscribe` / `SUBSCRIBE TO` stream; rows as display-ready objects. */
+export interface LiveEvent {
+  readonly kind: "snapshot" | "insert" | "update" | "delete" | "reset" | "resumed";
+  readonly rows: readonly Record<string, unknown>[];
+  readonly oldRows?: readonly Record<string, unknown>[];
+  readonly seq?: string;
+}
+
+/** Options of a `\subscribe` / `SUBSCRIBE TO … OPTIONS (last_rows = N)`. */
+export interface LiveOptions {
+  /** The snapshot holds only the newest N rows. */
+  readonly lastRows?: number;
+}
+
+export interface ExecuteRequest {
+  readonly signal?: AbortSignal;
+  readonly continueOnError?: boolean;
+}
+
+export interface Session {
+  readonly info: SessionInfo;
+  /** Runs a batch; errors of statements are in the result (like `Database.execute`). */
+  execute(sql: string, request?: ExecuteRequest): Promise<BatchResult>;
+  /**
+   * Streams a live query's events until `signal` aborts (resolves) or the subscription fails
+   * (rejects with a DbError-shaped error).
+   */
+  subscribe(
+    sql: string,
+    onEvent: (e: LiveEvent) => void,
+    signal: AbortSignal,
+    options?: LiveOptions,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
