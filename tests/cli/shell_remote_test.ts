@@ -86,13 +86,26 @@ Deno.test({
         const after = await root.run("SELECT v FROM n.t;");
         assertMatch(after, /from another process/);
 
-        // A regular user: their session and their own rows only.
-        const alice = await shell(
-          ["--url", s.url, "--user", "alice", "--password", "alice-pw"],
-          await env(home),
-          `alice@${host}>`,
+        // A regular user, the password typed at a no-echo prompt: their session and rows only.
+        const alicePane = await Pane.start(
+          [Deno.execPath(), "run", "-q", "-A", MAIN, "shell", "--url", s.url, "--user", "alice"],
+          { width: 140, height: 45, env: await env(home) },
         );
-        panes.push(alice.pane);
+        panes.push(alicePane);
+        await alicePane.waitFor("Password for alice:", { timeoutMs: 30_000 });
+        await alicePane.line("alice-pw");
+        const prompt = `alice@${host}>`;
+        const banner = await alicePane.waitFor((t) => t.trimEnd().endsWith(prompt));
+        assert(!banner.includes("alice-pw"), `the password was echoed:\n${banner}`);
+        const alice = {
+          pane: alicePane,
+          run: async (line: string) => {
+            await alicePane.line(line);
+            return await alicePane.waitFor((t) => t.trimEnd().endsWith(prompt), {
+              after: `${prompt} ${line}`,
+            });
+          },
+        };
         const session = await alice.run("\\session");
         assertMatch(session, /user:\s+alice/);
         assertMatch(session, /role:\s+user/);
