@@ -353,3 +353,42 @@ test("two subscriptions share one WebSocket", TEST, async () => {
   s2.unsubscribe();
   await until(() => db.connectionState === "idle", WAIT_MS, "socket closed when unused");
 });
+
+test(
+  "a socket dropped under the client resumes from the last seq: every change once",
+  TEST,
+  async () => {
+    const opened = [];
+    class Tracked extends WebSocket {
+      constructor(url) {
+        super(url);
+        opened.push(this);
+      }
+    }
+    const db = client({ WebSocket: Tracked, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+    const writer = client();
+    const t = await table(db, "nr");
+    const seqs = [];
+    let resumed = 0;
+    const live = db.live(`SELECT id, v FROM ${t}`);
+    const sub = db.subscribe(`SELECT id FROM ${t}`, {
+      onChange: (c) => seqs.push(c.seq),
+      onResumed: () => resumed++,
+    });
+    await within(Promise.all([sub.ready, live.ready]), "subscribed");
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5; i++) {
+        const id = 100 + round * 10 + i;
+        await writer.query(`INSERT INTO ${t} VALUES (${id}, 'r${round}')`);
+      }
+      opened[opened.length - 1].close(); // the link drops while changes may be in flight
+      await writer.query(`UPDATE ${t} SET v = 'after drop ${round}' WHERE id = 1`);
+    }
+    await until(() => resumed >= 3 && seqs.length === 18, WAIT_MS, `18 changes (${seqs.length})`);
+    assert.equal(new Set(seqs).size, 18, "no change twice");
+    const expected = (await writer.query(`SELECT id, v FROM ${t} ORDER BY id`)).rows;
+    await until(() => live.get().length === expected.length, WAIT_MS, "live rows complete");
+    assert.deepEqual(live.get(), expected);
+    assert.ok(opened.length >= 4, `reconnected: ${opened.length} sockets`);
+  },
+);
