@@ -35,7 +35,7 @@ export async function runBatch(
   const sql = flags.sql ?? await readInput(flags.file ?? "-");
   let session: Session;
   try {
-    session = await connect(flags, config);
+    session = await connect(flags, config, (note) => output.err(note));
   } catch (err) {
     if (err instanceof UsageError) throw err;
     output.err(errorLine(err));

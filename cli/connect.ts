@@ -32,9 +32,17 @@ export interface ConnectFlags {
   readonly data?: string;
 }
 
-export async function connect(flags: ConnectFlags, config: Config): Promise<Session> {
+export async function connect(
+  flags: ConnectFlags,
+  config: Config,
+  /** Told when no server answered and the data directory is opened instead. */
+  onFallback: (note: string) => void = () => {},
+): Promise<Session> {
   const url = await remoteUrl(flags);
   if (url === undefined) {
+    if (flags.data === undefined) {
+      onFallback(`kalamdb: no server at ${defaultUrl()}; running embedded on ${config.dataDir}`);
+    }
     return await EmbeddedSession.open({
       dataDir: config.dataDir,
       nodeId: config.nodeId,
@@ -60,7 +68,13 @@ async function remoteUrl(flags: ConnectFlags): Promise<string | undefined> {
     return normalise(login.url);
   }
   const fallback = normalise(defaultUrl());
-  if (flags.user !== undefined || flags.token !== undefined) return fallback;
+  const remoteOnly = flags.user !== undefined || flags.token !== undefined;
+  if (remoteOnly && flags.data !== undefined) {
+    throw new UsageError(
+      "--user/--token log in to a server and --data opens a directory: give one",
+    );
+  }
+  if (remoteOnly) return fallback;
   if (flags.data !== undefined) return undefined;
   return await answers(fallback) ? fallback : undefined;
 }
@@ -78,14 +92,19 @@ export function normalise(url: string): string {
   return parsed.origin;
 }
 
-/** Whether a KalamDB server answers its healthcheck at `url` within half a second. */
+/**
+ * Whether a KalamDB server answers its healthcheck at `url`. Only a refused connection (or an
+ * answer that is not KalamDB's) means "no server": one that is merely slow still counts, so a
+ * loaded server is never silently replaced by a fresh local directory.
+ */
 export async function answers(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/v1/api/healthcheck`, { signal: AbortSignal.timeout(500) });
+    const res = await fetch(`${url}/v1/api/healthcheck`, { signal: AbortSignal.timeout(3000) });
     const body = await res.json().catch(() => undefined);
     return res.ok && body?.status === "ok";
-  } catch {
-    return false;
+  } catch (err) {
+    return err instanceof DOMException &&
+      (err.name === "TimeoutError" || err.name === "AbortError");
   }
 }
 
@@ -99,8 +118,19 @@ async function remoteAuth(
     const { password, source } = await passwordFor(flags, envPassword);
     return { auth: { user: flags.user, password }, credentials: `--user with ${source}` };
   }
+  if (flags.password !== undefined) {
+    return {
+      auth: { user: "root", password: flags.password },
+      credentials: "root with --password",
+    };
+  }
   const instance = flags.instance ?? DEFAULT_INSTANCE;
   const login = await readLogin(instance);
+  if (login && flags.instance !== undefined && normalise(login.url) !== url) {
+    throw new UsageError(
+      `instance "${instance}" is a login for ${login.url}, not ${url}: drop --url or --instance`,
+    );
+  }
   if (login && normalise(login.url) === url) {
     return {
       auth: { tokenProvider: storedTokenProvider(instance, login) },

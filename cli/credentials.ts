@@ -23,8 +23,15 @@ interface CredentialsFile {
   instances: Record<string, StoredLogin>;
 }
 
+/**
+ * Where the files live instead of `~/.kalamdb` — for tests in one process, which cannot change
+ * HOME without changing it for every other test running alongside.
+ */
+export const homeOverride: { dir?: string } = {};
+
 /** `~/.kalamdb` (HOME, or USERPROFILE on Windows). */
 export function kalamdbHome(): string {
+  if (homeOverride.dir !== undefined) return homeOverride.dir;
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
   if (!home) throw new Error("HOME is not set: cannot find ~/.kalamdb");
   return `${home}/.kalamdb`;
@@ -57,17 +64,16 @@ async function writeFile(file: CredentialsFile): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
+/** The stored login of an instance; none without a HOME (then nothing is stored either). */
 export async function readLogin(instance: string): Promise<StoredLogin | undefined> {
+  if (homeOverride.dir === undefined && !Deno.env.get("HOME") && !Deno.env.get("USERPROFILE")) {
+    return undefined;
+  }
   return (await readFile()).instances[instance];
 }
 
-export async function saveLogin(
-  instance: string,
-  url: string,
-  pair: TokenPair,
-): Promise<StoredLogin> {
-  const file = await readFile();
-  const entry: StoredLogin = {
+function entryOf(url: string, pair: TokenPair): StoredLogin {
+  return {
     url,
     user: pair.user.id,
     role: pair.user.role,
@@ -76,6 +82,15 @@ export async function saveLogin(
     expires_at: pair.expires_at,
     saved_at: new Date().toISOString(),
   };
+}
+
+export async function saveLogin(
+  instance: string,
+  url: string,
+  pair: TokenPair,
+): Promise<StoredLogin> {
+  const file = await readFile();
+  const entry = entryOf(url, pair);
   file.instances[instance] = entry;
   await writeFile(file);
   return entry;
@@ -103,28 +118,46 @@ export function storedTokenProvider(
   fetchFn: typeof fetch = fetch,
 ): () => Promise<string> {
   let current = login;
+  let renewing: Promise<StoredLogin> | undefined;
   return async () => {
-    if (Date.parse(current.expires_at) - Date.now() > RENEW_MARGIN_MS) return current.access_token;
-    let res: Response;
-    try {
-      res = await fetchFn(`${current.url.replace(/\/+$/, "")}/v1/api/auth/refresh`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ refresh_token: current.refresh_token }),
-      });
-    } catch (err) {
-      throw new KalamError({ code: "NETWORK_ERROR", message: reason(err), cause: err });
-    }
-    const body = await res.json().catch(() => undefined);
-    if (!res.ok) {
-      throw new KalamError({
-        code: "UNAUTHORIZED",
-        status: res.status,
-        message: `The stored login of instance "${instance}" has expired: ` +
-          `run \`kalamdb login --instance ${instance}\` again`,
-      });
-    }
-    current = await saveLogin(instance, current.url, body as TokenPair);
+    // Within a minute of expiry — or half the token's life when that is shorter.
+    const life = Date.parse(current.expires_at) - Date.parse(current.saved_at);
+    const margin = Math.min(RENEW_MARGIN_MS, Math.max(life, 0) / 2);
+    if (Date.parse(current.expires_at) - Date.now() > margin) return current.access_token;
+    // Concurrent calls share one refresh.
+    renewing ??= renew(instance, current, fetchFn).finally(() => renewing = undefined);
+    current = await renewing;
     return current.access_token;
   };
+}
+
+async function renew(
+  instance: string,
+  login: StoredLogin,
+  fetchFn: typeof fetch,
+): Promise<StoredLogin> {
+  let res: Response;
+  try {
+    res = await fetchFn(`${login.url.replace(/\/+$/, "")}/v1/api/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: login.refresh_token }),
+    });
+  } catch (err) {
+    throw new KalamError({ code: "NETWORK_ERROR", message: reason(err), cause: err });
+  }
+  const body = await res.json().catch(() => undefined);
+  if (!res.ok || typeof body?.access_token !== "string" || typeof body?.user?.id !== "string") {
+    throw new KalamError({
+      code: "UNAUTHORIZED",
+      status: res.status,
+      message: `The stored login of instance "${instance}" has expired: ` +
+        `run \`kalamdb login --instance ${instance}\` again`,
+    });
+  }
+  // Saved back only while the file still holds the login we renewed: a logout or a newer
+  // login in the meantime wins (this session just keeps its fresh token).
+  const onFile = await readLogin(instance);
+  if (onFile?.refresh_token !== login.refresh_token) return entryOf(login.url, body as TokenPair);
+  return await saveLogin(instance, login.url, body as TokenPair);
 }

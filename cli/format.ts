@@ -288,10 +288,22 @@ function isNumericColumn(result: StatementResult, i: number): boolean {
 
 /** Cell text for tables: control characters shown escaped so one row stays one line. */
 function cellText(v: Value, t: TypeName | undefined): string {
-  return displayValue(v, t).replace(
-    /[\n\r\t]/g,
-    (c) => c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t",
-  );
+  return escapeControls(displayValue(v, t));
+}
+
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Control characters shown escaped (`\n`, `\x1b`, `\u009b`…): one row stays one line, and a
+ * value never sends escape sequences to the terminal (another user's query text in `\live`).
+ */
+export function escapeControls(s: string): string {
+  // deno-lint-ignore no-control-regex -- the control characters are what it finds
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    NAMED[c] ??
+      (c.charCodeAt(0) < 0x80
+        ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 /** Shrinks the widest columns one step at a time until a line fits `max` columns. */

@@ -6,6 +6,7 @@ import type { BaseType } from "../sql/mod.ts";
 import { DbError } from "../errors.ts";
 import {
   csvField,
+  escapeControls,
   formatAnyError,
   formatCsv,
   formatError,
@@ -310,4 +311,9 @@ Deno.test("printBatch: results before the error, then the error, then the rest",
     "out:ok 3",
   ]);
   assertEquals(out[1].startsWith("\n"), true, "blocks separated by a blank line");
+});
+
+Deno.test("format: control characters in values are shown escaped, never sent to the terminal", () => {
+  assertEquals(escapeControls("a\nb\tc\x1b[31mred\x07\u009b"), "a\\nb\\tc\\x1b[31mred\\x07\\u009b");
+  assertEquals(escapeControls("plain 日本 🎉"), "plain 日本 🎉");
 });

@@ -86,8 +86,8 @@ export class RemoteSession implements Session {
         const failedAt = e.statement;
         shiftPosition(e, sql, offset, done);
         errors.push(e);
-        if (!request.continueOnError || failedAt === undefined || e.code === "INVALID_SQL") break;
-        const next = parseSql(sql.slice(offset)).statements[failedAt]?.span.start;
+        if (!request.continueOnError || failedAt === undefined) break;
+        const next = resumeAt(sql.slice(offset), failedAt);
         if (next === undefined) break;
         offset += next;
         done += failedAt;
@@ -159,6 +159,21 @@ export function asDbError(err: unknown): DbError {
     });
   }
   return new DbError("INTERNAL_ERROR", err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Where the batch goes on after statement `failedAt` failed: just past it (and its `;`). None
+ * when the failure was the parser's — a batch ends at a syntax error, as it does embedded.
+ */
+function resumeAt(rest: string, failedAt: number): number | undefined {
+  const { statements, diagnostics } = parseSql(rest);
+  if (diagnostics.some((d) => d.statement <= failedAt)) return undefined;
+  const failed = statements[failedAt - 1];
+  if (!failed) return undefined;
+  let at = failed.span.end;
+  while (at < rest.length && /\s/.test(rest[at])) at++;
+  if (rest[at] === ";") at++;
+  return at < rest.length && rest.slice(at).trim() !== "" ? at : undefined;
 }
 
 /** Positions of the resent rest of a batch, as positions in the whole batch. */

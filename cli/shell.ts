@@ -221,7 +221,10 @@ class Shell {
   /** One line typed at the prompt. */
   async #handle(line: string): Promise<"quit" | void> {
     const trimmed = line.trim();
-    if (trimmed.startsWith("\\")) {
+    // A `\` line is a meta-command unless it continues an open string or comment.
+    const open = this.#buffer.length > 0 &&
+      scanSql(this.#buffer.join("\n") + "\n").state !== "code";
+    if (trimmed.startsWith("\\") && !open) {
       this.#remember(trimmed);
       return await this.#meta(trimmed);
     }
@@ -323,7 +326,11 @@ class Shell {
   }
 
   #cancelled(): void {
-    this.#write(this.#c.yellow("Cancelled"));
+    // The HTTP API cannot stop a statement the server already runs: say so, never "undone".
+    const note = this.#session.info.mode === "remote"
+      ? " (stopped waiting: the server may still finish the statements it received)"
+      : "";
+    this.#write(this.#c.yellow(`Cancelled${note}`));
   }
 
   /** Streams a live query until Ctrl-C (or the server ends it). */

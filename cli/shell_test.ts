@@ -169,3 +169,11 @@ Deno.test("an empty snapshot prints (0 rows); \\format json streams changes as J
   assert(line !== undefined, out);
   assertEquals(JSON.parse(line).rows, [{ id: "5", title: "x" }]);
 });
+
+Deno.test("a line starting with \\ inside an open string is part of the string", async () => {
+  const s = new ScriptedSession();
+  await shell(s, "INSERT INTO app.t VALUES (1, 'first line\n\\dt not a command\nlast');\n");
+  assertEquals(userStatements(s), [
+    "INSERT INTO app.t VALUES (1, 'first line\n\\dt not a command\nlast');",
+  ]);
+});

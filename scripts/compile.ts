@@ -18,7 +18,11 @@ async function devExcludes(): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const e of Deno.readDir(new URL("node_modules/.deno/", root))) {
-      if (DEV_ONLY.test(e.name)) out.push("--exclude", `node_modules/.deno/${e.name}`);
+      if (!DEV_ONLY.test(e.name)) continue;
+      // `name@version` (a scope's `/` written `+`) holds the package at node_modules/<name>.
+      const pkg = e.name.slice(0, e.name.lastIndexOf("@")).replace("+", "/");
+      out.push("--exclude", `node_modules/.deno/${e.name}/node_modules/${pkg}`);
+      out.push("--exclude", `node_modules/${pkg}`);
     }
   } catch { /* no node_modules yet: deno compile fetches what main.ts needs */ }
   return out;
@@ -63,6 +67,14 @@ export const BUILD_INFO = { commit: ${JSON.stringify(commit)}, buildDate: ${JSON
 }
 
 async function main(): Promise<number> {
+  // `--output PATH` among the extra arguments (the last one wins, as for deno compile).
+  const at = Deno.args.lastIndexOf("--output");
+  const out = at >= 0 ? Deno.args[at + 1] : undefined;
+  const binary = out === undefined
+    ? new URL("kalamdb", root).pathname
+    : out.startsWith("/")
+    ? out
+    : `${Deno.cwd()}/${out}`;
   for (const path of INCLUDES) {
     if (!(await Deno.stat(new URL(path, root)).catch(() => undefined))?.isFile) {
       console.error(`compile: ${path} (a worker the binary must include) does not exist`);
@@ -86,8 +98,8 @@ async function main(): Promise<number> {
         ...INCLUDES.flatMap((path) => ["--include", path]),
         ...await devExcludes(),
         "--output",
-        "kalamdb",
-        ...Deno.args,
+        binary,
+        ...Deno.args.filter((_, i) => i !== at && i !== at + 1),
         "main.ts",
       ],
       cwd: root,
@@ -108,19 +120,19 @@ async function main(): Promise<number> {
   // Smoke test (skipped when cross-compiling): a wrong DENORT_BIN (e.g. the full `deno` binary)
   // yields an executable that runs as plain deno instead of kalamdb.
   if (!Deno.args.includes("--target")) {
-    const line = await capture(new URL("kalamdb", root).pathname, ["--version"]);
+    const line = await capture(binary, ["--version"]);
     if (!line?.startsWith(`kalamdb `)) {
       console.error(
-        "\ncompile produced ./kalamdb, but it does not run as kalamdb " +
+        `\ncompile produced ${binary}, but it does not run as kalamdb ` +
           `(\`--version\` printed ${JSON.stringify(line?.split("\n")[0] ?? "nothing")}).\n` +
-          "Is DENORT_BIN a denort binary (not the full deno executable)? Removed ./kalamdb.",
+          `Is DENORT_BIN a denort binary (not the full deno executable)? Removed ${binary}.`,
       );
-      await Deno.remove(new URL("kalamdb", root)).catch(() => {});
+      await Deno.remove(binary).catch(() => {});
       return 1;
     }
     console.error(line);
   }
-  console.error("Built ./kalamdb");
+  console.error(`Built ${binary}`);
   return 0;
 }
 

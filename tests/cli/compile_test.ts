@@ -57,7 +57,7 @@ Deno.test({
       const version = await run(["--version"]);
       assertMatch(
         version.stdout,
-        /^kalamdb \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}, built \d{4}-\d\d-\d\dT/,
+        /^kalamdb \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?, built \d{4}-\d\d-\d\dT/,
       );
       await Deno.writeTextFile(`${dir}/a.sql`, "CREATE NAMESPACE c; SELECT 41 + 1 AS answer;");
       const batch = await run([

@@ -10,6 +10,7 @@ import {
   assertStringIncludes,
   startServer,
   type TestServer,
+  until,
 } from "../server/_server.ts";
 import { withTempDir } from "../_util.ts";
 
@@ -168,7 +169,8 @@ Deno.test("cli remote: an expiring stored token is renewed with the refresh toke
       assertEquals(login.code, 0, login.stderr);
       const path = `${home}/.kalamdb/credentials.json`;
       const before = JSON.parse(await Deno.readTextFile(path)).instances.local;
-      // A 1-second token is inside the renewal margin at once: the next run refreshes it.
+      // Once the 1-second token has expired, the next run refreshes it (and saves it back).
+      await until(() => Date.now() > Date.parse(before.expires_at), "token expired", 10_000, 50);
       const r = await kalamdb(
         ["sql", "-c", "SELECT 1 AS x;", "--url", s.url, "--format", "csv"],
         home,
@@ -222,3 +224,19 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("cli remote: --continue-on-error stops where embedded stops, numbering alike", async () => {
+  await withServerAndHome(async (s, home) => {
+    const batches = [
+      "SELECT * FROM a.b;\nSELECT * FRM x;\nSELECT 5 AS five;", // a syntax error ends the batch
+      "SELECT 1 AS a;\nSELECT 1 AS b UNION SELECT 2;\nSELECT 3 AS c;\nSELECT 4 AS d;",
+      "SELECT * FROM a.b; SELECT * FROM c.d;\n-- note\nSELECT 2 AS two; SELECT * FROM e.f",
+    ];
+    for (const [k, sql] of batches.entries()) {
+      const args = ["sql", "-c", sql, "--continue-on-error"];
+      const remote = await kalamdb([...args, "--url", s.url], home);
+      const embedded = await kalamdb([...args, "--data", `${home}/c${k}`], home);
+      assertEquals(normal(remote), normal(embedded), sql);
+    }
+  });
+});
