@@ -68,6 +68,8 @@ export class Api {
       const batch = await this.#db.execute(sql, {
         principal: who,
         params,
+        // A client that goes away (an aborted fetch, Ctrl-C in the shell) stops the batch.
+        signal: req.signal,
         timeoutMs: this.#limits.queryTimeoutMs,
         wsUrl: wsUrlOf(req),
       });
