@@ -23,7 +23,10 @@ async function unavailable(): Promise<string | undefined> {
     if (out.success) return undefined;
     // deno-lint-ignore no-control-regex -- deno's colour codes
     const text = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
-    const why = text.split("\n").find((l) => /error/i.test(l))?.trim() ?? text.trim().slice(0, 200);
+    const lines = text.split("\n").map((l) => l.trim());
+    const download = lines.find((l) => l.startsWith("Download "))?.slice("Download ".length);
+    const error = lines.find((l) => /^error/i.test(l)) ?? lines.filter(Boolean).pop();
+    const why = download ? `downloading ${download} failed (${error})` : error;
     return `deno compile cannot get its runtime base (denort) here and DENORT_BIN is not set: ${why}`;
   } catch (err) {
     return `deno compile did not finish: ${err instanceof Error ? err.message : err}`;
