@@ -3,10 +3,9 @@
 // Redis and PostgreSQL (from Debian, installed when missing). Kept apart from the measuring.
 
 import type { LiveSystem } from "./live.ts";
+import { startServer } from "./_client_kit.ts";
 import { aptInstall, freePort, run, spawn, stop, waitFor, which, withChildren } from "./_procs.ts";
 
-const ROOT = new URL("../../", import.meta.url);
-const MAIN = new URL("main.ts", ROOT).pathname;
 const BARE_WS = new URL("./_bare_ws.ts", import.meta.url).pathname;
 const BASIC_ROOT = "Basic cm9vdDo=";
 const KALAMDB_SETUP = `CREATE NAMESPACE bench;
@@ -34,19 +33,9 @@ export interface Target {
 }
 
 export async function startKalamdb(dir: string): Promise<Target> {
-  const p = spawn("kalamdb", Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "serve",
-    "--data",
-    dir,
-    "--port",
-    "0",
-  ], { env: { KALAMDB_RATE_LIMIT: "0" } });
-  const m = await waitFor(p, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 60_000);
-  p.stdout.drain();
-  const port = Number(m[1]);
+  const server = await startServer(dir);
+  const p = server.proc;
+  const port = server.port;
   const res = await fetch(`http://127.0.0.1:${port}/v1/api/sql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: BASIC_ROOT },

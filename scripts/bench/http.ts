@@ -7,6 +7,7 @@
 // at once and each workload is measured on one, then the other, so drifting background load on
 // the shared machine hits both alike.
 
+import { rootToken } from "./_client_kit.ts";
 import { INSERT_SQL, type LoadResult, SELECT_SQL, type Workload } from "./_load.ts";
 
 /** One workload measured on both servers. */
@@ -219,15 +220,7 @@ async function warmAndMeasure(
 
 /** Logs in as root (password "") and returns `Bearer <access_token>`, or throws. */
 async function bearer(server: Server): Promise<string> {
-  const res = await fetch(`${server.url}/v1/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ user: "root", password: "" }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`login → HTTP ${res.status} ${text.slice(0, 300)}`);
-  return `Bearer ${JSON.parse(text).access_token}`;
+  return `Bearer ${await rootToken(server.url)}`;
 }
 
 /** The error's first lines, then the server's recent output. */
