@@ -16,7 +16,7 @@ export class UsageError extends Error {
 export type CommandName = "serve" | "sql" | "shell" | "export" | "login" | "logout";
 const COMMANDS: readonly CommandName[] = ["serve", "sql", "shell", "export", "login", "logout"];
 /** Commands a later issue implements; they answer "not available yet". */
-const UNAVAILABLE = new Set<CommandName>(["export"]);
+const UNAVAILABLE = new Set<CommandName>([]);
 
 /** One flag: its long name, optional short letter, and help text. */
 export interface FlagSpec {
@@ -135,6 +135,20 @@ const VERSION: FlagSpec = {
 };
 
 const REMOTE = [URL_FLAG, USER, PASSWORD, TOKEN, INSTANCE];
+const EXPORT_USER: FlagSpec = {
+  name: "user",
+  short: "u",
+  type: "string",
+  arg: "NAME",
+  help: "whose data to export (default: the session's user; others via EXECUTE AS USER)",
+};
+const OUTPUT: FlagSpec = {
+  name: "output",
+  short: "o",
+  type: "string",
+  arg: "FILE",
+  help: "write the zip to FILE (default <user>-<export_id>.zip)",
+};
 const BATCH_COMMON = [DATA, CONFIG, NODE_ID, AS_USER, CONTINUE, FORMAT, ...REMOTE];
 
 /** The flags each command accepts; `kalamdb` alone accepts serve and `--file` batch flags. */
@@ -156,7 +170,7 @@ export const FLAGS: Readonly<Record<CommandName | "kalamdb", readonly FlagSpec[]
   serve: [DATA, CONFIG, HOST, PORT, NODE_ID, HELP],
   sql: [FILE, COMMAND, ...BATCH_COMMON, HELP],
   shell: [DATA, CONFIG, NODE_ID, AS_USER, FORMAT, ...REMOTE, NO_COLOR, HELP],
-  export: [HELP],
+  export: [DATA, CONFIG, NODE_ID, EXPORT_USER, OUTPUT, URL_FLAG, TOKEN, INSTANCE, HELP],
   login: [URL_FLAG, USER, PASSWORD, INSTANCE, HELP],
   logout: [INSTANCE, HELP],
 };
@@ -189,6 +203,12 @@ export interface BatchFlags extends ConfigFlags, RemoteFlags {
   readonly format: OutputFormat;
 }
 
+/** Flags of `kalamdb export` (the session logs in as root or with --token / --instance). */
+export interface ExportFlags extends ConfigFlags, RemoteFlags {
+  readonly exportUser?: string;
+  readonly output?: string;
+}
+
 /** Flags of `kalamdb shell`. */
 export interface ShellFlags extends ConfigFlags, RemoteFlags {
   readonly asUser?: string;
@@ -207,6 +227,7 @@ export type Invocation =
   | { readonly kind: "batch"; readonly flags: BatchFlags }
   | { readonly kind: "shell"; readonly flags: ShellFlags }
   | { readonly kind: "login"; readonly flags: RemoteFlags }
+  | { readonly kind: "export"; readonly flags: ExportFlags }
   | { readonly kind: "logout"; readonly flags: { readonly instance?: string } }
   | { readonly kind: "unavailable"; readonly command: CommandName };
 
@@ -246,6 +267,13 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     };
   }
   if (topic === "login") return { kind: "login", flags: remoteFlags(values) };
+  if (topic === "export") {
+    const { user: exportUser, ...remote } = remoteFlags(values);
+    return {
+      kind: "export",
+      flags: { ...configFlags(values), ...remote, exportUser, output: str(values, "output") },
+    };
+  }
   if (topic === "logout") return { kind: "logout", flags: { instance: str(values, "instance") } };
   if (topic === "sql") {
     if (values.file === undefined && values.command === undefined) {

@@ -34,7 +34,22 @@ Deno.test("commands: default serve, --file batch, sql -c/-f, version, help, unav
   assertEquals(parseInvocation(["-V"]), { kind: "version" });
   assertEquals(parseInvocation(["--help"]), { kind: "help", topic: "kalamdb" });
   assertEquals(parseInvocation(["sql", "--help"]), { kind: "help", topic: "sql" });
-  assertEquals(parseInvocation(["export"]), { kind: "unavailable", command: "export" });
+  assertEquals(parseInvocation(["export", "--user", "alice", "-o", "a.zip", "--data", "d"]), {
+    kind: "export",
+    flags: {
+      config: undefined,
+      data: "d",
+      host: undefined,
+      port: undefined,
+      nodeId: undefined,
+      url: undefined,
+      password: undefined,
+      token: undefined,
+      instance: undefined,
+      exportUser: "alice",
+      output: "a.zip",
+    },
+  });
   const shell = parseInvocation(["shell", "--url", "http://h:1", "-u", "bob", "--no-color"]);
   assert(shell.kind === "shell");
   assertEquals([shell.flags.url, shell.flags.user, shell.flags.noColor, shell.flags.format], [

@@ -123,7 +123,7 @@ Deno.test("--continue-on-error runs on after a failure, still exits 1", async ()
   });
 });
 
-Deno.test("usage errors exit 2: missing file, bad port, unavailable commands; no server: 1", async () => {
+Deno.test("usage errors exit 2: missing file, bad port, export's bad URL; no server: 1", async () => {
   await withTempDir(async (dir) => {
     const missing = await runMain(["--file", `${dir}/nope.sql`, "--data", dir]);
     assertEquals(missing.code, 2);
@@ -139,10 +139,8 @@ Deno.test("usage errors exit 2: missing file, bad port, unavailable commands; no
     assertIncludes(port.stderr, "port");
     const node = await runMain(["sql", "-c", "SELECT 1;", "--node-id", "4096", "--data", dir]);
     assertEquals(node.code, 2);
-    for (const cmd of ["export"]) {
-      const r = await runMain([cmd]);
-      assertEquals(r.code, 2, cmd);
-      assertIncludes(r.stderr, `\`kalamdb ${cmd}\` is not available yet`);
-    }
+    const exp = await runMain(["export", "--url", "ftp://x", "--user", "alice"]);
+    assertEquals(exp.code, 2);
+    assertIncludes(exp.stderr, "--url must be an http(s) URL");
   });
 });

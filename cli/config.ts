@@ -40,6 +40,8 @@ export interface ServerSettings {
   readonly refreshTokenTtlS: number;
   /** Hours the change log keeps entries for live-query resume. */
   readonly changeLogRetentionHours: number;
+  /** Seconds a written export is kept before it is deleted (SPEC §9: 7 days by default). */
+  readonly exportRetentionS: number;
   /** WebSocket: time to authenticate, and idle time before the server closes the socket. */
   readonly wsAuthTimeoutMs: number;
   readonly wsIdleTimeoutMs: number;
@@ -60,6 +62,7 @@ export const SERVER_DEFAULTS: ServerSettings = {
   accessTokenTtlS: 3600,
   refreshTokenTtlS: 7 * 24 * 3600,
   changeLogRetentionHours: 24,
+  exportRetentionS: 7 * 86400,
   wsAuthTimeoutMs: 5000,
   wsIdleTimeoutMs: 300_000,
   wsMaxQueue: 10_000,
@@ -90,6 +93,7 @@ const SERVER_NUMBERS = [
     1,
     24 * 3650,
   ],
+  ["exportRetentionS", "KALAMDB_EXPORT_RETENTION_S", "export_retention_s", 1, 3650 * 86400],
   ["wsAuthTimeoutMs", "KALAMDB_WS_AUTH_TIMEOUT_MS", "ws_auth_timeout_ms", 1, 3600_000],
   ["wsIdleTimeoutMs", "KALAMDB_WS_IDLE_TIMEOUT_MS", "ws_idle_timeout_ms", 1, 24 * 3600_000],
   ["wsMaxQueue", "KALAMDB_WS_MAX_QUEUE", "ws_max_queue", 1, 1e7],

@@ -26,6 +26,14 @@ export class EmbeddedSession implements Session {
     this.info = info;
   }
 
+  /** Reads a finished export's zip from the data directory (`download_url` names its id). */
+  async download(url: string): Promise<Uint8Array> {
+    const id = decodeURIComponent(url.slice(url.lastIndexOf("/") + 1));
+    const found = this.#db.exportFile(id);
+    if (!found) throw new DbError("NOT_FOUND", `Export "${id}" does not exist or is not ready`);
+    return await Deno.readFile(found.path);
+  }
+
   /** Opens the data directory (throws its DbError, e.g. the lock a running server holds). */
   static async open(options: EmbeddedOptions): Promise<EmbeddedSession> {
     const db = await Database.open({ dataDir: options.dataDir, nodeId: options.nodeId });

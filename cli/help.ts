@@ -11,7 +11,7 @@ const SUMMARY: Record<CommandName | "kalamdb", { usage: string; about: string }>
       "  serve     run the server (the default)\n" +
       "  sql       run SQL from -f FILE or -c SQL as one batch, then exit\n" +
       "  shell     interactive SQL shell (a server, or embedded on --data)\n" +
-      "  export    export one user's data as a zip (not available yet in this build)\n" +
+      "  export    export one user's data as a zip (EXPORT USER DATA, then the download)\n" +
       "  login     log in to a server and store its token in ~/.kalamdb/credentials.json\n" +
       "  logout    remove a stored login\n\n" +
       "Run 'kalamdb <command> --help' for a command's flags.",
@@ -36,7 +36,9 @@ const SUMMARY: Record<CommandName | "kalamdb", { usage: string; about: string }>
   },
   export: {
     usage: "kalamdb export [flags]",
-    about: "Exports one user's data (not available yet).",
+    about: "Exports one user's data (SPEC §9): runs EXPORT USER DATA (EXECUTE AS USER for\n" +
+      "--user), waits for the job, then downloads the zip. Remote or embedded like\n" +
+      "`kalamdb sql`; the session is root (loopback) or --token / --instance.",
   },
   login: {
     usage: "kalamdb login [--url URL] [--user NAME] [--password PW] [--instance NAME]",

@@ -27,7 +27,8 @@ export type MetaAction =
   | { readonly kind: "session" }
   | { readonly kind: "quit" }
   | { readonly kind: "format"; readonly format: OutputFormat }
-  | { readonly kind: "timing"; readonly on: boolean };
+  | { readonly kind: "timing"; readonly on: boolean }
+  | { readonly kind: "export"; readonly output?: string };
 
 /** Settings meta-commands read (`\format` without an argument shows the current one). */
 export interface MetaState {
@@ -105,10 +106,11 @@ const SPECS: readonly Spec[] = [
     if (c.args.length > 1 || (arg !== undefined && arg !== "on" && arg !== "off")) return usage(c);
     return { kind: "timing", on: arg === undefined ? !s.timing : arg === "on" };
   }),
-  spec("\\export", "\\export [-o file]", "export your data as a zip", () => ({
-    kind: "error",
-    text: "\\export is not available yet (it arrives with the export issue)",
-  })),
+  spec("\\export", "\\export [-o file]", "export your data as a zip", (c) => {
+    if (c.args.length === 0) return { kind: "export" };
+    if (c.args.length === 2 && c.args[0] === "-o") return { kind: "export", output: c.args[1] };
+    return usage(c);
+  }),
 ];
 
 const ALIASES: Readonly<Record<string, string>> = {

@@ -65,7 +65,9 @@ Deno.test("settings: \\format, \\timing, \\q and \\export", () => {
   assertEquals(plan("\\q"), { kind: "quit" });
   assertEquals(plan("\\quit"), { kind: "quit" });
   assertEquals(plan("\\?").kind, "print");
-  assertIncludes((plan("\\export -o x.zip") as { text: string }).text, "not available yet");
+  assertEquals(plan("\\export -o x.zip"), { kind: "export", output: "x.zip" });
+  assertEquals(plan("\\export"), { kind: "export" });
+  assertEquals(plan("\\export x.zip").kind, "error");
 });
 
 Deno.test("unknown commands suggest the closest one", () => {

@@ -53,6 +53,10 @@ export async function runCli(
       }
       case "login":
         return await runLogin(inv.flags);
+      case "export": {
+        const { runExport } = await import("./export.ts");
+        return await runExport(inv.flags, await loadConfig(inv.flags));
+      }
       case "logout":
         return await runLogout(inv.flags);
     }

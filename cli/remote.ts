@@ -37,6 +37,19 @@ export class RemoteSession implements Session {
     this.info = info;
   }
 
+  async download(url: string): Promise<Uint8Array> {
+    const res = await this.#client.download(url);
+    if (res.status !== 200) {
+      const text = await res.text();
+      let message = `download failed: HTTP ${res.status}`;
+      try {
+        message = JSON.parse(text).error.message ?? message;
+      } catch { /* not JSON */ }
+      throw new DbError(res.status === 404 ? "NOT_FOUND" : "PERMISSION_DENIED", message);
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   /** Connects: the healthcheck (server version), then who the credentials are. */
   static async connect(o: RemoteOptions): Promise<RemoteSession> {
     const client = createClient({ url: o.url, auth: o.auth });

@@ -55,5 +55,7 @@ export interface Session {
     signal: AbortSignal,
     options?: LiveOptions,
   ): Promise<void>;
+  /** The bytes of a finished export, by its `download_url` (SHOW EXPORTS). */
+  download(url: string): Promise<Uint8Array>;
   close(): Promise<void>;
 }

@@ -45,6 +45,7 @@ import {
   Terminal,
 } from "./term.ts";
 import { buildInfo, versionLine } from "./version.ts";
+import { exportToFile } from "./export.ts";
 
 export interface ShellOptions {
   /** Default: the process's stdin. */
@@ -262,6 +263,12 @@ class Shell {
       case "timing":
         this.#timing = action.on;
         return this.#write(`Timing is ${action.on ? "on" : "off"}.`);
+      case "export": {
+        const user = this.#session.info.user;
+        const note = (text: string) => this.#write(text);
+        return await exportToFile(this.#session, user, action.output, note)
+          .then(note, (err) => this.#error(err instanceof Error ? err.message : String(err)));
+      }
     }
   }
 

@@ -38,8 +38,16 @@ class ScriptedSession implements Session {
       return Promise.resolve({ results: [], error, errors: [error], asUser: "root", tookMs: 1 });
     }
     const results: StatementResult[] = [];
-    if (sql === "SHOW TABLES") results.push(rows(["namespace", "table_name"], [["app", "t"]]));
-    else if (sql === "SHOW NAMESPACES") results.push(rows(["name"], [["app"]]));
+    const url = "/v1/exports/root/e1";
+    if (sql === "EXPORT USER DATA") {
+      results.push(
+        rows(["export_id", "job_id", "user_id", "download_url"], [["e1", "j1", "root", url]]),
+      );
+    } else if (sql === "SHOW EXPORTS") {
+      results.push(rows(["export_id", "job_id", "status"], [["e1", "j1", "completed"]]));
+    } else if (sql === "SHOW TABLES") {
+      results.push(rows(["namespace", "table_name"], [["app", "t"]]));
+    } else if (sql === "SHOW NAMESPACES") results.push(rows(["name"], [["app"]]));
     else if (sql.startsWith("DESCRIBE")) {
       results.push(rows(["column_name", "data_type"], [["id", "BIGINT"], ["title", "TEXT"]]));
     } else results.push(rows(["n"], [[1]]));
@@ -50,6 +58,11 @@ class ScriptedSession implements Session {
     this.subscribed.push(sql);
     for (const e of this.events) onEvent(e);
     return Promise.resolve(); // as if the server ended it
+  }
+
+  download(url: string): Promise<Uint8Array> {
+    this.executed.push(`download ${url}`);
+    return Promise.resolve(new Uint8Array([80, 75, 5, 6]));
   }
 
   close(): Promise<void> {
@@ -176,4 +189,21 @@ Deno.test("a line starting with \\ inside an open string is part of the string",
   assertEquals(userStatements(s), [
     "INSERT INTO app.t VALUES (1, 'first line\n\\dt not a command\nlast');",
   ]);
+});
+
+Deno.test("\\export -o FILE runs EXPORT USER DATA, waits, downloads the zip", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const session = new ScriptedSession();
+    const out = await shell(session, `\\export -o ${dir}/me.zip\n`);
+    assertIncludes(out, `Wrote ${dir}/me.zip (4 bytes)`);
+    assertEquals(session.executed.slice(-3), [ // the completion catalog loads first
+      "EXPORT USER DATA",
+      "SHOW EXPORTS",
+      "download /v1/exports/root/e1",
+    ]);
+    assertEquals(await Deno.readFile(`${dir}/me.zip`), new Uint8Array([80, 75, 5, 6]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -56,6 +56,7 @@ export class KalamClient {
   #sql: SqlEndpoint;
   #socket: LiveSocket;
   #closed = false;
+  #fetch: typeof fetch;
   #hasSocket: boolean;
 
   constructor(options: ClientOptions) {
@@ -64,6 +65,7 @@ export class KalamClient {
     const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
     this.#credentials = new Credentials(base, options.auth, fetchFn);
     this.#sql = new SqlEndpoint(base, this.#credentials, fetchFn);
+    this.#fetch = fetchFn;
     const ws = new URL("v1/ws", base + "/"); // relative: a path prefix (a proxy's) is kept
     ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
     // Without a WebSocket (Node < 22) queries still work; subscribing says why it cannot.
@@ -97,6 +99,16 @@ export class KalamClient {
   ): Promise<QueryResult<R>> {
     if (this.#closed) return Promise.reject(closedError());
     return this.#sql.query<R>(sql, params, options);
+  }
+
+  /** GETs a path of the server with the client's credentials (an export's `download_url`). */
+  async download(path: string, signal?: AbortSignal): Promise<Response> {
+    if (this.#closed) throw closedError();
+    const token = await this.#credentials.token(signal);
+    const headers: Record<string, string> = {};
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const url = new URL(path.replace(/^\/+/, ""), this.url + "/").href;
+    return await this.#fetch(url, { headers, signal });
   }
 
   /** The first row of the (last) result, or undefined. */

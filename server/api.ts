@@ -18,6 +18,7 @@ import {
 } from "./body.ts";
 import { encodeResult, errorAndClose, errorResponse, jsonResponse } from "./respond.ts";
 import { logError } from "../log.ts";
+import { downloadExport } from "./exports.ts";
 
 export interface ApiLimits {
   readonly maxBodyBytes: number;
@@ -55,6 +56,11 @@ export class Api {
     // 64 MiB in all, 1 MiB per address: filling it takes 64 addresses trickling bodies at once.
     const tokenBudget = new BodyBudget(TOKEN_BODY_BYTES * 1024, TOKEN_BODY_BYTES * 16);
     this.#tokenBody = { maxBytes: TOKEN_BODY_BYTES, budget: tokenBudget, timeoutMs };
+  }
+
+  /** GET /v1/exports/<user>/<export_id> (exports.ts). */
+  download(req: Request, path: string, peer: string, t0: number): Promise<Response> {
+    return downloadExport(this.#db, this.#auth, req, path, peer, t0);
   }
 
   /** POST /v1/api/sql */

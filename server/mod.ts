@@ -16,6 +16,7 @@ import { type HealthInfo, healthResponse } from "./health.ts";
 import { ConnectionCut, fail } from "./respond.ts";
 import { jwtSecret } from "./secret.ts";
 import { WsEndpoint } from "./ws.ts";
+import { EXPORTS_PREFIX } from "./exports.ts";
 import { LiveRegistry } from "../live/mod.ts";
 import { logError } from "../log.ts";
 
@@ -29,6 +30,8 @@ export interface ServerLimits extends ApiLimits {
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   readonly changeLogRetentionHours?: number;
+  /** Seconds a written export is kept (default 7 days). */
+  readonly exportRetentionS?: number;
   readonly wsAuthTimeoutMs?: number;
   readonly wsIdleTimeoutMs?: number;
   readonly wsMaxQueue?: number;
@@ -64,6 +67,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     nodeId: options.nodeId,
     concurrentWriters: true,
     changeLogRetentionMs: (options.limits.changeLogRetentionHours ?? 24) * 3600_000,
+    exportRetentionMs: (options.limits.exportRetentionS ?? 7 * 86400) * 1000,
   });
   const drain = new Drain();
   let ws: WsEndpoint;
@@ -233,6 +237,9 @@ function router(
         : fail("UNSUPPORTED", `${req.method} is not allowed here; use GET`, t0, 405);
     }
     if (path === "/v1/ws") return ws.handle(req, info.remoteAddr.hostname, t0);
+    if (path.startsWith(EXPORTS_PREFIX)) {
+      return api.download(req, path, info.remoteAddr.hostname, t0);
+    }
     return fail("NOT_FOUND", `No route for ${req.method} ${path}`, t0);
   };
 }

@@ -31,11 +31,12 @@ import {
   dropTable,
   dropUser,
   type ExecuteOptions,
+  exportFile,
+  exportStatement,
   flushStatement,
   type Handler,
   insert,
   killStatement,
-  notYet,
   type Outcome,
   registerJobs,
   select,
@@ -64,6 +65,7 @@ import { StorageHooks } from "./hooks.ts";
 import { LiveSource } from "./live_source.ts";
 import { ColdTier } from "./cold/mod.ts";
 import { JobRunner } from "./jobs/mod.ts";
+import { ExportsTable } from "./export/mod.ts";
 import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
 import { elapsedMs } from "./_time.ts";
 import { logError } from "../log.ts";
@@ -84,6 +86,8 @@ export interface DatabaseOptions {
   readonly changeLogRetentionMs?: number;
   /** …and at most this many (default 10 million); older ones are trimmed first. */
   readonly changeLogMaxEntries?: number;
+  /** A written export is deleted this long after it was written (default 7 days). */
+  readonly exportRetentionMs?: number;
 }
 
 type Handlers = { [K in Statement["kind"]]: Handler<K> };
@@ -109,7 +113,7 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   flush: flushStatement,
   compact: compactStatement,
   kill: killStatement,
-  export_user_data: notYet,
+  export_user_data: exportStatement,
   subscribe: subscribeStatement,
 };
 
@@ -195,9 +199,11 @@ export class Database {
         group,
         cold,
         jobs,
+        exports: new ExportsTable(store, group),
         changes,
         live: new LiveBridge(),
         committedSeq: () => group.inTransaction ? seqBeforeGroup : ids.last(),
+        exportRetentionMs: options.exportRetentionMs ?? 7 * 86400_000,
         changeRetention: {
           retentionMs: options.changeLogRetentionMs ?? 24 * 3600_000,
           maxEntries: options.changeLogMaxEntries ?? 10_000_000,
@@ -220,6 +226,11 @@ export class Database {
   user(name: string): { name: string; role: UserRole; passwordHash: string | null } | undefined {
     const u = this.#engine.catalog.user(name);
     return u && { name: u.name, role: u.role as UserRole, passwordHash: u.passwordHash };
+  }
+
+  /** A written export's owner, zip path and size (the download route), or undefined. */
+  exportFile(exportId: string): { user: string; path: string; bytes: number } | undefined {
+    return exportFile(this.#engine, exportId);
   }
 
   /** Named hooks for tests and benchmarks (flush now, wait for jobs, inspect tiers). */

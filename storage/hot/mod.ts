@@ -3,7 +3,8 @@
 // its scope counters, the change log and the in-process change feed, the row codec, the
 // Snowflake id generator and the data-directory lock. Every table's DDL is in sqlite.ts's SCHEMA;
 // each table has one owner file that holds every statement on it (`buffer`'s: write_buffer.ts, with a flush's reads in
-// buffer_sql.ts; cold/scopes.ts owns `cold_scopes`, jobs/runner.ts `jobs`).
+// buffer_sql.ts; cold/scopes.ts owns `cold_scopes`, jobs/runner.ts `jobs`, export/exports_table.ts
+// `exports`).
 // It may use sql/ (values, types) and storage/_modes.ts; nothing of the cold tier, statements,
 // live queries or the server.
 

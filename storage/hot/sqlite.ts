@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS cold_scopes (
   table_id INTEGER NOT NULL, user_id TEXT NOT NULL, rows INTEGER NOT NULL,
   segments INTEGER NOT NULL, bytes INTEGER NOT NULL, last_flush_ms INTEGER NOT NULL,
   PRIMARY KEY (table_id, user_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS exports (
+  export_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, job_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, finished_at INTEGER, snapshot_seq TEXT, bytes INTEGER,
+  path TEXT);
 `;
 
 export type Durability = "full" | "normal";

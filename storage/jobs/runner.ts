@@ -1,8 +1,8 @@
 // Background jobs (flush, compaction, cleanup, TTL eviction, moves): persisted in the `jobs`
 // table (system.jobs), run by one runner with bounded concurrency and an AbortSignal per job.
 // Statuses: new → queued → running → completed | failed | retrying → … | cancelled | skipped.
-// Idempotency: submitting a job whose (type, namespace, table) already has one waiting or
-// running returns that job's id instead of a second job. A job that was running at a crash is
+// Idempotency: submitting a job whose (type, namespace, table, parameters.key) already has one
+// waiting or running returns that job's id instead of a second job. A job that was running at a crash is
 // queued again at open (its work must be idempotent, as flush's four steps are).
 
 import { DbError } from "../../errors.ts";
@@ -126,7 +126,7 @@ export class JobRunner {
     const existing = [...this.#waiting, ...this.#running.values(), ...this.#delayed.values()]
       .find((e) =>
         e.job.type === spec.type && e.job.namespace === spec.namespace &&
-        e.job.table === spec.table
+        e.job.table === spec.table && e.job.parameters?.key === spec.parameters?.key
       );
     if (existing) return existing.job.id;
     const now = Date.now();
@@ -170,6 +170,12 @@ export class JobRunner {
     this.#running.get(id)?.controller?.abort(new DbError("QUERY_TIMEOUT", "Job killed"));
     await this.#finish(id, "cancelled", "killed by KILL JOB", undefined);
     return `Job ${id} cancelled`;
+  }
+
+  /** One job's status and message, or undefined for an unknown id. */
+  status(id: string): { status: JobStatus; message: string | null } | undefined {
+    const r = this.#store.writer("SELECT status, message FROM jobs WHERE job_id = ?").get(id);
+    return r ? { status: String(r[0]) as JobStatus, message: r[1] as string | null } : undefined;
   }
 
   /** Every job, oldest first (system.jobs). */

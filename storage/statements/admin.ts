@@ -16,6 +16,7 @@ import { type Handler, T, table } from "./context.ts";
 import { systemRows } from "./system_tables.ts";
 import { DEFAULT_FLUSH_POLICY } from "./maintenance.ts";
 import { tableFacts } from "./authorize.ts";
+import { showExports } from "./export.ts";
 
 /** A (namespace, table_name, …) system row as a table name for policy lookups. */
 function tableName(r: readonly unknown[]) {
@@ -361,7 +362,7 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
       );
     }
     case "exports":
-      throw unsupported("SHOW EXPORTS", "the export issue");
+      return Promise.resolve(showExports(e, ctx.session.user, ctx.session.role));
   }
 };
 
@@ -424,7 +425,6 @@ export function notYet(stmt: Statement): Promise<never> {
     flush: ["FLUSH", "the Parquet cold tier"],
     compact: ["COMPACT TABLE", "the Parquet cold tier"],
     kill: ["KILL", "jobs and live queries"],
-    export_user_data: ["EXPORT USER DATA", "the export issue"],
   };
   const [name, later] = what[stmt.kind] ?? [stmt.kind, "a later issue"];
   return Promise.reject(unsupported(name, later));

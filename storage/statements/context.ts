@@ -23,6 +23,7 @@ import type {
 } from "../hot/mod.ts";
 import type { ColdTier } from "../cold/mod.ts";
 import type { JobRunner } from "../jobs/mod.ts";
+import type { ExportsTable } from "../export/mod.ts";
 
 /** The parts of one open data directory that statement handlers, jobs and hooks work with. */
 export interface StoreParts {
@@ -36,6 +37,8 @@ export interface StoreParts {
   readonly cold: ColdTier;
   /** Background jobs (flush, compaction, cleanup). */
   readonly jobs: JobRunner;
+  /** Per-user exports (SPEC §9). */
+  readonly exports: ExportsTable;
   /** Every committed write's entry, for resume. */
   readonly changeLog: ChangeLog;
   /** Committed changes for live queries. */
@@ -48,6 +51,8 @@ export interface StoreParts {
    */
   readonly committedSeq: () => bigint;
   /** How long (and how many) change-log entries are kept for resume. */
+  /** How long a written export is kept before the expiry job deletes it. */
+  readonly exportRetentionMs: number;
   readonly changeRetention: { readonly retentionMs: number; readonly maxEntries: number };
 }
 

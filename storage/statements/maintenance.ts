@@ -11,6 +11,7 @@ import type { TablePlace } from "../cold/mod.ts";
 import { type Handler, type StoreParts, T, table } from "./context.ts";
 import type { Job, JobOutcome, JobWork } from "../jobs/mod.ts";
 import { logError } from "../../log.ts";
+import { expireExports, registerExportJob } from "./export.ts";
 
 /** Registers the job types with the engine's runner (before `resume`). */
 export function registerJobs(e: StoreParts): void {
@@ -71,6 +72,7 @@ export function registerJobs(e: StoreParts): void {
     const n = await e.cold.deleteFiles(p, p.scopes);
     return { message: `Deleted ${n} file(s) of dropped table ${p.namespace}.${p.name}` };
   });
+  registerExportJob(e);
 }
 
 export const compactStatement: Handler<"compact"> = async (stmt, ctx) => {
@@ -111,6 +113,7 @@ export function startAutoFlush(e: StoreParts, tickMs = 1000): () => void {
     try {
       // The change log is trimmed to its retention about once a minute.
       if (++ticks % 60 === 0) await e.jobs.submit({ type: "prune-changelog" });
+      await expireExports(e);
       for (const t of e.catalog.tables()) {
         if (t.tableType === "STREAM") {
           // TTL: rows are invisible at once; the eviction job removes them physically.

@@ -16,6 +16,7 @@ export {
   subscribeStatement,
 } from "./admin.ts";
 export { authorizeStatement } from "./authorize.ts";
+export { exportFile, exportStatement } from "./export.ts";
 export type { Handler, Outcome, Session, StatementContext, StoreParts } from "./context.ts";
 export { alterTable, createNamespace, createTable, dropNamespace, dropTable } from "./ddl.ts";
 export {
