@@ -84,6 +84,8 @@ export class Subscription<R extends Row = Row>
   #base = `s${(++counter).toString(36)}`;
   #attempt = -1;
   #lastSeq?: string;
+  /** `#lastSeq` as a number, so a change's seq is compared without parsing both each time. */
+  #lastSeqN = -1n;
   #schema: Column[] = [];
   #decoders: Decoder[] = [];
   #primaryKey?: string;
@@ -116,7 +118,7 @@ export class Subscription<R extends Row = Row>
     this.ready = new Promise<void>((resolve, reject) => settle = { resolve, reject });
     this.ready.catch(() => {}); // a failure is also reported through onError / iteration
     this.#settle = settle;
-    if (options.fromSeq !== undefined) this.#lastSeq = String(options.fromSeq);
+    if (options.fromSeq !== undefined) this.#seen(String(options.fromSeq));
     if (options.signal?.aborted) {
       this.#ended = true;
       settle.reject(new KalamError({ code: "ABORTED", message: "The signal was already aborted" }));
@@ -213,7 +215,7 @@ export class Subscription<R extends Row = Row>
     this.#active = true;
     if (msg.resumed === true) {
       const fromSeq = String(msg.snapshot_seq);
-      this.#lastSeq ??= fromSeq;
+      if (this.#lastSeq === undefined) this.#seen(fromSeq);
       if (this.#hasView) this.#call(() => this.#handlers.onResumed?.({ fromSeq }));
       this.#hasView = true;
       this.#settle.resolve();
@@ -232,7 +234,7 @@ export class Subscription<R extends Row = Row>
     const rows = this.#incoming;
     const seq = this.#incomingSeq;
     this.#incoming = null;
-    this.#lastSeq = seq;
+    this.#seen(seq);
     if (this.#hasView) {
       const reason: ResetReason = "history_unavailable";
       this.#emit({ type: "reset", rows, seq, reason });
@@ -248,8 +250,9 @@ export class Subscription<R extends Row = Row>
   #change(msg: WireMessage): void {
     if (!this.#active || this.#incoming !== null) return; // not ours yet: a resubscribe replays it
     const seq = String(msg.seq);
-    if (this.#lastSeq !== undefined && BigInt(seq) <= BigInt(this.#lastSeq)) return; // seen
-    this.#lastSeq = seq;
+    const n = BigInt(seq);
+    if (n <= this.#lastSeqN) return; // seen already (a resume replays from lastSeq on)
+    this.#seen(seq, n);
     const change: Change<R> = {
       op: msg.op as Change["op"],
       seq,
@@ -293,6 +296,11 @@ export class Subscription<R extends Row = Row>
         message: String(msg.message ?? "The subscription failed"),
       }),
     );
+  }
+
+  #seen(seq: string, n = BigInt(seq)): void {
+    this.#lastSeq = seq;
+    this.#lastSeqN = n;
   }
 
   #decode(r: Record<string, unknown>): R {
