@@ -7,7 +7,15 @@ import type { BatchResult } from "../storage/mod.ts";
 import { LiveRegistry } from "../live/mod.ts";
 import type { LiveConnection } from "../live/mod.ts";
 import { DbError } from "../errors.ts";
-import type { ExecuteRequest, LiveEvent, LiveOptions, Session, SessionInfo } from "./session.ts";
+import {
+  type DownloadOptions,
+  type ExecuteRequest,
+  type LiveEvent,
+  type LiveOptions,
+  type Session,
+  type SessionInfo,
+  writeNewFile,
+} from "./session.ts";
 
 export interface EmbeddedOptions {
   readonly dataDir: string;
@@ -26,12 +34,27 @@ export class EmbeddedSession implements Session {
     this.info = info;
   }
 
-  /** Reads a finished export's zip from the data directory (`download_url` names its id). */
-  async download(url: string): Promise<Uint8Array> {
+  /** Copies a finished export's zip out of the data directory (`download_url` names its id). */
+  async download(url: string, to: string, options: DownloadOptions = {}): Promise<number> {
     const id = decodeURIComponent(url.slice(url.lastIndexOf("/") + 1));
     const found = this.#db.exportFile(id);
     if (!found) throw new DbError("NOT_FOUND", `Export "${id}" does not exist or is not ready`);
-    return await Deno.readFile(found.path);
+    using source = await Deno.open(found.path, { read: true }).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      throw new DbError("NOT_FOUND", `Export "${id}" no longer exists`); // expired meanwhile
+    });
+    const total = (await source.stat()).size;
+    const bytes = await writeNewFile(to, chunksOf(source), {
+      progress: (n) => options.progress?.(n, total),
+      signal: options.signal,
+    });
+    if (bytes !== total) {
+      throw new DbError(
+        "STORAGE_ERROR",
+        `Export "${id}" changed while copying: ${bytes} of ${total} bytes`,
+      );
+    }
+    return bytes;
   }
 
   /** Opens the data directory (throws its DbError, e.g. the lock a running server holds). */
@@ -120,4 +143,14 @@ function eventOf(m: Record<string, unknown>): LiveEvent | undefined {
     oldRows: (m.old_rows ?? []) as Record<string, unknown>[],
     seq: String(m.seq),
   };
+}
+
+/** A file's bytes in 64 KiB reads through one buffer (each chunk is used before the next read). */
+async function* chunksOf(file: Deno.FsFile): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(64 * 1024);
+  while (true) {
+    const n = await file.read(buffer);
+    if (n === null) return;
+    yield buffer.subarray(0, n);
+  }
 }

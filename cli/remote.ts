@@ -16,7 +16,15 @@ import {
 import { type BaseType, parseSql, type TypeName, type Value } from "../sql/mod.ts";
 import type { BatchResult, StatementResult } from "../storage/mod.ts";
 import { DbError, type ErrorCode } from "../errors.ts";
-import type { ExecuteRequest, LiveEvent, LiveOptions, Session, SessionInfo } from "./session.ts";
+import {
+  type DownloadOptions,
+  type ExecuteRequest,
+  type LiveEvent,
+  type LiveOptions,
+  type Session,
+  type SessionInfo,
+  writeNewFile,
+} from "./session.ts";
 import { encodeBase64 } from "../sql/mod.ts";
 
 export interface RemoteOptions {
@@ -37,8 +45,11 @@ export class RemoteSession implements Session {
     this.info = info;
   }
 
-  async download(url: string): Promise<Uint8Array> {
-    const res = await this.#client.download(url);
+  /** GETs the zip and streams the body into `to`; a body shorter than Content-Length fails. */
+  async download(url: string, to: string, options: DownloadOptions = {}): Promise<number> {
+    const res = await this.#client.download(url, options.signal).catch((err) => {
+      throw options.signal?.aborted ? err : asDbError(err);
+    });
     if (res.status !== 200) {
       const text = await res.text();
       let message = `download failed: HTTP ${res.status}`;
@@ -47,7 +58,29 @@ export class RemoteSession implements Session {
       } catch { /* not JSON */ }
       throw new DbError(res.status === 404 ? "NOT_FOUND" : "PERMISSION_DENIED", message);
     }
-    return new Uint8Array(await res.arrayBuffer());
+    const length = res.headers.get("content-length");
+    const total = length === null ? undefined : Number(length);
+    let bytes: number;
+    try {
+      bytes = await writeNewFile(to, res.body ?? [], {
+        progress: (n) => options.progress?.(n, total),
+        signal: options.signal,
+      });
+    } catch (err) {
+      await res.body?.cancel().catch(() => {});
+      const local = err instanceof Deno.errors.AlreadyExists ||
+        err instanceof Deno.errors.PermissionDenied;
+      if (local || options.signal?.aborted) throw err; // about `to`, or stopped: not the transfer
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new DbError("STORAGE_ERROR", `download of ${url} broke off: ${reason}`);
+    }
+    if (total !== undefined && bytes !== total) {
+      throw new DbError(
+        "STORAGE_ERROR",
+        `download of ${url} ended after ${bytes} of ${total} bytes`,
+      );
+    }
+    return bytes;
   }
 
   /** Connects: the healthcheck (server version), then who the credentials are. */

@@ -41,6 +41,13 @@ export interface ExecuteRequest {
   readonly continueOnError?: boolean;
 }
 
+export interface DownloadOptions {
+  /** Hears the bytes written so far, and the whole size when the source says it. */
+  readonly progress?: (bytes: number, total: number | undefined) => void;
+  /** Stops the download: it rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 export interface Session {
   readonly info: SessionInfo;
   /** Runs a batch; errors of statements are in the result (like `Database.execute`). */
@@ -55,7 +62,33 @@ export interface Session {
     signal: AbortSignal,
     options?: LiveOptions,
   ): Promise<void>;
-  /** The bytes of a finished export, by its `download_url` (SHOW EXPORTS). */
-  download(url: string): Promise<Uint8Array>;
+  /**
+   * Streams a finished export, by its `download_url` (SHOW EXPORTS), into the new file `to`
+   * (created 0600; it must not exist) and returns its size. On failure `to` may hold part of
+   * the zip: the caller removes it.
+   */
+  download(url: string, to: string, options?: DownloadOptions): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * Writes `chunks` into the new file `to` (0600, never an existing file) in constant memory,
+ * syncs it and returns the byte count; what both sessions' `download` share.
+ */
+export async function writeNewFile(
+  to: string,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: { progress?: (bytes: number) => void; signal?: AbortSignal } = {},
+): Promise<number> {
+  using file = await Deno.open(to, { write: true, createNew: true, mode: 0o600 });
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    options.signal?.throwIfAborted();
+    for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+    bytes += chunk.length;
+    options.progress?.(bytes);
+  }
+  options.signal?.throwIfAborted(); // also when it came with the last chunk
+  await file.sync();
+  return bytes;
 }

@@ -45,7 +45,7 @@ import {
   Terminal,
 } from "./term.ts";
 import { buildInfo, versionLine } from "./version.ts";
-import { exportToFile } from "./export.ts";
+import { exportReport, exportToFile } from "./export.ts";
 
 export interface ShellOptions {
   /** Default: the process's stdin. */
@@ -266,7 +266,9 @@ class Shell {
       case "export": {
         const user = this.#session.info.user;
         const note = (text: string) => this.#write(text);
-        return await exportToFile(this.#session, user, action.output, note)
+        const draw = this.#tty ? (raw: string) => void this.#out.write(raw) : undefined;
+        const report = exportReport(note, { draw });
+        return await exportToFile(this.#session, { user, output: action.output, report })
           .then(note, (err) => this.#error(err instanceof Error ? err.message : String(err)));
       }
     }

@@ -11,7 +11,8 @@ const stampFile = new URL("cli/_build_info.ts", root);
  * npm packages only tests and benchmarks use (the browser driver, DuckDB, PostgreSQL, the type
  * checker): left out of the binary, which otherwise embeds all of node_modules (~180 MB).
  */
-const DEV_ONLY = /^(playwright-core|typescript|@duckdb\+[^@]+|pg|pg-[^@]+|pgpass|postgres-[^@]+)@/;
+const DEV_ONLY =
+  /^(playwright-core|typescript|fast-check|pure-rand|@duckdb\+[^@]+|pg|pg-[^@]+|pgpass|postgres-[^@]+)@/;
 
 /** node_modules/.deno entries of the dev-only packages, as `--exclude` arguments. */
 async function devExcludes(): Promise<string[]> {

@@ -40,13 +40,14 @@ export class Lines {
     return line;
   }
 
-  /** Keeps reading in the background (so the pipe never fills). */
-  drain(): void {
+  /** Keeps reading in the background (so the pipe never fills), showing `seen` each chunk. */
+  drain(seen?: (text: string) => void): void {
     (async () => {
       for (;;) {
         const { value, done } = await this.#reader.read();
         if (done) return;
         this.tail = (this.tail + value).slice(-4096);
+        seen?.(value);
       }
     })().catch(() => {});
   }

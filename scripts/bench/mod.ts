@@ -1,7 +1,7 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http|cold|live|client (run one part; the others' results are
-// kept from results.json), --quick (small sizes, for a smoke run: prints only, so it never
-// overwrites the recorded numbers).
+// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export (run one part; the others'
+// results are kept from results.json), --quick (small sizes, for a smoke run: prints only, so it
+// never overwrites the recorded numbers).
 
 import { parseArgs } from "node:util";
 import { runCoreBench } from "./core.ts";
@@ -10,14 +10,10 @@ import { runColdBench } from "./cold.ts";
 import { runLiveBench } from "./live.ts";
 import { runClientBench } from "./client.ts";
 import { clientTable } from "./_client_report.ts";
-import {
-  benchmarksMd,
-  coldTable,
-  coreTable,
-  httpTable,
-  liveTable,
-  type Results,
-} from "./_report.ts";
+import { liveTable } from "./_live_report.ts";
+import { runExportBench } from "./export.ts";
+import { exportTable } from "./_export_report.ts";
+import { benchmarksMd, coldTable, coreTable, httpTable, type Results } from "./_report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +21,7 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const PARTS = ["core", "http", "cold", "live", "client"];
+const PARTS = ["core", "http", "cold", "live", "client", "export"];
 if (values.only !== undefined && !PARTS.includes(values.only)) {
   console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
@@ -84,6 +80,19 @@ if (runs("client")) {
   const client = await runClientBench(scale);
   console.log(clientTable(client));
   results.client = { started, scale, results: client };
+}
+if (runs("export")) {
+  const started = new Date().toISOString();
+  console.log(`per-user export benchmark (scale ${scale}) …`);
+  // A failed export (or a zip that does not check out) records nothing: the last results stay.
+  try {
+    const exp = await runExportBench(scale);
+    console.log(exportTable(exp));
+    results.export = { started, scale, results: exp };
+  } catch (err) {
+    console.error(`export benchmark failed, nothing recorded:\n${(err as Error).stack ?? err}`);
+    if (values.only === "export") Deno.exitCode = 1;
+  }
 }
 
 if (!values.quick) {

@@ -11,6 +11,7 @@
 import type { Row, ScanOptions, TableSource, Value } from "../../sql/mod.ts";
 import { DbError } from "../../errors.ts";
 import {
+  type BufferSnapshot,
   type Catalog,
   type ChangeLog,
   type GroupCommit,
@@ -56,6 +57,7 @@ import {
   type TablePlace,
 } from "./segment_cache.ts";
 import { hasKey } from "./segment_keys.ts";
+import { snapshotRows } from "./segment_stream.ts";
 
 /** Scopes whose directory is remembered per table object (cleared when full). */
 const DIR_MEMO = 100_000;
@@ -199,6 +201,33 @@ export class ColdTier implements ScopeFiles, ScanCounter {
       if (this.#scopeWork.get(key) === mine) this.#scopeWork.delete(key);
       done();
     }
+  }
+
+  /**
+   * Runs `work` while no flush or compaction touches user `userId`'s scope of any of `tableIds`:
+   * their manifests and segment files stay as they are, so a read spanning many awaits (an
+   * export) sees one set of files. Flushes of those scopes wait; other users' go on.
+   */
+  holdScopes<T>(tableIds: readonly number[], userId: string, work: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = tableIds;
+    if (first === undefined) return work();
+    return this.#exclusive(first, userId, () => this.holdScopes(rest, userId, work));
+  }
+
+  /**
+   * A scope's visible rows from a buffer snapshot and, when it has segments, its manifest (held
+   * with `holdScopes` for as long as this runs), a row group at a time (segment_stream.ts).
+   */
+  snapshotRows(
+    table: TableInfo,
+    userId: string,
+    buffer: BufferSnapshot,
+    manifest: Manifest | undefined,
+  ): AsyncGenerator<Row[]> {
+    const buffered = buffer.scan(table, userId, { includeDeleted: true });
+    if (!manifest) return snapshotRows(table, buffered);
+    const place = { store: this.objectStore(table.storageId), dir: this.scopeDir(table, userId) };
+    return snapshotRows(table, buffered, { place, manifest });
   }
 
   /** The scopes of a table that may have files (recorded ones and buffered ones). */

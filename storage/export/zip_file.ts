@@ -4,17 +4,19 @@
 // `manifest.json` with the SHA-256 and size of every other member.
 //
 // Design decision: the zip is written with @zip.js/zip.js rather than a hand-rolled writer over
-// node:zlib — it streams members into a WritableStream (a file here), writes ZIP64 when needed,
-// and the tests read the zips back with the same library's reader. JSONL members are produced
-// in batches of rows from a ReadableStream (hashed on the way), so the zip is never built in
-// memory; a Parquet member is one segment's bytes (the encoder builds a file in memory), stored
-// uncompressed since it is zstd-compressed already. The file is written to a temp name, fsynced
-// and renamed, mode 0600 (SPEC §12).
+// node:zlib — it streams members into a WritableStream (a file here), deflates with the
+// runtime's native CompressionStream, and the tests read the zips back with the same library's
+// reader. Nothing is held whole: each table's rows are read once, in batches; each batch goes
+// into the JSONL member (deflated and hashed as the zip pulls it) and into a Parquet file next
+// to the zip, written a row group at a time by the cold tier's encoder; that file is then
+// copied in, stored (its pages are zstd-compressed already). Memory is about one row group,
+// whatever the user's size. The zip is written to a temp name, fsynced and renamed, mode 0600
+// (SPEC §12); a crash leaves only temp files, which the retried job overwrites.
 
 import { configure, ZipWriter } from "@zip.js/zip.js";
 import { createHash } from "node:crypto";
 import { type ColumnSchema, type Row, toJsonValue, typeToString } from "../../sql/mod.ts";
-import { encodeSegment } from "../parquet/mod.ts";
+import { SegmentEncoder } from "../parquet/mod.ts";
 import { FILE_MODE, makePrivateDirs, makePrivateFile } from "../_modes.ts";
 
 configure({ useWebWorkers: false });
@@ -27,7 +29,8 @@ export interface ExportTable {
   readonly schemaVersion: number;
   /** Every column of the rows, `_seq` and `_deleted` last (the table's schema). */
   readonly columns: readonly ColumnSchema[];
-  readonly rows: readonly Row[];
+  /** The rows in batches, read once, as the zip is written (a table yielding none is left out). */
+  readonly rows: () => AsyncIterable<Row[]>;
 }
 
 export interface ExportInput {
@@ -36,19 +39,22 @@ export interface ExportInput {
   readonly createdAt: number;
   readonly snapshotSeq: bigint;
   readonly tables: readonly ExportTable[];
+  /** Checked between batches: an aborted export stops and leaves no file. */
+  readonly signal?: AbortSignal;
 }
 
-const BATCH_ROWS = 1000;
-
-/** Writes the zip at `path` (temp file, fsync, rename); returns its size in bytes. */
-export async function writeExportZip(path: string, input: ExportInput): Promise<number> {
+/** Writes the zip at `path` (temp file, fsync, rename): its size, rows and tables written. */
+export async function writeExportZip(
+  path: string,
+  input: ExportInput,
+): Promise<{ bytes: number; rows: number; tables: number }> {
   const dir = path.slice(0, path.lastIndexOf("/"));
   await makePrivateDirs(dir);
   const tmp = `${path}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
   await makePrivateFile(tmp);
   const members: Record<string, { sha256: string; bytes: number }> = {};
-  const tables: unknown[] = [];
+  const tables: { rows: number; [field: string]: unknown }[] = [];
   try {
     const zip = new ZipWriter(file.writable, { zip64: false });
     for (const t of input.tables) {
@@ -58,16 +64,14 @@ export async function writeExportZip(path: string, input: ExportInput): Promise<
         schema: `${base}.schema.json`,
         parquet: `${base}.parquet`,
       };
-      await addStream(zip, files.jsonl, jsonlChunks(t), members);
-      await addBytes(zip, files.schema, encodeJson(schemaOf(t)), members);
-      const segment = encodeSegment(t.columns.map((c) => ({ name: c.name, type: c.type })), t.rows);
-      await addBytes(zip, files.parquet, segment.bytes, members, 0);
+      const rows = await addTable(zip, t, files, `${tmp}.parquet`, members, input.signal);
+      if (rows === 0) continue;
       tables.push({
         namespace: t.namespace,
         table: t.name,
         table_type: t.tableType,
         schema_version: t.schemaVersion,
-        rows: t.rows.length,
+        rows,
         files,
       });
     }
@@ -91,6 +95,7 @@ export async function writeExportZip(path: string, input: ExportInput): Promise<
       file.close();
     } catch { /* closed by the stream already */ }
     await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(`${tmp}.parquet`).catch(() => {});
     throw err;
   }
   const fsync = await Deno.open(tmp, { read: true });
@@ -103,7 +108,8 @@ export async function writeExportZip(path: string, input: ExportInput): Promise<
   // The rename is durable only once its directory is: an export recorded as completed must not
   // lose its file to a power cut.
   await syncDirectory(path.slice(0, path.lastIndexOf("/")));
-  return (await Deno.stat(path)).size;
+  const rows = tables.reduce((n: number, t) => n + t.rows, 0);
+  return { bytes: (await Deno.stat(path)).size, rows, tables: tables.length };
 }
 
 async function syncDirectory(dir: string): Promise<void> {
@@ -131,41 +137,141 @@ async function addBytes(
   await zip.add(name, new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), { level });
 }
 
-/** A member produced chunk by chunk, hashed as the zip writer pulls it. */
+/**
+ * One table's three members from one pass over its rows: the JSONL goes into the zip as the
+ * rows come, the same rows into a Parquet file beside the zip (`parquetTmp`, one row group in
+ * memory at a time), which is then copied in as the Parquet member. Returns the rows written;
+ * 0 adds nothing (the first batch is read before any member is started).
+ */
+async function addTable(
+  zip: ZipWriter<unknown>,
+  t: ExportTable,
+  files: { jsonl: string; schema: string; parquet: string },
+  parquetTmp: string,
+  members: Members,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const batches = t.rows()[Symbol.asyncIterator]();
+  const first = await batches.next();
+  if (first.done) return 0;
+  const parquet = new ParquetFile(
+    await Deno.open(parquetTmp, { write: true, create: true, truncate: true, mode: FILE_MODE }),
+    t.columns,
+  );
+  let rows = 0;
+  try {
+    let pending: IteratorResult<Row[]> | undefined = first;
+    const jsonl = jsonlEncoder(t.columns);
+    await addStream(zip, files.jsonl, members, async () => {
+      const next = pending ?? await batches.next();
+      pending = undefined;
+      signal?.throwIfAborted();
+      if (next.done) return undefined;
+      rows += next.value.length;
+      await parquet.write(next.value);
+      return jsonl(next.value);
+    });
+    members[files.parquet] = await parquet.finish();
+  } catch (err) {
+    parquet.close();
+    throw err;
+  }
+  await addBytes(zip, files.schema, encodeJson(schemaOf(t)), members);
+  const copy = await Deno.open(parquetTmp, { read: true });
+  // Stored, not deflated: the pages are zstd-compressed already.
+  await zip.add(files.parquet, copy.readable, { level: 0 });
+  await Deno.remove(parquetTmp);
+  return rows;
+}
+
+/**
+ * Rows per row group of an export's Parquet member: half a segment's, so that no column array
+ * of a group reaches V8's large-object size (~128 KB), whose garbage only a full GC frees.
+ */
+const ROW_GROUP_ROWS = 8192;
+
+/** A Parquet file written a row group at a time, hashed on the way (the cold tier's encoder). */
+class ParquetFile {
+  #file: Deno.FsFile;
+  #encoder: SegmentEncoder;
+  #hash = createHash("sha256");
+  #bytes = 0;
+
+  constructor(file: Deno.FsFile, columns: readonly ColumnSchema[]) {
+    this.#file = file;
+    this.#encoder = new SegmentEncoder(columns.map((c) => ({ name: c.name, type: c.type })), {
+      rowGroupSize: ROW_GROUP_ROWS,
+    });
+  }
+
+  /** Adds rows; each full row group is encoded and written out. */
+  async write(rows: readonly Row[]): Promise<void> {
+    this.#encoder.append(rows);
+    const bytes = this.#encoder.takeBytes();
+    if (bytes.length) await this.#out(bytes);
+  }
+
+  /** Writes the last row group and the footer; the file's hash and size. */
+  async finish(): Promise<{ sha256: string; bytes: number }> {
+    await this.#out(this.#encoder.finishTail());
+    await this.#file.sync();
+    this.close();
+    return { sha256: this.#hash.digest("hex"), bytes: this.#bytes };
+  }
+
+  close(): void {
+    try {
+      this.#file.close();
+    } catch { /* closed already */ }
+  }
+
+  async #out(bytes: Uint8Array): Promise<void> {
+    this.#hash.update(bytes);
+    this.#bytes += bytes.length;
+    let done = 0;
+    while (done < bytes.length) done += await this.#file.write(bytes.subarray(done));
+  }
+}
+
+/** A member produced chunk by chunk (`next` until undefined), hashed as the zip pulls it. */
 async function addStream(
   zip: ZipWriter<unknown>,
   name: string,
-  chunks: Iterator<Uint8Array>,
   members: Members,
+  next: () => Promise<Uint8Array | undefined>,
 ): Promise<void> {
   const hash = createHash("sha256");
   let bytes = 0;
   const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const next = chunks.next();
-      if (next.done) return controller.close();
-      hash.update(next.value);
-      bytes += next.value.length;
-      controller.enqueue(next.value);
+    async pull(controller) {
+      const chunk = await next();
+      if (chunk === undefined) return controller.close();
+      hash.update(chunk);
+      bytes += chunk.length;
+      controller.enqueue(chunk);
     },
   });
   await zip.add(name, stream);
   members[name] = { sha256: hash.digest("hex"), bytes };
 }
 
-/** JSONL of every column (what `SELECT *` returns, `_seq` and `_deleted` too), in chunks. */
-function* jsonlChunks(t: ExportTable): Generator<Uint8Array> {
+/** JSONL of every column (what `SELECT *` returns, `_seq` and `_deleted` too). */
+function jsonlEncoder(columns: readonly ColumnSchema[]): (rows: readonly Row[]) => Uint8Array {
   const enc = new TextEncoder();
-  const user = t.columns.map((c, i) => [c, i] as const);
-  for (let i = 0; i < t.rows.length; i += BATCH_ROWS) {
+  // Each line is built as text (`{"id":…,"title":…}`, keys in column order): what
+  // JSON.stringify of an object per row gives, without the object.
+  const keys = columns.map((c, i) => (i === 0 ? "{" : ",") + JSON.stringify(c.name) + ":");
+  const types = columns.map((c) => c.type);
+  return (rows) => {
     let text = "";
-    for (const row of t.rows.slice(i, i + BATCH_ROWS)) {
-      const o: Record<string, unknown> = {};
-      for (const [c, at] of user) o[c.name] = toJsonValue(row[at], c.type);
-      text += JSON.stringify(o) + "\n";
+    for (const row of rows) {
+      for (let j = 0; j < keys.length; j++) {
+        text += keys[j] + (JSON.stringify(toJsonValue(row[j], types[j])) ?? "null");
+      }
+      text += "}\n";
     }
-    yield enc.encode(text);
-  }
+    return enc.encode(text);
+  };
 }
 
 function schemaOf(t: ExportTable): unknown {

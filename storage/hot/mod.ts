@@ -2,9 +2,9 @@
 // connections and the one SCHEMA (sqlite.ts), group commit, the catalog, the write buffer and
 // its scope counters, the change log and the in-process change feed, the row codec, the
 // Snowflake id generator and the data-directory lock. Every table's DDL is in sqlite.ts's SCHEMA;
-// each table has one owner file that holds every statement on it (`buffer`'s: write_buffer.ts, with a flush's reads in
-// buffer_sql.ts; cold/scopes.ts owns `cold_scopes`, jobs/runner.ts `jobs`, export/exports_table.ts
-// `exports`).
+// each table has one owner file that holds every statement on it (`buffer`'s: write_buffer.ts,
+// with its reads in buffer_read.ts and a flush's in buffer_sql.ts; cold/scopes.ts owns
+// `cold_scopes`, jobs/runner.ts `jobs`, export/exports_table.ts `exports`).
 // It may use sql/ (values, types) and storage/_modes.ts; nothing of the cold tier, statements,
 // live queries or the server.
 
@@ -36,3 +36,4 @@ export { arrayStatement, SqliteStore, toSqlParam } from "./sqlite.ts";
 export type { Durability, SqlParam, SqlStatement } from "./sqlite.ts";
 export { flushReadSql } from "./buffer_sql.ts";
 export { keyOf, WriteBuffer } from "./write_buffer.ts";
+export { BufferSnapshot } from "./buffer_read.ts";

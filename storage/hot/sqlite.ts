@@ -117,16 +117,28 @@ export class SqliteStore {
   #writerStatements = new Map<string, SqlStatement>();
   #readerStatements = new Map<string, SqlStatement>();
   #records = new Map<string, RecordStatement>();
+  readonly #durability: Durability;
   /** The reader is inside its read transaction. */
   #snapshot = false;
 
   constructor(path: string, durability: Durability = "full") {
     this.path = path;
+    this.#durability = durability;
     prepareDatabaseFileSync(path); // 0600 before SQLite creates it (and its -wal, -shm) 0644
     this.connection = connect(path, durability);
     this.connection.exec(SCHEMA);
     this.#reader = connect(path, durability);
     stores.set(this.connection, this);
+  }
+
+  /**
+   * A further read-only connection to the file, for a reader that keeps one snapshot across
+   * awaits (`WriteBuffer.snapshot`); the caller closes it.
+   */
+  openConnection(): DatabaseSync {
+    const db = connect(this.path, this.#durability);
+    db.exec("PRAGMA query_only = 1");
+    return db;
   }
 
   /** Opens the reader's snapshot when none is open (it then sees every committed write). */

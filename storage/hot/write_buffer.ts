@@ -4,41 +4,27 @@
 // change log. Shared tables use the empty user. Reads are index seeks (one key) or index range
 // scans (one user's rows, in primary-key order).
 //
-// Design decisions: scans read pages with `all()` (keyset pagination on row_id), several times
-// cheaper per row than a statement iterator, all within one synchronous step, so nothing can
-// commit in between and the pages form one snapshot. Inserts write up to MAX_CHUNK rows per
+// Its reads are in buffer_read.ts. Design decisions: inserts write up to MAX_CHUNK rows per
 // SQLite statement (multi-row VALUES, per-statement values bound once), in conflict modes that
 // need no statement journal, and find duplicate keys from the rows the insert skipped.
 
-import {
-  compareValues,
-  type Row,
-  type ScanOptions,
-  type TableSource,
-  type Value,
-} from "../../sql/mod.ts";
-import { encodeRow, type RowDecoder } from "./row_codec.ts";
+import type { Row, TableSource, Value } from "../../sql/mod.ts";
+import { encodeRow } from "./row_codec.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { ChangeLog, ChangeOp } from "./change_log.ts";
-import { SNOWFLAKE_EPOCH_MS } from "./snowflake.ts";
 import { ScopeCounts, type ScopeRows } from "./scope_counts.ts";
+import {
+  BufferSnapshot,
+  decodeRow,
+  emptySource,
+  GET_SQL,
+  scanAsync,
+  scanSync,
+  statements,
+  ttlFloor,
+} from "./buffer_read.ts";
 import { type SqliteStore, type SqlParam, type SqlStatement, toSqlParam } from "./sqlite.ts";
 
-/** Rows per batch (and per page of a synchronous scan). */
-const BATCH = 1024;
-const SCAN_SQL = `SELECT seq, deleted, version, data FROM buffer
-  WHERE table_id = ? AND user_id = ? AND seq >= ? ORDER BY row_id`;
-const SCAN_LIVE_SQL = `SELECT seq, deleted, version, data FROM buffer
-  WHERE table_id = ? AND user_id = ? AND seq >= ? AND deleted = 0 ORDER BY row_id`;
-const PAGE_SQL = `${SCAN_SQL} LIMIT ${BATCH}`;
-const PAGE_LIVE_SQL = `${SCAN_LIVE_SQL} LIMIT ${BATCH}`;
-const NEXT_PAGE_SQL = `SELECT seq, deleted, version, data FROM buffer
-  WHERE table_id = ? AND user_id = ? AND seq >= ? AND row_id > ? ORDER BY row_id LIMIT ${BATCH}`;
-const NEXT_PAGE_LIVE_SQL = `SELECT seq, deleted, version, data FROM buffer
-  WHERE table_id = ? AND user_id = ? AND seq >= ? AND deleted = 0 AND row_id > ?
-  ORDER BY row_id LIMIT ${BATCH}`;
-const GET_SQL = `SELECT seq, deleted, version, data FROM buffer
-  WHERE table_id = ? AND user_id = ? AND row_id = ?`;
 const PUT_SQL =
   `INSERT INTO buffer (table_id, user_id, row_id, storage_id, seq, deleted, version, data)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id, user_id, row_id) DO UPDATE SET
@@ -55,41 +41,6 @@ const MAX_CHUNK = 32;
 
 /** A primary-key value as SQLite stores it. */
 export const keyOf: (v: Value) => SqlParam = toSqlParam;
-
-/** The smallest `_seq` a stream row may have to be visible now. */
-export function ttlFloor(table: TableInfo): bigint {
-  if (table.tableType !== "STREAM" || table.ttlSeconds === null) return 0n;
-  const ms = Date.now() - table.ttlSeconds * 1000 - SNOWFLAKE_EPOCH_MS;
-  return ms <= 0 ? 0n : BigInt(ms) << 22n;
-}
-
-/** `[seq, deleted, version, data]` → a full row (user columns, `_seq`, `_deleted`). */
-function decodeRow(table: TableInfo, r: unknown[]): Row {
-  const decode = table.decoders.get(Number(r[2]));
-  if (!decode) throw new Error(`no decoder for ${table.namespace}.${table.name} v${r[2]}`);
-  const row = decode(r[3] as Uint8Array);
-  row.push(r[0] as bigint, r[1] === 1n || r[1] === 1);
-  return row;
-}
-
-/** Decodes a page of `[seq, deleted, version, data]`, looking the decoder up once per version. */
-function decodePage(table: TableInfo, page: unknown[][]): Row[] {
-  const out: Row[] = new Array(page.length);
-  let version: unknown;
-  let decode: RowDecoder | undefined;
-  for (let i = 0; i < page.length; i++) {
-    const r = page[i];
-    if (r[2] !== version || !decode) {
-      decode = table.decoders.get(Number(r[2]));
-      if (!decode) throw new Error(`no decoder for ${table.namespace}.${table.name} v${r[2]}`);
-      version = r[2];
-    }
-    const row = decode(r[3] as Uint8Array);
-    row.push(r[0] as bigint, r[1] === 1n || r[1] === 1);
-    out[i] = row;
-  }
-  return out;
-}
 
 /** Multi-row statements for one chunk size: the buffer insert and the change-log insert. */
 interface InsertStatements {
@@ -134,9 +85,19 @@ export class WriteBuffer {
     if (this.isEmpty(table.id, userId)) return emptySource(table);
     return {
       schema: table.schema,
-      scan: (options) => scanAsync(store, table, userId, writer, options),
-      scanSync: (options) => scanSync(store, table, userId, writer, options),
+      scan: (options) => scanAsync(statements(store, writer), table, userId, options),
+      scanSync: (options) => scanSync(statements(store, writer), table, userId, options),
     };
+  }
+
+  /**
+   * A snapshot of every committed buffered row, as of now, on a connection of its own: it stays
+   * one position however long its reader takes and however much is written meanwhile (an
+   * export reads all of a user's tables through one). `close` it when done — until then SQLite
+   * cannot checkpoint the WAL past it.
+   */
+  snapshot(): BufferSnapshot {
+    return new BufferSnapshot(this.#store.openConnection());
   }
 
   /** The buffered versions of each scope of a table (see ScopeCounts.of). */
@@ -395,99 +356,4 @@ export class WriteBuffer {
     this.#store.writer("UPDATE buffer SET data = ? WHERE table_id = ? AND row_id = ?")
       .run(data, tableId, rowId);
   }
-}
-
-/** A statement on the writer (inside a write: sees its own changes) or the reader. */
-function read(store: SqliteStore, writer: boolean, sql: string): SqlStatement {
-  return writer ? store.writer(sql) : store.reader(sql);
-}
-
-/** Primary-key seeks, answered in key order like a scan; one batch. */
-function seek(
-  store: SqliteStore,
-  table: TableInfo,
-  userId: string,
-  writer: boolean,
-  options: ScanOptions,
-): Row[] {
-  const floor = ttlFloor(table);
-  const get = read(store, writer, GET_SQL);
-  const out: Row[] = [];
-  const found = (r: unknown[] | undefined) => {
-    if (!r || (r[0] as bigint) < floor) return;
-    if (!options.includeDeleted && (r[1] === 1n || r[1] === 1)) return;
-    out.push(decodeRow(table, r));
-  };
-  const wanted = options.keys!;
-  if (wanted.length === 1) {
-    if (wanted[0] !== null) found(get.get(table.id, userId, keyOf(wanted[0])));
-    return out;
-  }
-  const keys = wanted.filter((k) => k !== null).map(keyOf)
-    .sort((a, b) => compareValues(a!, b!));
-  const seen = new Set<unknown>();
-  for (const key of keys) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    found(get.get(table.id, userId, key));
-  }
-  return out;
-}
-
-function* scanSync(
-  store: SqliteStore,
-  table: TableInfo,
-  userId: string,
-  writer: boolean,
-  options: ScanOptions,
-): Generator<Row[]> {
-  if (options.keys) {
-    const rows = seek(store, table, userId, writer, options);
-    if (rows.length) yield rows;
-    return;
-  }
-  const floor = ttlFloor(table);
-  const all = options.includeDeleted;
-  const next = read(store, writer, all ? NEXT_PAGE_SQL : NEXT_PAGE_LIVE_SQL);
-  const pk = table.schema.pkIndex;
-  let page = read(store, writer, all ? PAGE_SQL : PAGE_LIVE_SQL).all(table.id, userId, floor);
-  for (;;) {
-    const rows = decodePage(table, page);
-    if (page.length < BATCH) {
-      if (rows.length) yield rows;
-      return;
-    }
-    if (options.signal?.aborted) return;
-    yield rows;
-    // The next page starts after the last key; the key value decodes to what was stored.
-    const last = keyOf(rows[rows.length - 1][pk]);
-    page = next.all(table.id, userId, floor, last);
-  }
-}
-
-/**
- * The asynchronous form (used when a query also reads a source that waits): every page is read
- * in the first step, so the rows are one snapshot however long the consumer takes, and no reader
- * statement stays open across awaits.
- */
-async function* scanAsync(
-  store: SqliteStore,
-  table: TableInfo,
-  userId: string,
-  writer: boolean,
-  options: ScanOptions,
-): AsyncGenerator<Row[]> {
-  const batches = [...scanSync(store, table, userId, writer, { ...options, signal: undefined })];
-  for (const batch of batches) {
-    if (options.signal?.aborted) return;
-    yield batch;
-  }
-}
-
-function emptySource(table: TableInfo): TableSource {
-  return {
-    schema: table.schema,
-    async *scan() {},
-    scanSync: () => [],
-  };
 }

@@ -5,9 +5,18 @@
 export {
   compareBounds,
   decodeSegment,
+  decodeSegmentColumns,
   DEFAULT_ROW_GROUP_SIZE,
   encodeSegment,
   SegmentEncoder,
+  segmentFileMetadata,
   segmentMetadata,
 } from "./segment.ts";
-export type { RowGroupInfo, SegmentColumn, SegmentMetadata, SegmentStats } from "./segment.ts";
+export type {
+  DecodedColumns,
+  RowGroupInfo,
+  SegmentColumn,
+  SegmentFile,
+  SegmentMetadata,
+  SegmentStats,
+} from "./segment.ts";

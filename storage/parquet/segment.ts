@@ -95,6 +95,18 @@ export interface DecodeOptions {
   readonly metadata?: SegmentMetadata;
 }
 
+/**
+ * A segment read in ranges (its bytes stay where they are): the file's size and a reader of
+ * `[start, end)`. The caller does the I/O; this room only asks for ranges.
+ */
+export interface SegmentFile {
+  readonly byteLength: number;
+  slice(start: number, end: number): Promise<Uint8Array>;
+}
+
+/** Bytes read from a segment's end to find its footer in one read (most footers are smaller). */
+const FOOTER_GUESS = 64 * 1024;
+
 export interface DecodedSegment {
   readonly columns: string[];
   readonly rows: Value[][];
@@ -172,6 +184,9 @@ export class SegmentEncoder {
   /** DECIMAL text columns: exact bounds are kept from the rows (see withExactDecimalBounds). */
   readonly #unordered: number[];
   #bounds = new Map<number, { min: Value; max: Value }>();
+  /** The row group `append` is building: values per column, and how many rows. */
+  #building: unknown[][] = [];
+  #built = 0;
 
   constructor(columns: readonly SegmentColumn[], options: EncodeOptions = {}) {
     checkColumns(columns);
@@ -201,40 +216,66 @@ export class SegmentEncoder {
   /** Encodes `rows` (full rows in column order) as the next row groups. */
   write(rows: readonly (readonly Value[])[]): void {
     if (rows.length === 0) return;
-    const k = this.#columns.length;
-    for (let i = 0; i < rows.length; i++) {
-      if (rows[i].length !== k) {
-        throw new DbError(
-          "INTERNAL_ERROR",
-          `Segment row ${i} has ${rows[i].length} of ${k} values`,
-        );
-      }
-    }
-    const sources: ColumnSource[] = this.#plans.map((plan, j) => ({
-      name: plan.name,
-      data: columnData(rows, j, plan),
-    }));
-    try {
-      this.#pq.write({ columnData: sources, rowGroupSize: this.#rowGroupSize });
-    } catch (e) {
-      if (e instanceof DbError) throw e;
-      throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
-    }
+    this.#checkWidth(rows);
+    this.#encode(
+      this.#plans.map((plan, j) => ({ name: plan.name, data: columnData(rows, j, plan) })),
+    );
     for (const j of this.#unordered) {
       const b = exactBounds(rows, j, this.#bounds.get(j) ?? { min: null, max: null });
       this.#bounds.set(j, b);
     }
   }
 
+  /**
+   * Adds rows to the row group being built, as column values (the row objects are not kept);
+   * a full group is encoded. For a segment streamed out with `takeBytes` / `finishTail`: exact
+   * DECIMAL bounds are not kept.
+   */
+  append(rows: readonly (readonly Value[])[]): void {
+    if (rows.length === 0) return;
+    this.#checkWidth(rows);
+    const parts = this.#plans.map((plan, j) => columnData(rows, j, plan));
+    for (let j = 0; j < parts.length; j++) {
+      const to = this.#building[j] ??= [];
+      for (const v of parts[j]) to.push(v);
+    }
+    this.#built += rows.length;
+    if (this.#built >= this.#rowGroupSize) this.#encodeBuilt();
+  }
+
+  /** Encodes the group `append` is building, if any. */
+  #encodeBuilt(): void {
+    if (this.#built === 0) return;
+    const sources: ColumnSource[] = this.#plans.map((plan, j) => ({
+      name: plan.name,
+      data: this.#building[j],
+    }));
+    this.#building = [];
+    this.#built = 0;
+    this.#encode(sources);
+  }
+
+  /**
+   * The bytes encoded since the last call, which the encoder then forgets: a writer that streams
+   * the file out calls it after each `write` and keeps at most a row group in memory. A segment
+   * drained this way ends with `finishTail`, not `finish` (whose stats need the whole file).
+   */
+  takeBytes(): Uint8Array {
+    const bytes = this.#writer.getBuffer();
+    this.#writer.index = 0;
+    return new Uint8Array(bytes);
+  }
+
+  /** Writes the footer and returns the bytes not taken yet (see `takeBytes`). */
+  finishTail(): Uint8Array {
+    this.#encodeBuilt();
+    this.#writeFooter();
+    return this.takeBytes();
+  }
+
   /** Writes the footer; the segment's bytes and statistics. */
   finish(): { bytes: Uint8Array; stats: SegmentStats } {
-    // Pages are written: only the footer reads the schema from here on (see schemaElement).
-    for (const e of this.#elements) if (e.logical_type?.type === "JSON") e.converted_type = "JSON";
-    try {
-      this.#pq.finish();
-    } catch (e) {
-      throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
-    }
+    this.#writeFooter();
     const bytes = new Uint8Array(this.#writer.getBuffer());
     let stats = readFooter(bytes).metadata.stats;
     if (this.#unordered.length) {
@@ -246,6 +287,37 @@ export class SegmentEncoder {
       stats = { ...stats, columns };
     }
     return { bytes, stats };
+  }
+
+  #checkWidth(rows: readonly (readonly Value[])[]): void {
+    const k = this.#columns.length;
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i].length !== k) {
+        throw new DbError(
+          "INTERNAL_ERROR",
+          `Segment row ${i} has ${rows[i].length} of ${k} values`,
+        );
+      }
+    }
+  }
+
+  #encode(sources: ColumnSource[]): void {
+    try {
+      this.#pq.write({ columnData: sources, rowGroupSize: this.#rowGroupSize });
+    } catch (e) {
+      if (e instanceof DbError) throw e;
+      throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
+    }
+  }
+
+  #writeFooter(): void {
+    // Pages are written: only the footer reads the schema from here on (see schemaElement).
+    for (const e of this.#elements) if (e.logical_type?.type === "JSON") e.converted_type = "JSON";
+    try {
+      this.#pq.finish();
+    } catch (e) {
+      throw new DbError("INTERNAL_ERROR", `Cannot encode segment: ${(e as Error).message}`);
+    }
   }
 }
 
@@ -277,6 +349,19 @@ export function segmentMetadata(bytes: Uint8Array): SegmentMetadata {
   return readFooter(bytes).metadata;
 }
 
+/** The footer of a segment read in ranges: one read of its tail, two when the footer is long. */
+export async function segmentFileMetadata(file: SegmentFile): Promise<SegmentMetadata> {
+  const size = file.byteLength;
+  if (size < 12) throw new DbError("STORAGE_ERROR", `Invalid Parquet segment: ${size} bytes`);
+  let tail = await file.slice(Math.max(0, size - FOOTER_GUESS), size);
+  const length = new DataView(tail.buffer, tail.byteOffset, tail.byteLength)
+    .getUint32(tail.length - 8, true);
+  if (length + 8 > tail.length && length + 8 <= size) {
+    tail = await file.slice(size - length - 8, size);
+  }
+  return readFooter(tail).metadata;
+}
+
 // ---------------------------------------------------------------- data
 
 // Data pages: TEXT decodes to strings (hyparquet's default); JSON to its text, not parsed.
@@ -300,10 +385,38 @@ const DATA_PARSERS: Partial<ParquetParsers> = {
  * });
  */
 export async function decodeSegment(
-  bytes: Uint8Array,
+  bytes: Uint8Array | SegmentFile,
   options: DecodeOptions = {},
 ): Promise<DecodedSegment> {
-  const footer = (options.metadata && cachedFooter(options.metadata)) ?? readFooter(bytes);
+  const { names, length, values } = await decodeSegmentColumns(bytes, options);
+  const rows: Value[][] = new Array(length);
+  for (let i = 0; i < length; i++) {
+    const row: Value[] = new Array(names.length);
+    for (let j = 0; j < names.length; j++) row[j] = values[j][i] ?? null;
+    rows[i] = row;
+  }
+  return { columns: names, rows };
+}
+
+/** A segment's rows column by column: `values[j][i]` is column `names[j]` of row `i`. */
+export interface DecodedColumns {
+  readonly names: string[];
+  readonly length: number;
+  /** Absent values are null or undefined (hyparquet's nulls): read them with `?? null`. */
+  readonly values: readonly ArrayLike<Value>[];
+}
+
+/**
+ * `decodeSegment` without building rows: one array per column (a reader that turns a row group
+ * into a few rows at a time keeps no row objects alive across it).
+ */
+export async function decodeSegmentColumns(
+  bytes: Uint8Array | SegmentFile,
+  options: DecodeOptions = {},
+): Promise<DecodedColumns> {
+  const footer = (options.metadata && cachedFooter(options.metadata)) ??
+    (bytes instanceof Uint8Array ? readFooter(bytes) : undefined);
+  if (!footer) throw new DbError("INTERNAL_ERROR", "A ranged segment read needs its metadata");
   const { metadata, plans } = footer;
   const names = options.columns ? [...options.columns] : plans.map((p) => p.name);
   if (new Set(names).size !== names.length) {
@@ -325,21 +438,29 @@ export async function decodeSegment(
   }
   let total = 0;
   for (const [a, b] of ranges) total += b - a;
-  const rows: Value[][] = new Array(total);
-  for (let i = 0; i < total; i++) rows[i] = new Array(wanted.length);
-  if (total === 0 || wanted.length === 0) return { columns: names, rows };
+  const values: ArrayLike<Value>[] = new Array(wanted.length);
+  if (total === 0 || wanted.length === 0) {
+    values.fill([]);
+    return { names, length: total, values };
+  }
 
   const position = new Map(wanted.map((p, j) => [p.name, j]));
-  const file = asyncBuffer(bytes);
+  const file = bytes instanceof Uint8Array ? asyncBuffer(bytes) : rangedBuffer(bytes);
   let offset = 0;
   for (const [a, b] of ranges) {
     const base = offset;
     const onChunk = (chunk: ColumnData) => {
       const j = position.get(chunk.columnName)!;
-      const values = chunkValues(chunk.columnData, wanted[j]) as ArrayLike<Value>;
-      const from = Math.max(chunk.rowStart, a);
-      const to = Math.min(chunk.rowEnd, b);
-      for (let r = from; r < to; r++) rows[base + r - a][j] = values[r - chunk.rowStart] ?? null;
+      const from = chunkValues(chunk.columnData, wanted[j]) as ArrayLike<Value>;
+      // One chunk that is the whole answer is kept as it came (typed arrays stay compact).
+      if (chunk.rowStart === 0 && chunk.rowEnd === total && a === 0 && b === total) {
+        values[j] = from;
+        return;
+      }
+      const to = (values[j] ??= new Array(total).fill(null)) as Value[];
+      const first = Math.max(chunk.rowStart, a);
+      const end = Math.min(chunk.rowEnd, b);
+      for (let r = first; r < end; r++) to[base + r - a] = from[r - chunk.rowStart] ?? null;
     };
     try {
       await parquetRead({
@@ -358,7 +479,15 @@ export async function decodeSegment(
     }
     offset += b - a;
   }
-  return { columns: names, rows };
+  return { names, length: total, values };
+}
+
+function rangedBuffer(file: SegmentFile): AsyncBuffer {
+  return {
+    byteLength: file.byteLength,
+    // A copy: hyparquet wants an ArrayBuffer of its own, and a store may return a view.
+    slice: async (start, end) => (await file.slice(start, end ?? file.byteLength)).slice().buffer,
+  };
 }
 
 function asyncBuffer(bytes: Uint8Array): AsyncBuffer {

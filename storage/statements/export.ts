@@ -3,18 +3,19 @@
 // after a restart like every job) takes one snapshot of every USER/STREAM table at one `_seq`
 // and writes the zip (export/zip_file.ts) to `<data_dir>/exports/<user>/<export_id>.zip`.
 //
-// Consistency: the snapshot is the live-query snapshot's method over all tables at once —
-// first load the user's segments of every table (async), then read buffer + segments of every
-// table in one synchronous step, so no write commits in between and every row is at or below
-// the committed seq read in that step. A flush or compaction that replaced a segment between
-// the two steps makes the synchronous step fail; it is then retried. The price: one user's
-// rows of every table are in memory at once while the zip is written (they are streamed into
-// the zip in batches, never the zip itself).
+// Consistency and memory: the job holds the user's scopes of every USER/STREAM table (no flush
+// or compaction of them until it ends, so their segment files stay put), then in one
+// synchronous step reads the committed seq and opens a snapshot of the buffer on its own SQLite
+// connection. Every row at or below that seq is in the snapshot and nothing after it, however
+// long the zip takes and whatever is written meanwhile. Rows then stream from the snapshot —
+// buffered pages, then segment row groups read in ranges — into the zip (export/zip_file.ts):
+// memory is a row group plus the keys of the user's buffered rows, not the user's data.
+// Flushes of this user's scopes wait for the export; other users' go on.
 
 import { DbError } from "../../errors.ts";
-import type { Row } from "../../sql/mod.ts";
-import type { TableInfo } from "../hot/mod.ts";
-import { type ExportRow, type ExportTable, userDirName, writeExportZip } from "../export/mod.ts";
+import type { BufferSnapshot, TableInfo } from "../hot/mod.ts";
+import type { Manifest } from "../cold/mod.ts";
+import { type ExportRow, userDirName, writeExportZip } from "../export/mod.ts";
 import type { JobStatus } from "../jobs/mod.ts";
 import { type Handler, msToNs, type StoreParts, T, table } from "./context.ts";
 
@@ -31,21 +32,29 @@ export function registerExportJob(e: StoreParts): void {
     const exportId = exportIdOf(job.id);
     await e.exports.add(exportId, user, job.id, Date.now());
     const createdAt = e.exports.get(exportId)?.createdAt ?? Date.now();
-    const snap = await snapshot(e, user, signal);
-    signal.throwIfAborted();
     const rel = `exports/${userDirName(user)}/${exportId}.zip`;
-    const bytes = await writeExportZip(`${e.dataDir}/${rel}`, {
-      exportId,
-      user,
-      createdAt,
-      snapshotSeq: snap.seq,
-      tables: snap.tables,
+    const done = await withSnapshot(e, user, signal, async (snap) => {
+      const written = await writeExportZip(`${e.dataDir}/${rel}`, {
+        exportId,
+        user,
+        createdAt,
+        snapshotSeq: snap.seq,
+        signal,
+        tables: snap.tables.map((t) => ({
+          namespace: t.info.namespace,
+          name: t.info.name,
+          tableType: t.info.tableType,
+          schemaVersion: t.info.version,
+          columns: t.info.schema.columns,
+          rows: () => e.cold.snapshotRows(t.info, user, snap.buffer, t.manifest),
+        })),
+      });
+      return { ...written, seq: snap.seq };
     });
-    await e.exports.finished(exportId, rel, bytes, snap.seq);
-    const rows = snap.tables.reduce((n, t) => n + t.rows.length, 0);
+    await e.exports.finished(exportId, rel, done.bytes, done.seq);
     return {
-      message: `Exported ${rows} row(s) of ${snap.tables.length} table(s) of ${user}, ` +
-        `${bytes} bytes`,
+      message: `Exported ${done.rows} row(s) of ${done.tables} table(s) of ${user}, ` +
+        `${done.bytes} bytes`,
     };
   });
 }
@@ -76,54 +85,58 @@ function exportIdOf(jobId: string): string {
   return jobId.startsWith(`${JOB_TYPE}-`) ? jobId.slice(JOB_TYPE.length + 1) : jobId;
 }
 
-/** One user's rows of every USER/STREAM table that has some, at one committed seq. */
-async function snapshot(
+/** A user's tables at one committed seq: each with the manifest of its segments, if any. */
+interface Snapshot {
+  readonly seq: bigint;
+  readonly buffer: BufferSnapshot;
+  readonly tables: readonly { readonly info: TableInfo; readonly manifest?: Manifest }[];
+}
+
+/**
+ * Runs `work` over one snapshot of every USER/STREAM table of `user`: no flush or compaction
+ * of the user's scopes meanwhile (their manifests and segment files stay put), and the buffer
+ * read through its own SQLite snapshot, taken in the same synchronous step as the committed seq
+ * and the table list — so every row at or below the seq is in it and nothing after. A table
+ * created or dropped while the scopes were being held makes it start over.
+ */
+async function withSnapshot<T>(
   e: StoreParts,
   user: string,
   signal: AbortSignal,
-): Promise<{ tables: ExportTable[]; seq: bigint }> {
+  work: (snap: Snapshot) => Promise<T>,
+): Promise<T> {
   for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
-    for (const t of perUserTables(e)) {
-      if (e.cold.hasColdData(t.id, user)) await e.cold.preload(t, user);
-    }
-    signal.throwIfAborted();
-    // From here to the return nothing awaits: no write commits in between.
-    const tables: ExportTable[] = [];
-    let complete = true;
-    for (const t of perUserTables(e)) {
-      const rows = readSync(e, t, user);
-      if (!rows) {
-        complete = false;
-        break;
+    const held = perUserTables(e);
+    const ids = held.map((t) => t.id);
+    const result = await e.cold.holdScopes(ids, user, async () => {
+      const manifests = new Map<number, Manifest>();
+      for (const t of held) {
+        if (e.cold.hasColdData(t.id, user)) manifests.set(t.id, await e.cold.manifest(t, user));
       }
-      if (rows.length === 0) continue;
-      tables.push({
-        namespace: t.namespace,
-        name: t.name,
-        tableType: t.tableType,
-        schemaVersion: t.version,
-        columns: t.schema.columns,
-        rows,
-      });
-    }
-    if (complete) return { tables, seq: e.committedSeq() };
+      signal.throwIfAborted();
+      // From here to `work` nothing awaits: no write commits in between.
+      const now = perUserTables(e);
+      if (now.map((t) => t.id).join() !== ids.join()) return undefined;
+      if (now.some((t) => e.cold.hasColdData(t.id, user) !== manifests.has(t.id))) {
+        return undefined;
+      }
+      const buffer = e.buffer.snapshot();
+      try {
+        const tables = now.map((info) => ({ info, manifest: manifests.get(info.id) }));
+        return { value: await work({ seq: e.committedSeq(), buffer, tables }) };
+      } finally {
+        buffer.close();
+      }
+    });
+    if (result) return result.value;
   }
-  throw new DbError("STORAGE_ERROR", "Export snapshot kept racing flushes; will retry");
+  throw new DbError("STORAGE_ERROR", "Export snapshot kept racing DDL; will retry");
 }
 
 function perUserTables(e: StoreParts): TableInfo[] {
   return e.catalog.tables()
     .filter((t) => t.tableType === "USER" || t.tableType === "STREAM")
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-}
-
-/** Buffer + segments of one scope, visible rows only; undefined when a segment is not cached. */
-function readSync(e: StoreParts, t: TableInfo, user: string): Row[] | undefined {
-  const buffered = e.buffer.source(t, user, false);
-  if (e.cold.hasColdData(t.id, user)) return e.cold.scanCachedSync(t, user, buffered, {});
-  const rows: Row[] = [];
-  for (const batch of buffered.scanSync!({})) rows.push(...batch);
-  return rows;
 }
 
 /** `EXPORT USER DATA`: queues the caller's export (or names the one already running). */

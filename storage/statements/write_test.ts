@@ -8,24 +8,13 @@ import { Database } from "../mod.ts";
 import { partsOf } from "../database.ts";
 import { SNOWFLAKE_EPOCH_MS } from "../hot/mod.ts";
 import type { DbError } from "../../errors.ts";
-import type { Row } from "../../sql/mod.ts";
 import { assert, assertEquals } from "../../sql/_test_util.ts";
+import { exec, withDatabase } from "../../tests/_util.ts";
 
-async function withDb(fn: (db: Database) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "kalamdb-dml-" });
-  const db = await Database.open({ dataDir: dir });
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDb = withDatabase;
 
-async function rows(db: Database, sql: string, user?: string): Promise<readonly Row[]> {
-  const r = await db.execute(sql, { user });
-  if (r.error) throw r.error;
-  return r.results[r.results.length - 1].rows ?? [];
+async function rows(db: Database, sql: string, user?: string) {
+  return (await exec(db, sql, { user })).results.at(-1)?.rows ?? [];
 }
 
 async function fails(db: Database, sql: string, user?: string): Promise<DbError> {

@@ -3,10 +3,6 @@
 // SHA-256s, each Parquet member read with hyparquet and compared with its JSONL and with the
 // user's own SELECT; other users' rows absent; an empty export; who may download; Range.
 
-import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
-import { parquetReadObjects } from "hyparquet";
-import { compressors } from "hyparquet-compressors";
-import { createHash } from "node:crypto";
 import {
   assert,
   assertEquals,
@@ -20,8 +16,7 @@ import {
 } from "./_server.ts";
 import { untilJobsIdle } from "./_jobs.ts";
 import { until } from "../_util.ts";
-
-configure({ useWebWorkers: false });
+import { checkManifest, download, exportOf, parquetOf, unzip } from "./_export.ts";
 
 const ALICE = basic("alice", "alice-pw");
 const BOB = basic("bob", "bob-pw");
@@ -56,56 +51,6 @@ async function setUp(server: TestServer): Promise<void> {
   await as(ALICE, "DELETE FROM app.notes WHERE id = 3");
   await as(ALICE, "INSERT INTO app.notes (id, title) VALUES (4, 'four')");
   await as(ALICE, "INSERT INTO app.typing (id, who) VALUES (1, 'alice')");
-}
-
-/** Runs EXPORT USER DATA, polls SHOW EXPORTS until it completes; returns its row. */
-async function exportOf(server: TestServer, auth: string, sql = "EXPORT USER DATA") {
-  const r = await server.sql(sql, { auth });
-  const [exportId, jobId] = rows(r)[0] as string[];
-  assert(exportId && jobId, r.text);
-  const done = await until(
-    async () => {
-      const shown = rows(await server.sql("SHOW EXPORTS", { auth }));
-      const row = shown.find((x) => x[0] === exportId);
-      assert(row?.[2] !== "failed", `export failed: ${JSON.stringify(row)}`);
-      return row?.[2] === "completed" ? row : undefined;
-    },
-    "export completed",
-    30_000,
-  );
-  return { exportId, jobId, status: done[2], bytes: Number(done[4]), url: String(done[5]) };
-}
-
-async function unzip(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
-  const reader = new ZipReader(new BlobReader(new Blob([bytes as Uint8Array<ArrayBuffer>])));
-  const out = new Map<string, Uint8Array>();
-  for (const entry of await reader.getEntries()) {
-    if (!entry.directory) out.set(entry.filename, await entry.getData!(new Uint8ArrayWriter()));
-  }
-  await reader.close();
-  return out;
-}
-
-async function download(server: TestServer, url: string, auth?: string, range?: string) {
-  const headers: Record<string, string> = {};
-  if (auth) headers.authorization = auth;
-  if (range) headers.range = range;
-  const res = await fetch(server.url + url, { headers });
-  return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
-}
-
-// deno-lint-ignore no-explicit-any
-function checkManifest(files: Map<string, Uint8Array>): any {
-  const manifest = JSON.parse(new TextDecoder().decode(files.get("manifest.json")!));
-  for (const [name, bytes] of files) {
-    if (name === "manifest.json") continue;
-    const m = manifest.members[name];
-    assert(m, `manifest lists ${name}`);
-    assertEquals(createHash("sha256").update(bytes).digest("hex"), m.sha256, name);
-    assertEquals(bytes.length, m.bytes, name);
-  }
-  assertEquals(Object.keys(manifest.members).length, files.size - 1, "every member listed");
-  return manifest;
 }
 
 Deno.test("export: consistent zip of one user's buffered and flushed rows", async (t) => {
@@ -143,9 +88,7 @@ Deno.test("export: consistent zip of one user's buffered and flushed rows", asyn
       const byId = (a: { id: string }, b: { id: string }) => BigInt(a.id) < BigInt(b.id) ? -1 : 1;
       assertEquals(jsonl.sort(byId), want);
       assert(!jsonl.some((r) => r.title === "bob-one" || r.id === "3"), "no bob rows, no deleted");
-      const pq = files.get("app/notes.parquet")!;
-      const buf = pq.buffer.slice(pq.byteOffset, pq.byteOffset + pq.byteLength) as ArrayBuffer;
-      const objs = await parquetReadObjects({ file: buf, compressors });
+      const objs = await parquetOf(files.get("app/notes.parquet")!);
       assertEquals(objs.length, jsonl.length);
       const pqById = new Map(objs.map((o) => [String(o.id), o]));
       for (const j of jsonl) {
