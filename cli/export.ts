@@ -136,7 +136,7 @@ export interface ExportOptions {
   /** The zip to write; default `<user>-<export_id>.zip`. */
   readonly output?: string;
   readonly report: ExportReport;
-  /** How long to wait for the job; default 10 minutes. */
+  /** How long to wait for the job; default a day (Ctrl-C stops it sooner). */
   readonly timeoutMs?: number;
   /** Stops waiting or downloading (rejects with its reason; no file is left). */
   readonly signal?: AbortSignal;
@@ -152,7 +152,7 @@ export interface ExportOptions {
  * console.log(await exportToFile(session, { user: "alice", report: exportReport(console.error) }));
  */
 export async function exportToFile(session: Session, options: ExportOptions): Promise<string> {
-  const { user, report, signal, timeoutMs = 10 * 60_000 } = options;
+  const { user, report, signal, timeoutMs = 24 * 3600_000 } = options;
   const as = (sql: string) =>
     user === session.info.user ? sql : `EXECUTE AS USER '${user.replaceAll("'", "''")}' (${sql})`;
   const { exportId, url } = await startExport(session, as("EXPORT USER DATA"));

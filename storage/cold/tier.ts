@@ -21,7 +21,7 @@ import {
   type TableInfo,
   type WriteBuffer,
 } from "../hot/mod.ts";
-import { checkObjectPath, type ObjectStore, openObjectStore } from "../object_store/mod.ts";
+import { type ObjectStore, openObjectStore } from "../object_store/mod.ts";
 import { compareBounds } from "../parquet/mod.ts";
 import {
   type CompactParts,
@@ -58,6 +58,7 @@ import {
 } from "./segment_cache.ts";
 import { hasKey } from "./segment_keys.ts";
 import { snapshotRows } from "./segment_stream.ts";
+import { buildScopeDir } from "./scope_dir.ts";
 
 /** Scopes whose directory is remembered per table object (cleared when full). */
 const DIR_MEMO = 100_000;
@@ -71,6 +72,8 @@ export class ColdTier implements ScopeFiles, ScanCounter {
   #manifests = new Map<string, Manifest>();
   /** Per scope, the end of its latest flush or compaction (see `#exclusive`). */
   #scopeWork = new Map<string, Promise<void>>();
+  /** Scopes `holdScopes` holds: table flushes and compactions pass them by. */
+  #held = new Set<string>();
   /** scopeDir per table object and user (the storage object tells when a template changed). */
   #dirs = new WeakMap<TablePlace, { storage: unknown; dirs: Map<string, string> }>();
   #encoder: Encoder;
@@ -133,7 +136,10 @@ export class ColdTier implements ScopeFiles, ScanCounter {
 
   // ------------------------------------------------------------------ flush, compaction, moves
 
-  /** Flushes every scope of a table that has buffered rows. */
+  /**
+   * Flushes every scope of a table that has buffered rows, but those an export holds
+   * (`holdScopes`): they stay buffered for a later flush instead of holding up the other users.
+   */
   async flushTable(table: TableInfo, signal?: AbortSignal): Promise<FlushResult> {
     if (table.tableType === "STREAM") {
       throw new DbError("UNSUPPORTED", "STREAM tables are never flushed to Parquet");
@@ -141,6 +147,7 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     let rows = 0, files = 0, bytes = 0;
     for (const user of [...this.#buffer.scopeRows(table.id).keys()]) {
       if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Flush cancelled");
+      if (this.#held.has(scopeKey(table.id, user))) continue;
       const r = await this.flushScope(table, user);
       rows += r.rows;
       files += r.files;
@@ -155,11 +162,12 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     return this.#exclusive(table.id, userId, () => flushScope(this.#flush, table, userId));
   }
 
-  /** COMPACT TABLE: every scope with segments is rewritten (see compact.ts). */
+  /** COMPACT TABLE: every scope with segments is rewritten (see compact.ts) but held ones. */
   async compactTable(table: TableInfo, signal?: AbortSignal): Promise<CompactResult> {
     let before = 0, after = 0, files = 0;
     for (const userId of [...this.stats(table.id).keys()]) {
       if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Compaction cancelled");
+      if (this.#held.has(scopeKey(table.id, userId))) continue;
       const r = await this.compactScope(table, userId);
       before += r.rowsBefore;
       after += r.rowsAfter;
@@ -206,12 +214,21 @@ export class ColdTier implements ScopeFiles, ScanCounter {
   /**
    * Runs `work` while no flush or compaction touches user `userId`'s scope of any of `tableIds`:
    * their manifests and segment files stay as they are, so a read spanning many awaits (an
-   * export) sees one set of files. Flushes of those scopes wait; other users' go on.
+   * export) sees one set of files. A flush or compaction of a whole table passes those scopes
+   * by; one of such a scope itself waits.
    */
   holdScopes<T>(tableIds: readonly number[], userId: string, work: () => Promise<T>): Promise<T> {
     const [first, ...rest] = tableIds;
     if (first === undefined) return work();
-    return this.#exclusive(first, userId, () => this.holdScopes(rest, userId, work));
+    return this.#exclusive(first, userId, async () => {
+      const key = scopeKey(first, userId);
+      this.#held.add(key);
+      try {
+        return await this.holdScopes(rest, userId, work);
+      } finally {
+        this.#held.delete(key);
+      }
+    });
   }
 
   /**
@@ -480,20 +497,4 @@ export class ColdTier implements ScopeFiles, ScanCounter {
 
 function scopeKey(tableId: number, userId: string): string {
   return `${tableId}/${userId}`;
-}
-
-/** A scope's directory from the storage's path template (validated: no escaping the root). */
-function buildScopeDir(
-  config: Readonly<Record<string, string>>,
-  table: TablePlace,
-  userId: string,
-): string {
-  const template = table.tableType === "SHARED"
-    ? config.SHARED_TABLES_TEMPLATE ?? "{namespace}/{table}"
-    : config.USER_TABLES_TEMPLATE ?? "{namespace}/{table}/{user_id}";
-  const dir = template
-    .replaceAll("{namespace}", table.namespace)
-    .replaceAll("{table}", `${table.name}-${table.id}`)
-    .replaceAll("{user_id}", userId);
-  return checkObjectPath(dir.replace(/\/+$/, ""));
 }

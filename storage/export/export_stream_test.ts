@@ -10,6 +10,7 @@ import { compressors } from "hyparquet-compressors";
 import { createHash } from "node:crypto";
 import type { Database } from "../mod.ts";
 import { exec, withDatabase } from "../../tests/_util.ts";
+import { partsOf } from "../database.ts";
 import { assert, assertEquals } from "../../sql/_test_util.ts";
 import { toJsonValue } from "../../sql/mod.ts";
 
@@ -147,5 +148,28 @@ Deno.test("a statement racing the export and a flush is wholly in it or wholly o
       for (const o of jsonl(u, "app/items.jsonl")) assert(BigInt(String(o._seq)) <= seq);
       assertEquals(u.manifest.tables[0].rows, 24_000);
     }
+  });
+});
+
+Deno.test("a table flush passes by the scopes an export holds and flushes the other users", async () => {
+  await withDb(async (db) => {
+    await rowsOf(
+      db,
+      "CREATE NAMESPACE app; CREATE USER alice WITH PASSWORD 'pw1pw1pw1' ROLE user; " +
+        "CREATE USER bob WITH PASSWORD 'pw1pw1pw1' ROLE user",
+    );
+    await rowsOf(db, "CREATE USER TABLE app.items (id BIGINT PRIMARY KEY, title TEXT, n INT)");
+    await insert(db, "alice", 1, 100);
+    await insert(db, "bob", 1, 100);
+    const { cold } = partsOf(db);
+    const table = db.hooks.table("app", "items");
+    await cold.holdScopes([table.id], "alice", async () => {
+      await db.hooks.flush(table); // returns although alice's scope is held
+      assert(cold.hasColdData(table.id, "bob"), "bob's rows are flushed");
+      assert(!cold.hasColdData(table.id, "alice"), "alice's held scope is not");
+    });
+    await db.hooks.flush(table);
+    assert(cold.hasColdData(table.id, "alice"), "flushed once released");
+    assertEquals((await rowsOf(db, "SELECT COUNT(*) FROM app.items", "alice"))[0][0], 100n);
   });
 });

@@ -56,7 +56,7 @@ export async function writeExportZip(
   const members: Record<string, { sha256: string; bytes: number }> = {};
   const tables: { rows: number; [field: string]: unknown }[] = [];
   try {
-    const zip = new ZipWriter(file.writable, { zip64: false });
+    const zip = new ZipWriter(file.writable, { zip64: true });
     for (const t of input.tables) {
       const base = `${t.namespace}/${t.name}`;
       const files = {
@@ -98,13 +98,18 @@ export async function writeExportZip(
     await Deno.remove(`${tmp}.parquet`).catch(() => {});
     throw err;
   }
-  const fsync = await Deno.open(tmp, { read: true });
   try {
-    await fsync.sync();
-  } finally {
-    fsync.close();
+    const fsync = await Deno.open(tmp, { read: true });
+    try {
+      await fsync.sync();
+    } finally {
+      fsync.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
   }
-  await Deno.rename(tmp, path);
   // The rename is durable only once its directory is: an export recorded as completed must not
   // lose its file to a power cut.
   await syncDirectory(path.slice(0, path.lastIndexOf("/")));
@@ -178,8 +183,15 @@ async function addTable(
   }
   await addBytes(zip, files.schema, encodeJson(schemaOf(t)), members);
   const copy = await Deno.open(parquetTmp, { read: true });
-  // Stored, not deflated: the pages are zstd-compressed already.
-  await zip.add(files.parquet, copy.readable, { level: 0 });
+  try {
+    // Stored, not deflated: the pages are zstd-compressed already.
+    await zip.add(files.parquet, copy.readable, { level: 0 });
+  } catch (err) {
+    try {
+      copy.close();
+    } catch { /* closed by its stream */ }
+    throw err;
+  }
   await Deno.remove(parquetTmp);
   return rows;
 }

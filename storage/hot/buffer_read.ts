@@ -30,9 +30,9 @@ const NEXT_PAGE_LIVE_SQL = `SELECT seq, deleted, version, data FROM buffer
 export const GET_SQL = `SELECT seq, deleted, version, data FROM buffer
   WHERE table_id = ? AND user_id = ? AND row_id = ?`;
 /** The smallest `_seq` a stream row may have to be visible now. */
-export function ttlFloor(table: TableInfo): bigint {
+export function ttlFloor(table: TableInfo, now = Date.now()): bigint {
   if (table.tableType !== "STREAM" || table.ttlSeconds === null) return 0n;
-  const ms = Date.now() - table.ttlSeconds * 1000 - SNOWFLAKE_EPOCH_MS;
+  const ms = now - table.ttlSeconds * 1000 - SNOWFLAKE_EPOCH_MS;
   return ms <= 0 ? 0n : BigInt(ms) << 22n;
 }
 
@@ -108,13 +108,14 @@ export function* scanSync(
   table: TableInfo,
   userId: string,
   options: ScanOptions,
+  now = Date.now(),
 ): Generator<Row[]> {
   if (options.keys) {
     const rows = seek(read, table, userId, options);
     if (rows.length) yield rows;
     return;
   }
-  const floor = ttlFloor(table);
+  const floor = ttlFloor(table, now);
   const all = options.includeDeleted;
   const next = read(all ? NEXT_PAGE_SQL : NEXT_PAGE_LIVE_SQL);
   const pk = table.schema.pkIndex;
@@ -155,6 +156,8 @@ export async function* scanAsync(
 export class BufferSnapshot {
   #db: DatabaseSync;
   #statements = new Map<string, SqlStatement>();
+  /** When the snapshot was taken (ms): STREAM rows are visible as of then. */
+  readonly #takenAt: number;
   #read: Statements = (sql) => {
     let st = this.#statements.get(sql);
     if (!st) this.#statements.set(sql, st = arrayStatement(this.#db.prepare(sql)));
@@ -163,14 +166,20 @@ export class BufferSnapshot {
 
   constructor(db: DatabaseSync) {
     this.#db = db;
-    // WAL: the read transaction's snapshot is taken at its first read, here and now.
-    db.exec("BEGIN");
-    this.#read("SELECT count(*) FROM meta").get();
+    this.#takenAt = Date.now();
+    try {
+      // WAL: the read transaction's snapshot is taken at its first read, here and now.
+      db.exec("BEGIN");
+      this.#read("SELECT count(*) FROM meta").get();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
 
-  /** One scope's rows in primary-key order (deleted versions with `includeDeleted`). */
+  /** One scope's rows in primary-key order; STREAM rows expire as of the snapshot's time. */
   scan(table: TableInfo, userId: string, options: ScanOptions = {}): Generator<Row[]> {
-    return scanSync(this.#read, table, userId, { ...options, keys: undefined });
+    return scanSync(this.#read, table, userId, { ...options, keys: undefined }, this.#takenAt);
   }
 
   close(): void {

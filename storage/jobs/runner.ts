@@ -58,7 +58,7 @@ export interface JobRow {
 export type JobWork = (job: Job, signal: AbortSignal) => Promise<JobOutcome>;
 
 export interface JobRunnerOptions {
-  /** Jobs running at once (default 1: the machine has few cores and SQLite one writer). */
+  /** Jobs running at once per lane (default 1: few cores and SQLite has one writer). */
   readonly concurrency?: number;
   /** Attempts after the first failure (default 3). */
   readonly maxRetries?: number;
@@ -76,6 +76,8 @@ export class JobRunner {
   #store: SqliteStore;
   #group: GroupCommit;
   #work = new Map<string, JobWork>();
+  /** Job type → its lane (types without one share the main lane, ""). */
+  #lanes = new Map<string, string>();
   #concurrency: number;
   #maxRetries: number;
   #backoffMs: number;
@@ -94,9 +96,13 @@ export class JobRunner {
     this.#backoffMs = options.backoffMs ?? 500;
   }
 
-  /** Registers the code of one job type. */
-  register(type: string, work: JobWork): void {
+  /**
+   * Registers the code of one job type. A `lane` gives the type its own `concurrency` slots:
+   * a long export runs beside flushes instead of holding them up.
+   */
+  register(type: string, work: JobWork, options: { lane?: string } = {}): void {
     this.#work.set(type, work);
+    if (options.lane) this.#lanes.set(type, options.lane);
   }
 
   /** Queues again every job a previous process left unfinished (call once, after register). */
@@ -222,8 +228,20 @@ export class JobRunner {
   }
 
   #pump(): void {
-    while (!this.#closed && this.#running.size < this.#concurrency && this.#waiting.length) {
-      const entry = this.#waiting.shift()!;
+    const busy = new Map<string, number>();
+    for (const e of this.#running.values()) {
+      const lane = this.#lanes.get(e.job.type) ?? "";
+      busy.set(lane, (busy.get(lane) ?? 0) + 1);
+    }
+    for (let i = 0; !this.#closed && i < this.#waiting.length;) {
+      const entry = this.#waiting[i];
+      const lane = this.#lanes.get(entry.job.type) ?? "";
+      if ((busy.get(lane) ?? 0) >= this.#concurrency) {
+        i++;
+        continue;
+      }
+      busy.set(lane, (busy.get(lane) ?? 0) + 1);
+      this.#waiting.splice(i, 1);
       this.#running.set(entry.job.id, entry);
       this.#start(entry);
     }

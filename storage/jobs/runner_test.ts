@@ -149,3 +149,40 @@ Deno.test("jobs: a job left running by a crash runs again at the next open", asy
     second.store.close();
   });
 });
+
+Deno.test("jobs: a job in its own lane runs beside the main lane's, which go on meanwhile", async () => {
+  await withTempDir(async (dir) => {
+    const { store, runner } = open(dir);
+    const release = Promise.withResolvers<void>();
+    const started = Promise.withResolvers<void>();
+    runner.register("export", async () => {
+      started.resolve();
+      await release.promise;
+      return { message: "exported" };
+    }, { lane: "export" });
+    runner.register("flush", () => Promise.resolve({ message: "flushed" }));
+    const slow = await runner.submit({ type: "export", table: "a" });
+    await started.promise;
+    const flushes = [
+      await runner.submit({ type: "flush", table: "t1" }),
+      await runner.submit({ type: "flush", table: "t2" }),
+    ];
+    // Both flushes finish while the export still runs (the main lane's one slot is free).
+    const deadline = Date.now() + 30_000;
+    while (flushes.some((id) => jobRow(store, id).status !== "completed")) {
+      assert(Date.now() < deadline, "the flushes did not run beside the export");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assertEquals(jobRow(store, slow).status, "running");
+    // A second job of the export lane waits for the first: one slot per lane.
+    const second = await runner.submit({ type: "export", table: "b" });
+    assertEquals(jobRow(store, second).status, "queued");
+    release.resolve();
+    await runner.idle();
+    assertEquals([jobRow(store, slow).status, jobRow(store, second).status], [
+      "completed",
+      "completed",
+    ]);
+    store.close();
+  });
+});

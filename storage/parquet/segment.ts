@@ -240,18 +240,17 @@ export class SegmentEncoder {
       for (const v of parts[j]) to.push(v);
     }
     this.#built += rows.length;
-    if (this.#built >= this.#rowGroupSize) this.#encodeBuilt();
+    while (this.#built >= this.#rowGroupSize) this.#encodeBuilt(this.#rowGroupSize);
   }
 
-  /** Encodes the group `append` is building, if any. */
-  #encodeBuilt(): void {
-    if (this.#built === 0) return;
+  /** Encodes the first `rows` rows (default all) `append` has built as one row group. */
+  #encodeBuilt(rows = this.#built): void {
+    if (rows === 0) return;
     const sources: ColumnSource[] = this.#plans.map((plan, j) => ({
       name: plan.name,
-      data: this.#building[j],
+      data: this.#building[j].splice(0, rows),
     }));
-    this.#building = [];
-    this.#built = 0;
+    this.#built -= rows;
     this.#encode(sources);
   }
 

@@ -10,13 +10,14 @@
 // long the zip takes and whatever is written meanwhile. Rows then stream from the snapshot —
 // buffered pages, then segment row groups read in ranges — into the zip (export/zip_file.ts):
 // memory is a row group plus the keys of the user's buffered rows, not the user's data.
-// Flushes of this user's scopes wait for the export; other users' go on.
+// Table flushes pass this user's held scopes by (flushed next time); the job runs in its own
+// lane of the job runner, so other jobs go on meanwhile.
 
 import { DbError } from "../../errors.ts";
 import type { BufferSnapshot, TableInfo } from "../hot/mod.ts";
 import type { Manifest } from "../cold/mod.ts";
 import { type ExportRow, userDirName, writeExportZip } from "../export/mod.ts";
-import type { JobStatus } from "../jobs/mod.ts";
+import type { JobStatus, JobWork } from "../jobs/mod.ts";
 import { type Handler, msToNs, type StoreParts, T, table } from "./context.ts";
 
 const JOB_TYPE = "export";
@@ -27,7 +28,12 @@ const SNAPSHOT_ATTEMPTS = 20;
 /** Registers the export job type (before the runner resumes). */
 export function registerExportJob(e: StoreParts): void {
   registerExpiryJob(e);
-  e.jobs.register(JOB_TYPE, async (job, signal) => {
+  e.jobs.register(JOB_TYPE, exportJob(e), { lane: "export" });
+}
+
+/** The export job (its own lane: flushes and other jobs go on while it runs). */
+function exportJob(e: StoreParts): JobWork {
+  return async (job, signal) => {
     const user = String(job.parameters?.user);
     const exportId = exportIdOf(job.id);
     await e.exports.add(exportId, user, job.id, Date.now());
@@ -56,7 +62,7 @@ export function registerExportJob(e: StoreParts): void {
       message: `Exported ${done.rows} row(s) of ${done.tables} table(s) of ${user}, ` +
         `${done.bytes} bytes`,
     };
-  });
+  };
 }
 
 /** Registers the job that deletes exports past their retention (queued by the 1 s tick). */
