@@ -35,6 +35,9 @@ export interface TokenLifetimes {
 
 const VERIFIED_CACHE = 10_000;
 
+/** Seconds a token's `iat` may lie ahead of this clock (another node's clock running fast). */
+const CLOCK_SKEW_S = 60;
+
 /** The message of every authentication failure. */
 export const UNAUTHORIZED_MESSAGE = "Invalid or missing credentials";
 
@@ -116,9 +119,11 @@ export class Tokens {
       throw unauthorized();
     }
     const { sub, role, token_type, iat, exp } = payload;
+    // jose accepts an `iat` in the future; a token from the future was not issued by us.
     if (
       typeof sub !== "string" || token_type !== type || typeof exp !== "number" ||
-      typeof iat !== "number" || !USER_ROLES.includes(role as UserRole)
+      typeof iat !== "number" || iat > Date.now() / 1000 + CLOCK_SKEW_S ||
+      !USER_ROLES.includes(role as UserRole)
     ) throw unauthorized();
     return { sub, role: role as UserRole, token_type: type, iat, exp };
   }

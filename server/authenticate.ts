@@ -14,6 +14,7 @@ import {
   hashPassword,
   isLoopback,
   LoginLimiter,
+  networkKey,
   type Principal,
   type Tokens,
   type TokenType,
@@ -45,6 +46,8 @@ export class Authenticator {
   #cacheKey = randomBytes(32);
   #verified = new Map<string, string>();
   #dummyHash: Promise<string>;
+  /** The last password attempt in flight per (address, name): the next one waits for it. */
+  #attempts = new Map<string, Promise<void>>();
 
   constructor(db: Database, options: AuthenticatorOptions) {
     this.#db = db;
@@ -105,7 +108,22 @@ export class Authenticator {
   }
 
   /** A password attempt: refused while (address, user) or the address is locked; counts misses. */
-  async #password(user: string, password: string, address: string): Promise<Principal> {
+  #password(user: string, password: string, address: string): Promise<Principal> {
+    // Attempts of one (address, name) run one after another: checked all at once, 60 parallel
+    // guesses would all pass `blocked` before the first failure is counted.
+    const key = `${networkKey(address)}\0${user.slice(0, 256).toLowerCase()}`;
+    const mine = (this.#attempts.get(key) ?? Promise.resolve()).then(() =>
+      this.#attempt(user, password, address)
+    );
+    const tail = mine.then(() => {}, () => {});
+    this.#attempts.set(key, tail);
+    tail.then(() => {
+      if (this.#attempts.get(key) === tail) this.#attempts.delete(key);
+    });
+    return mine;
+  }
+
+  async #attempt(user: string, password: string, address: string): Promise<Principal> {
     if (this.#logins.blocked(address, user)) {
       throw new DbError("RATE_LIMITED", "Too many failed logins; try again later");
     }
@@ -143,9 +161,20 @@ export class Authenticator {
 
   async #checkToken(token: string, type: TokenType, address: string): Promise<Principal> {
     const claims = await this.#tokens.verify(token, type);
-    // The store decides: a dropped user's tokens fail, a changed role applies at once.
-    const u = this.#db.user(claims.sub);
-    if (!u) throw unauthorized();
+    // The store decides: a dropped user's tokens fail, a changed role applies at once, and a
+    // token issued before the user was (re)created belongs to the dropped namesake.
+    return this.current(claims.sub, address, claims.iat * 1000 + 999);
+  }
+
+  /**
+   * The principal `user` is now, for credentials checked at `since` (ms; a token's iat): the
+   * store's role, or UNAUTHORIZED when the user is gone or was created after `since`. A
+   * WebSocket asks again before each subscription, so a drop or demotion applies to open sockets.
+   */
+  current(user: string, address: string, since: number): Principal {
+    if (user === ANONYMOUS.user) return ANONYMOUS;
+    const u = this.#db.user(user);
+    if (!u || u.createdAt > since) throw unauthorized();
     if (u.passwordHash === null && !isLoopback(address)) throw unauthorized();
     return { user: u.name, role: u.role as UserRole };
   }

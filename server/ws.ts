@@ -14,6 +14,9 @@ import { ANONYMOUS, type Authenticator } from "./authenticate.ts";
 import { errorResponse } from "./respond.ts";
 import { logError } from "../log.ts";
 
+/** Messages a socket may send behind its `authenticate` before the check answers. */
+const MAX_HELD = 64;
+
 export interface WsOptions {
   /** Time to send `authenticate` when the upgrade carried no credentials (default 5 s). */
   readonly authTimeoutMs?: number;
@@ -183,8 +186,16 @@ class Socket implements LiveConnection {
    * the cap on its own (one big row) is allowed to drain without overflowing the next message.
    */
   #slack = 0;
+  /** When the credentials were checked (ms): a user created after it is someone else. */
+  #authenticatedAt = 0;
   #authTimer?: ReturnType<typeof setTimeout>;
   #idleTimer?: ReturnType<typeof setTimeout>;
+  /**
+   * Messages that arrived while the `authenticate` message was being checked (a token's
+   * signature, a password hash: async). A client may send `subscribe` right behind it (README);
+   * they run in order once it succeeds, and go with the socket when it fails.
+   */
+  #held?: unknown[];
 
   constructor(endpoint: WsEndpoint, ws: WebSocket, id: string, address: string) {
     this.#endpoint = endpoint;
@@ -228,6 +239,7 @@ class Socket implements LiveConnection {
   authenticated(principal: Principal): void {
     clearTimeout(this.#authTimer);
     this.#principal = principal;
+    this.#authenticatedAt = Date.now();
     this.#endpoint.authenticatedOne(this, this.#address);
     this.send({ type: "auth_success", user: principal.user, role: principal.role });
     this.#touch();
@@ -244,6 +256,10 @@ class Socket implements LiveConnection {
   }
 
   receive(data: unknown): void {
+    if (this.#held) {
+      if (this.#held.length < MAX_HELD) return void this.#held.push(data);
+      return this.#authFailed(new DbError("UNAUTHORIZED", "Authenticate first"));
+    }
     this.#touch();
     const { maxMessageBytes, maxSqlBytes } = this.#endpoint.options;
     if (exceeds(data, maxMessageBytes)) return this.#tooLarge(maxMessageBytes);
@@ -255,7 +271,15 @@ class Socket implements LiveConnection {
       this.send({ type: "error", code: "INVALID_PARAMETER", message: "Messages are JSON objects" });
       return;
     }
-    if (!this.#principal) return void this.#authenticate(msg);
+    if (!this.#principal) {
+      this.#held = [];
+      void this.#authenticate(msg).then(() => {
+        const held = this.#held ?? [];
+        this.#held = undefined;
+        if (this.#principal) for (const d of held) this.receive(d);
+      });
+      return;
+    }
     const id = typeof msg.id === "string" ? msg.id : undefined;
     if (typeof msg.sql === "string" && exceeds(msg.sql, maxSqlBytes)) {
       const message = `The SQL text exceeds the limit of ${maxSqlBytes} bytes`;
@@ -274,6 +298,19 @@ class Socket implements LiveConnection {
       case "subscribe":
         if (!id || typeof msg.sql !== "string") {
           return fail(new DbError("INVALID_PARAMETER", 'subscribe needs "id" and "sql" strings'));
+        }
+        // The store decides, as for every HTTP request: a dropped user's socket is closed, a
+        // demoted one subscribes with its new role.
+        try {
+          this.#principal = this.#endpoint.auth.current(
+            this.#principal.user,
+            this.#address,
+            this.#authenticatedAt,
+          );
+        } catch (err) {
+          fail(err);
+          queueMicrotask(() => this.close(1008, "credentials no longer valid"));
+          return;
         }
         registry.subscribe(this, id, msg.sql, msg.options).catch(fail);
         return;

@@ -194,6 +194,8 @@ function printKey(key: string): string {
 function printValue(v: string | number | boolean): string {
   if (typeof v === "string") return printString(v);
   if (typeof v === "boolean") return v ? "TRUE" : "FALSE";
+  // `1e309` parses to Infinity, which String() would print as a word that reads back as a name.
+  if (!Number.isFinite(v)) return v > 0 ? "1e999" : "-1e999";
   return String(v);
 }
 

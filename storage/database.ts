@@ -222,10 +222,18 @@ export class Database {
     }
   }
 
-  /** A stored user (with its password hash, for authentication), or undefined. */
-  user(name: string): { name: string; role: UserRole; passwordHash: string | null } | undefined {
+  /** A stored user (with its password hash and creation time in ms, for authentication). */
+  user(
+    name: string,
+  ): { name: string; role: UserRole; passwordHash: string | null; createdAt: number } | undefined {
     const u = this.#engine.catalog.user(name);
-    return u && { name: u.name, role: u.role as UserRole, passwordHash: u.passwordHash };
+    return u &&
+      {
+        name: u.name,
+        role: u.role as UserRole,
+        passwordHash: u.passwordHash,
+        createdAt: u.createdAt,
+      };
   }
 
   /** A written export's owner, zip path and size (the download route), or undefined. */

@@ -4,6 +4,7 @@
 // changes.
 
 import type { TypeName } from "../ast.ts";
+import { DbError } from "../../errors.ts";
 import type { EvalContext } from "../source.ts";
 import { compareValues, normalizeDecimal, valueKey } from "../values.ts";
 import type { Row, Value } from "../values.ts";
@@ -80,8 +81,15 @@ export function hashKeys(
   const plan = comparePlan(a, b);
   const wrap = (conv: Conversion | undefined) => {
     if (plan.decimal) {
-      return (v: Value) =>
-        v === null ? "n" : valueKey(normalizeDecimal(String(conv ? conv(v) : v))!);
+      return (v: Value) => {
+        if (v === null) return "n";
+        // A side typed DECIMAL may still hold other text (a CASE typed by its first branch).
+        const d = normalizeDecimal(String(conv ? conv(v) : v));
+        if (d === undefined) {
+          throw new DbError("TYPE_MISMATCH", `Cannot use ${String(v)} as DECIMAL`);
+        }
+        return valueKey(d);
+      };
     }
     return conv ? (v: Value) => valueKey(v === null ? null : conv(v)) : valueKey;
   };

@@ -75,17 +75,29 @@ export const alterUser: Handler<"alter_user"> = async (stmt, ctx) => {
   const { catalog, group } = ctx.engine;
   const change = stmt.change;
   const hash = change.set === "password" ? await hashPassword(change.password) : undefined;
-  return group.run(() => {
+  let demoted = false;
+  const result = await group.run(() => {
     const u = catalog.user(stmt.name);
     if (!u) throw new DbError("NOT_FOUND", `User "${stmt.name}" does not exist`);
     const next = { ...u, updatedAt: Date.now() };
     if (change.set === "password") next.passwordHash = hash!;
-    else if (change.set === "role") next.role = change.role as Role;
-    else next.email = change.email;
+    else if (change.set === "role") {
+      next.role = change.role as Role;
+      demoted = !atLeast(next.role, u.role as Role);
+    } else next.email = change.email;
     catalog.putUser(next);
     return { rowCount: 0, message: `User ${stmt.name} altered` };
   });
+  // What the old role allowed (all-users subscriptions, other tables) ends with it.
+  if (demoted) killLiveQueriesOf(ctx, stmt.name);
+  return result;
 };
+
+/** Ends every live query of `user` (a dropped or demoted user keeps no open subscription). */
+function killLiveQueriesOf(ctx: Parameters<Handler<"drop_user">>[1], user: string): void {
+  const queries = ctx.engine.live.queries;
+  for (const q of queries?.list() ?? []) if (q.user === user) queries!.kill(q.liveId);
+}
 
 export const dropUser: Handler<"drop_user"> = (stmt, ctx) => {
   const { catalog, group } = ctx.engine;
@@ -100,6 +112,7 @@ export const dropUser: Handler<"drop_user"> = (stmt, ctx) => {
       throw new DbError("NOT_FOUND", `User "${stmt.name}" does not exist`);
     }
     catalog.dropUser(stmt.name);
+    killLiveQueriesOf(ctx, stmt.name);
     return { rowCount: 0, message: `User ${stmt.name} dropped` };
   });
 };

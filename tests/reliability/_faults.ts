@@ -1,0 +1,151 @@
+// Storage faults for the reliability suites: a directory made unwritable (chmod 0500, or
+// `chattr +i` when running as root, where modes do not deny) and a loopback Swift S3 server whose
+// proxy can be stopped and started again. Design decision: every fault is undone by the same
+// object that made it, and only processes this kit started are signalled, by pid.
+
+import type { TestServer } from "../server/_server.ts";
+import { rows, until } from "../server/_server.ts";
+
+const SWIFT = new URL("../../scripts/s3/swift.sh", import.meta.url).pathname;
+
+/** A fault that can be undone; `how` names the mechanism for the test log. */
+export interface Fault {
+  readonly how: string;
+  restore(): Promise<void>;
+}
+
+async function run(cmd: string, args: string[]): Promise<{ ok: boolean; text: string }> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output()
+    .catch((err) => ({ success: false, stdout: new Uint8Array(), stderr: String(err) }));
+  const dec = new TextDecoder();
+  const err = typeof out.stderr === "string" ? out.stderr : dec.decode(out.stderr);
+  return { ok: out.success, text: dec.decode(out.stdout) + err };
+}
+
+function chmodTree(path: string, dirMode: number): void {
+  const info = Deno.lstatSync(path);
+  if (!info.isDirectory) return;
+  for (const e of Deno.readDirSync(path)) chmodTree(`${path}/${e.name}`, dirMode);
+  Deno.chmodSync(path, dirMode);
+}
+
+/**
+ * Makes every directory under `dir` unwritable; undefined (with the reason) when this machine
+ * cannot deny the current user (root without a working chattr).
+ */
+export async function denyWrites(dir: string): Promise<Fault | string> {
+  if (Deno.uid() !== 0) {
+    chmodTree(dir, 0o500);
+    return { how: "chmod 0500", restore: () => Promise.resolve(chmodTree(dir, 0o700)) };
+  }
+  const set = await run("chattr", ["-R", "+i", dir]);
+  if (!set.ok) {
+    await run("chattr", ["-R", "-i", dir]);
+    return `running as root (chmod does not deny) and chattr +i failed: ${set.text.trim()}`;
+  }
+  return {
+    how: "chattr +i (root)",
+    async restore() {
+      const r = await run("chattr", ["-R", "-i", dir]);
+      if (!r.ok) throw new Error(`chattr -i ${dir}: ${r.text}`);
+    },
+  };
+}
+
+/** The flush jobs of `table` as [job_id, status, retry_count, message]. */
+export async function flushJobs(s: TestServer, table: string): Promise<string[][]> {
+  const r = await s.root(`SELECT job_id, status, retry_count, message FROM system.jobs
+    WHERE job_type = 'flush' AND table_name = '${table}' ORDER BY created_at, job_id`);
+  return rows(r).map((row) => row.map(String));
+}
+
+/** Waits until a flush job of `table` is `retrying`; returns it. */
+export async function untilRetrying(s: TestServer, table: string, timeoutMs = 30_000) {
+  return await until(
+    async () => (await flushJobs(s, table)).find((j) => j[1] === "retrying"),
+    `a flush job of ${table} retrying`,
+    timeoutMs,
+  );
+}
+
+/** A loopback Swift S3 server this kit started; its proxy can be stopped and restarted. */
+export interface Swift {
+  readonly endpoint: string;
+  readonly env: Record<string, string>;
+  stopProxy(): Promise<void>;
+  startProxy(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT"); // a harmless signal: does the process still exist?
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts Swift under a temp dir, or returns why it cannot (no Swift installed, start failed). */
+export async function startSwift(): Promise<Swift | string> {
+  for (const bin of ["swift-proxy-server", "swift-object-server", "memcached"]) {
+    if (!(await run("sh", ["-c", `command -v ${bin}`])).ok) {
+      return `${bin} not installed (scripts/s3/swift.sh install)`;
+    }
+  }
+  const dir = await Deno.makeTempDir({ prefix: "kalamdb-swift-faults-" });
+  const started = await run("bash", [SWIFT, "start", dir]);
+  const stopAll = async () => {
+    await run("bash", [SWIFT, "stop", dir]);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  if (!started.ok) {
+    await stopAll();
+    return `swift.sh start failed: ${started.text.trim().split("\n").slice(-3).join(" | ")}`;
+  }
+  const env = Object.fromEntries(
+    Deno.readTextFileSync(`${dir}/s3.env`).trim().split("\n").map((l) => l.split("=", 2)),
+  );
+  const endpoint = env.KALAMDB_TEST_S3_ENDPOINT;
+  // swift.sh starts memcached, account, container, object, proxy: the proxy is the last pid.
+  const pids = () => Deno.readTextFileSync(`${dir}/pids`).trim().split("\n").map(Number);
+  let proxy: Deno.ChildProcess | undefined;
+  const healthy = async () => {
+    try {
+      const r = await fetch(`${endpoint}/healthcheck`);
+      await r.body?.cancel();
+      return r.status === 200;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    endpoint,
+    env,
+    async stopProxy() {
+      const pid = pids().at(-1)!;
+      Deno.kill(pid, "SIGKILL");
+      await until(() => !alive(pid), `swift proxy ${pid} gone`, 10_000);
+      if (proxy) await proxy.status;
+    },
+    async startProxy() {
+      // `exec` keeps the pid: the one recorded is the proxy itself, so swift.sh stop ends it.
+      proxy = new Deno.Command("bash", {
+        args: [
+          "-c",
+          `exec swift-proxy-server '${dir}/etc/proxy-server.conf' -v \
+          >>'${dir}/logs/proxy.log' 2>&1`,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      Deno.writeTextFileSync(`${dir}/pids`, `${proxy.pid}\n`, { append: true });
+      await until(healthy, "swift proxy healthy again", 30_000, 50);
+    },
+    async stop() {
+      await stopAll();
+      if (proxy) await proxy.status;
+    },
+  };
+}
