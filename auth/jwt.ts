@@ -16,6 +16,8 @@ export interface JwtClaims {
   readonly token_type: TokenType;
   readonly iat: number;
   readonly exp: number;
+  /** When the user was created (ms): a token of a dropped namesake never matches. */
+  readonly user_since?: number;
 }
 
 /** The body of `/v1/api/auth/login` and `/refresh` (SPEC §4). */
@@ -69,9 +71,16 @@ export class Tokens {
   }
 
   /** Signs one token; `nowS` is injectable for tests. */
-  sign(user: string, role: UserRole, type: TokenType, nowS = Math.floor(Date.now() / 1000)) {
+  sign(
+    user: string,
+    role: UserRole,
+    type: TokenType,
+    nowS = Math.floor(Date.now() / 1000),
+    userSince?: number,
+  ) {
     const ttl = type === "access" ? this.#accessTtl : this.#refreshTtl;
-    return new SignJWT({ role, token_type: type })
+    const claims = userSince === undefined ? {} : { user_since: userSince };
+    return new SignJWT({ role, token_type: type, ...claims })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(user)
       .setIssuedAt(nowS)
@@ -79,12 +88,15 @@ export class Tokens {
       .sign(this.#key);
   }
 
-  /** An access + refresh pair for a user who just proved who they are. */
-  async issue(user: string, role: UserRole): Promise<TokenPair> {
+  /**
+   * An access + refresh pair for a user who just proved who they are; `userSince` (the user's
+   * creation time) binds the tokens to this user, not to a later one of the same name.
+   */
+  async issue(user: string, role: UserRole, userSince?: number): Promise<TokenPair> {
     const now = Math.floor(Date.now() / 1000);
     const [access, refresh] = await Promise.all([
-      this.sign(user, role, "access", now),
-      this.sign(user, role, "refresh", now),
+      this.sign(user, role, "access", now, userSince),
+      this.sign(user, role, "refresh", now, userSince),
     ]);
     return {
       access_token: access,
@@ -118,13 +130,14 @@ export class Tokens {
     } catch {
       throw unauthorized();
     }
-    const { sub, role, token_type, iat, exp } = payload;
+    const { sub, role, token_type, iat, exp, user_since } = payload;
     // jose accepts an `iat` in the future; a token from the future was not issued by us.
     if (
       typeof sub !== "string" || token_type !== type || typeof exp !== "number" ||
       typeof iat !== "number" || iat > Date.now() / 1000 + CLOCK_SKEW_S ||
-      !USER_ROLES.includes(role as UserRole)
+      !USER_ROLES.includes(role as UserRole) ||
+      (user_since !== undefined && typeof user_since !== "number")
     ) throw unauthorized();
-    return { sub, role: role as UserRole, token_type: type, iat, exp };
+    return { sub, role: role as UserRole, token_type: type, iat, exp, user_since };
   }
 }

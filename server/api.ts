@@ -4,7 +4,7 @@
 // read for a request that fails authentication. Bodies are bounded three ways (body.ts): size,
 // a server-wide budget of body bytes in flight, and a deadline for the whole body.
 
-import type { Principal, UserRole } from "../auth/mod.ts";
+import type { Principal } from "../auth/mod.ts";
 import { networkKey, RateLimiter } from "../auth/mod.ts";
 import { type Database, elapsedMs } from "../storage/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
@@ -124,7 +124,7 @@ export class Api {
         await readJsonObject(req, this.#tokenBody, networkKey(address)),
         address,
       );
-      return jsonResponse(await this.#auth.tokens.issue(who.user, who.role as UserRole));
+      return jsonResponse(await this.#auth.issue(who));
     } catch (err) {
       return failed(err, t0);
     }

@@ -16,6 +16,7 @@ import {
   LoginLimiter,
   networkKey,
   type Principal,
+  type TokenPair,
   type Tokens,
   type TokenType,
   unauthorized,
@@ -63,6 +64,11 @@ export class Authenticator {
 
   get tokens(): Tokens {
     return this.#tokens;
+  }
+
+  /** A token pair for `who`, bound to the user's creation time. */
+  issue(who: Principal): Promise<TokenPair> {
+    return this.#tokens.issue(who.user, who.role as UserRole, this.#db.user(who.user)?.createdAt);
   }
 
   /** The client address of a request (X-Forwarded-For only via a trusted proxy). */
@@ -163,7 +169,7 @@ export class Authenticator {
     const claims = await this.#tokens.verify(token, type);
     // The store decides: a dropped user's tokens fail, a changed role applies at once, and a
     // token issued before the user was (re)created belongs to the dropped namesake.
-    return this.current(claims.sub, address, claims.iat * 1000 + 999);
+    return this.current(claims.sub, address, claims.iat * 1000 + 999, claims.user_since);
   }
 
   /**
@@ -171,10 +177,13 @@ export class Authenticator {
    * store's role, or UNAUTHORIZED when the user is gone or was created after `since`. A
    * WebSocket asks again before each subscription, so a drop or demotion applies to open sockets.
    */
-  current(user: string, address: string, since: number): Principal {
+  current(user: string, address: string, since: number, userSince?: number): Principal {
     if (user === ANONYMOUS.user) return ANONYMOUS;
     const u = this.#db.user(user);
-    if (!u || u.createdAt > since) throw unauthorized();
+    // A token that names its user's creation time must match it exactly (a namesake created in
+    // the same second as the token is told apart too); older tokens go by their iat.
+    const stale = userSince === undefined ? u && u.createdAt > since : u?.createdAt !== userSince;
+    if (!u || stale) throw unauthorized();
     if (u.passwordHash === null && !isLoopback(address)) throw unauthorized();
     return { user: u.name, role: u.role as UserRole };
   }
