@@ -276,7 +276,7 @@ class Socket implements LiveConnection {
       void this.#authenticate(msg).then(() => {
         const held = this.#held ?? [];
         this.#held = undefined;
-        if (this.#principal) for (const d of held) this.receive(d);
+        if (this.#principal) { for (const d of held) this.receive(d); }
       });
       return;
     }

@@ -3,6 +3,8 @@
 // `send-keys` and read with `capture-pane`. Every wait polls the screen until a deadline; none
 // sleeps for a fixed time.
 
+import { until } from "../_util.ts";
+
 /** Whether tmux can be run here (tests skip, saying why, when it cannot). */
 export async function tmuxMissing(): Promise<string | undefined> {
   try {
@@ -96,7 +98,7 @@ export class Pane {
       : expect instanceof RegExp
       ? (s: string) => expect.test(s)
       : expect;
-    const timeoutMs = options.timeoutMs ?? 15_000;
+    const timeoutMs = options.timeoutMs ?? 30_000; // generous: the machine may be loaded
     const deadline = Date.now() + timeoutMs;
     let text = "";
     for (let delay = 20; Date.now() < deadline; delay = Math.min(delay * 2, 200)) {
@@ -115,11 +117,54 @@ export class Pane {
     );
   }
 
-  /** Ends our tmux server (and so the command in it). */
+  /**
+   * Ends our tmux server (and so the command in it) and waits, bounded by a deadline, until every
+   * process of the pane has exited: `kill-server` returns at once, and a shell still closing its
+   * data directory would race a restart on it or the test's removal of it (seen under load:
+   * "Directory not empty" removing HOME). A process still there after the grace period is sent
+   * SIGKILL by pid (they are all ours).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const pids = await this.#processTree().catch(() => [] as number[]);
     await this.tmux("kill-server").catch(() => {});
+    const alive = () => pids.filter(running);
+    try {
+      await until(() => alive().length === 0, `pane processes ${pids.join(" ")} exit`, 15_000);
+    } catch {
+      for (const pid of alive()) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* exited meanwhile */ }
+      }
+      await until(() => alive().length === 0, `pane processes ${alive().join(" ")} exit`, 30_000);
+    }
+  }
+
+  /** The pane's process and all its descendants (Linux /proc; empty where there is none). */
+  async #processTree(): Promise<number[]> {
+    const root = Number(
+      (await this.tmux("display-message", "-p", "-t", "t", "#{pane_pid}")).trim(),
+    );
+    if (!Number.isInteger(root) || root <= 0) return [];
+    const parent = new Map<number, number>();
+    for await (const e of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      const ppid = statOf(Number(e.name))?.ppid;
+      if (ppid !== undefined) parent.set(Number(e.name), ppid);
+    }
+    const tree = [root];
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [pid, ppid] of parent) {
+        if (tree.includes(ppid) && !tree.includes(pid)) {
+          tree.push(pid);
+          grew = true;
+        }
+      }
+    }
+    return tree;
   }
 
   async tmux(...args: string[]): Promise<string> {
@@ -133,6 +178,23 @@ export class Pane {
     if (!out.success) throw new Error(`tmux ${args[0]}: ${dec.decode(out.stderr).trim()}`);
     return dec.decode(out.stdout);
   }
+}
+
+/** A process's state and parent from /proc/<pid>/stat; undefined once it is gone. */
+function statOf(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` still runs (a zombie waiting to be reaped counts as exited). */
+function running(pid: number): boolean {
+  const s = statOf(pid);
+  return s !== undefined && s.state !== "Z" && s.state !== "X";
 }
 
 function quote(s: string): string {

@@ -30,7 +30,7 @@ function chmodTree(path: string, dirMode: number): void {
 }
 
 /**
- * Makes every directory under `dir` unwritable; undefined (with the reason) when this machine
+ * Makes `dir` and everything under it unwritable; the reason instead when this machine
  * cannot deny the current user (root without a working chattr).
  */
 export async function denyWrites(dir: string): Promise<Fault | string> {

@@ -353,8 +353,11 @@ Deno.test("live: a client that stops reading overflows instead of growing the se
       await until(async () => await count() === 1, "the subscription registered");
       // From here on the client never reads: ~40 MiB of changes pile up unsent.
       const payload = "p".repeat(200_000);
-      let live = 1;
-      for (let i = 0; i < 200 && live > 0; i++) {
+      // Write until the server removes it: bounded by a deadline, not by a number of rows (the
+      // removal may land a write or two after the queue's bound, later on a loaded machine).
+      const deadline = Date.now() + 60_000;
+      for (let i = 0, live = 1; live > 0; i++) {
+        assert(Date.now() < deadline, `no overflow within 60 s (${i} rows of 200 KB written)`);
         const r = await server.sql("INSERT INTO app.big (id, payload) VALUES ($1, $2)", {
           auth: ROOT,
           params: [i, payload],
@@ -362,7 +365,6 @@ Deno.test("live: a client that stops reading overflows instead of growing the se
         assertEquals(r.status, 200, r.text);
         live = await count();
       }
-      assertEquals(live, 0, "the subscription overflowed and was removed");
     } finally {
       conn.close();
     }
@@ -383,8 +385,15 @@ Deno.test("live: STREAM rows expire on time, and an expired row is never in a sn
     await server.sql("INSERT INTO app.typing (id, who) VALUES (1, 'alice')", { auth: ALICE });
     const acked = Date.now();
     const alice = await LiveClient.open(server.url, ALICE);
+    // The snapshot is read at some r in [subStart, subEnd]; the row is in it iff r < written + 1 s
+    // (bounds below). Asserted only where the times decide it: a loaded machine may take longer
+    // than the TTL to get here, and the row is then rightly gone.
+    const subStart = Date.now();
     const { rows } = await alice.subscribe("t1", "SELECT id, who FROM app.typing");
-    assertEquals(rows, [{ id: "1", who: "alice" }]);
+    const subEnd = Date.now();
+    if (subEnd + 2 < beforeInsert + 1000) assertEquals(rows, [{ id: "1", who: "alice" }]);
+    else if (subStart >= acked + 1000 + 2) assertEquals(rows, [], "expired before the snapshot");
+    else assert(rows.length <= 1, `snapshot ${JSON.stringify(rows)}`);
     // Poll until the row is invisible (bounded by a deadline). The row was written between
     // beforeInsert and acked, and is visible to a read at time r iff r < written + 1 s. So a poll
     // that saw it gone ended at or after beforeInsert + 1 s, and one that still saw it started

@@ -30,8 +30,9 @@ INSERT INTO app.typing (id, state) VALUES (1, 'typing') RETURNING id, state;
 
 -- Once older than the TTL the row is invisible (polled: no event marks expiry). Whether it is
 -- still visible right after the write is not asserted: with a 1 s TTL that depends on timing.
+-- The poll's deadline is generous (a loaded machine); it ends as soon as the row is gone.
 SELECT id, state FROM app.typing;
--- expect within 4s:
+-- expect within 30s:
 -- id | state
 SELECT COUNT(*) AS n FROM app.typing;
 -- expect:
