@@ -7,6 +7,7 @@ import type { ColumnSource } from "hyparquet-writer";
 import { zstdCompressSync } from "node:zlib";
 import type { Database, SegmentColumn } from "../../storage/mod.ts";
 import type { Value } from "../../sql/mod.ts";
+export { rng } from "../_rng.ts";
 
 export const ROW_GROUP = 16_384;
 /** A policy that never fires: the benchmark flushes itself, so segment boundaries are its own. */
@@ -43,18 +44,6 @@ export function median(xs: readonly number[]): number {
 
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Deterministic PRNG (mulberry32), so runs pick the same windows and users. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export type Db = Awaited<ReturnType<typeof Database.open>>;

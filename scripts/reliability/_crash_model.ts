@@ -5,6 +5,8 @@
 // row's value names the write that put it there; keys of an unknown write are never written
 // again, so the final state tells which way it went.
 
+export { rng } from "../_rng.ts";
+
 /** A key's state after its last acknowledged write; `unknown` names the write in doubt. */
 export type KeyState =
   | { readonly kind: "present"; readonly v: number }
@@ -99,16 +101,4 @@ export class Model {
     for (const k of keys) if (scope.keys.get(k)?.kind === "present") out.push(k);
     return out;
   }
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same schedule of ops and kills. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
