@@ -60,15 +60,20 @@ export class FailureLimiter {
     this.#maxKeys = maxKeys;
   }
 
-  blocked(key: string, now = performance.now()): boolean {
+  blocked(key: string, now = performance.now(), extra = 0): boolean {
     if (this.#limit <= 0) return false;
+    return this.count(key, now) + extra >= this.#limit;
+  }
+
+  /** The key's failures in its current window (0 when none or the window is over). */
+  count(key: string, now = performance.now()): number {
     const c = this.#counts.get(key);
-    if (!c) return false;
+    if (!c) return 0;
     if (now - c.since >= this.#windowMs) {
       this.#counts.delete(key);
-      return false;
+      return 0;
     }
-    return c.n >= this.#limit;
+    return c.n;
   }
 
   /**
@@ -107,6 +112,8 @@ const MAX_NAME_KEY = 256;
  * names failing from one address refuse all of its password attempts (spraying one password over
  * many names). Names are lower-cased, as user names are unique regardless of case. Tokens never
  * pass through here. With perUser 0 nothing is counted, so the ceiling is off too.
+ * Attempts that are still being checked count toward the address's ceiling (`begin` … `end`):
+ * a spray sent all at once, over many names, is bounded like one sent name after name.
  *
  * @example
  * const logins = new LoginLimiter({ perUser: 10, distinctUsers: 100 });
@@ -116,6 +123,8 @@ const MAX_NAME_KEY = 256;
 export class LoginLimiter {
   #pairs: FailureLimiter;
   #names: FailureLimiter;
+  /** Per address: attempts being checked that would add a name to its count if they fail. */
+  #pending = new Map<string, number>();
 
   constructor(limits: LoginLimits) {
     const { windowMs = 60_000, maxKeys = DEFAULT_MAX_KEYS } = limits;
@@ -129,6 +138,32 @@ export class LoginLimiter {
     return this.#pairs.blocked(pairKey(net, user), now) || this.#names.blocked(net, now);
   }
 
+  /**
+   * Starts a password attempt: undefined when it is refused now, else a ticket for `end`. The
+   * attempt holds a place under the address's ceiling while its password is being checked.
+   */
+  begin(address: string, user: string, now = performance.now()): LoginTicket | undefined {
+    const net = networkKey(address);
+    const pair = pairKey(net, user);
+    if (this.#pairs.blocked(pair, now)) return undefined;
+    const newName = this.#pairs.count(pair, now) === 0;
+    const pending = this.#pending.get(net) ?? 0;
+    if (this.#names.blocked(net, now, newName ? pending : 0)) return undefined;
+    if (newName) this.#pending.set(net, pending + 1);
+    return { address, user, newName };
+  }
+
+  /** Ends an attempt `begin` let through; a failed one is counted (see `fail`). */
+  end(ticket: LoginTicket, failed: boolean, now = performance.now()): void {
+    if (ticket.newName) {
+      const net = networkKey(ticket.address);
+      const left = (this.#pending.get(net) ?? 1) - 1;
+      if (left > 0) this.#pending.set(net, left);
+      else this.#pending.delete(net);
+    }
+    if (failed) this.fail(ticket.address, ticket.user, now);
+  }
+
   /** Counts a wrong password (or unknown user) for `user` from `address`. */
   fail(address: string, user: string, now = performance.now()): void {
     // A name counts toward the address's ceiling once per window of its own pair; an IPv6
@@ -136,6 +171,13 @@ export class LoginLimiter {
     const net = networkKey(address);
     if (this.#pairs.fail(pairKey(net, user), now)) this.#names.fail(net, now);
   }
+}
+
+/** A password attempt under way (`LoginLimiter.begin`). */
+export interface LoginTicket {
+  readonly address: string;
+  readonly user: string;
+  readonly newName: boolean;
 }
 
 function pairKey(address: string, user: string): string {

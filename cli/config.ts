@@ -47,6 +47,11 @@ export interface ServerSettings {
   readonly wsIdleTimeoutMs: number;
   /** Messages queued for one socket before its subscriptions overflow (SUBSCRIPTION_OVERFLOW). */
   readonly wsMaxQueue: number;
+  /**
+   * Row versions one table's buffer may hold waiting for a flush; past it writes to the table
+   * are STORAGE_ERROR until a flush succeeds (a storage down for long). 0 turns the bound off.
+   */
+  readonly maxBufferedRows: number;
 }
 
 export const SERVER_DEFAULTS: ServerSettings = {
@@ -66,6 +71,7 @@ export const SERVER_DEFAULTS: ServerSettings = {
   wsAuthTimeoutMs: 5000,
   wsIdleTimeoutMs: 300_000,
   wsMaxQueue: 10_000,
+  maxBufferedRows: 10_000_000,
 };
 
 /** (field, env variable, file key, min, max) of the numeric server settings. */
@@ -97,6 +103,7 @@ const SERVER_NUMBERS = [
   ["wsAuthTimeoutMs", "KALAMDB_WS_AUTH_TIMEOUT_MS", "ws_auth_timeout_ms", 1, 3600_000],
   ["wsIdleTimeoutMs", "KALAMDB_WS_IDLE_TIMEOUT_MS", "ws_idle_timeout_ms", 1, 24 * 3600_000],
   ["wsMaxQueue", "KALAMDB_WS_MAX_QUEUE", "ws_max_queue", 1, 1e7],
+  ["maxBufferedRows", "KALAMDB_MAX_BUFFERED_ROWS", "max_buffered_rows", 0, 1e12],
 ] as const;
 
 /** Settings as read from a TOML file, before validation. */

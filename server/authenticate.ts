@@ -130,14 +130,16 @@ export class Authenticator {
   }
 
   async #attempt(user: string, password: string, address: string): Promise<Principal> {
-    if (this.#logins.blocked(address, user)) {
-      throw new DbError("RATE_LIMITED", "Too many failed logins; try again later");
-    }
+    const ticket = this.#logins.begin(address, user);
+    if (!ticket) throw new DbError("RATE_LIMITED", "Too many failed logins; try again later");
+    let failed = false;
     try {
       return await this.#checkPassword(user, password, address);
     } catch (err) {
-      if (err instanceof DbError && err.code === "UNAUTHORIZED") this.#logins.fail(address, user);
+      failed = err instanceof DbError && err.code === "UNAUTHORIZED";
       throw err;
+    } finally {
+      this.#logins.end(ticket, failed);
     }
   }
 

@@ -35,6 +35,8 @@ export interface ServerLimits extends ApiLimits {
   readonly wsAuthTimeoutMs?: number;
   readonly wsIdleTimeoutMs?: number;
   readonly wsMaxQueue?: number;
+  /** Row versions a table's buffer may hold waiting for a flush (0 = no bound). */
+  readonly maxBufferedRows?: number;
 }
 
 /** Where to listen, which data directory to own, and the security settings. */
@@ -68,6 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     concurrentWriters: true,
     changeLogRetentionMs: (options.limits.changeLogRetentionHours ?? 24) * 3600_000,
     exportRetentionMs: (options.limits.exportRetentionS ?? 7 * 86400) * 1000,
+    maxBufferedRows: options.limits.maxBufferedRows,
   });
   const drain = new Drain();
   let ws: WsEndpoint;

@@ -64,6 +64,7 @@ import {
 import { StorageHooks } from "./hooks.ts";
 import { LiveSource } from "./live_source.ts";
 import { ColdTier } from "./cold/mod.ts";
+import type { ObjectStore } from "./object_store/mod.ts";
 import { JobRunner } from "./jobs/mod.ts";
 import { ExportsTable } from "./export/mod.ts";
 import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
@@ -88,6 +89,17 @@ export interface DatabaseOptions {
   readonly changeLogMaxEntries?: number;
   /** A written export is deleted this long after it was written (default 7 days). */
   readonly exportRetentionMs?: number;
+  /**
+   * Row versions one table's buffer may hold waiting for a flush (default 10 million); past it
+   * writes to that table are STORAGE_ERROR until a flush succeeds. 0 = no bound.
+   */
+  readonly maxBufferedRows?: number;
+  /**
+   * Wraps every object store the database opens, like SQLite's test VFS shims: the reliability
+   * suite injects storage faults with it (a refused write, a write that landed but reported
+   * failure). Not for production use.
+   */
+  readonly objectStoreShim?: (storageId: string, store: ObjectStore) => ObjectStore;
 }
 
 type Handlers = { [K in Statement["kind"]]: Handler<K> };
@@ -118,6 +130,9 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
 };
 
 const PARSE_CACHE_SIZE = 512;
+
+/** Far above any flush policy's threshold: reached only when flushes fail for long. */
+const DEFAULT_MAX_BUFFERED_ROWS = 10_000_000;
 
 /** Each open Database's parts, for storage's own tests (`partsOf`); the door does not export it. */
 const engines = new WeakMap<Database, StoreParts>();
@@ -187,6 +202,7 @@ export class Database {
         options.concurrentWriters ?? false,
       );
       const cold = new ColdTier(catalog, buffer, changeLog, store, group, ids);
+      cold.wrapStore = options.objectStoreShim;
       const jobs = new JobRunner(store, group);
       const changes = new ChangeFeed();
       const engine: StoreParts = {
@@ -204,6 +220,7 @@ export class Database {
         live: new LiveBridge(),
         committedSeq: () => group.inTransaction ? seqBeforeGroup : ids.last(),
         exportRetentionMs: options.exportRetentionMs ?? 7 * 86400_000,
+        maxBufferedRows: options.maxBufferedRows ?? DEFAULT_MAX_BUFFERED_ROWS,
         changeRetention: {
           retentionMs: options.changeLogRetentionMs ?? 24 * 3600_000,
           maxEntries: options.changeLogMaxEntries ?? 10_000_000,

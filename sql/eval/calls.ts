@@ -17,8 +17,9 @@ import { comparison } from "./compare.ts";
 export function compileFunction(name: string, args: readonly Compiled[]): Compiled {
   if (name === "COALESCE") {
     if (args.length === 0) throw arity(name);
-    const fs = args.map((a) => a.eval);
-    return derive(args, args.find((a) => a.type)?.type ?? null, (row, ctx) => {
+    const type = commonType(args.map((a) => a.type), "COALESCE");
+    const fs = args.map((a) => asType(a, type).eval);
+    return derive(args, type, (row, ctx) => {
       for (const f of fs) {
         const v = f(row, ctx);
         if (v !== null) return v;
@@ -57,6 +58,42 @@ export function compileFunction(name: string, args: readonly Compiled[]): Compil
 
 function arity(name: string): DbError {
   return new DbError("INVALID_SQL", `Wrong number of arguments for ${name.toLowerCase()}()`);
+}
+
+/** Integer types, narrowest first. */
+const INTEGERS = ["SMALLINT", "INT", "BIGINT"];
+const FLOATS = ["REAL", "DOUBLE"];
+
+/**
+ * The one type of the values that branches of `what` (CASE, COALESCE) yield: their common type
+ * when they all have it, the widest of mixed numeric types (any float → DOUBLE, else any DECIMAL
+ * → DECIMAL, else the widest integer); anything else mixed (a number and text, a boolean and a
+ * timestamp) is TYPE_MISMATCH, so the expression never yields a value of a type it is not.
+ * Untyped branches (NULL, parameters) take the common type.
+ */
+export function commonType(types: readonly (TypeName | null)[], what: string): TypeName | null {
+  const known = types.filter((t): t is TypeName => t !== null);
+  if (known.length === 0) return null;
+  const bases = new Set(known.map((t) => t.base));
+  if (bases.size === 1) return known[0];
+  const numeric = [...bases].every((b) =>
+    INTEGERS.includes(b) || FLOATS.includes(b) || b === "DECIMAL"
+  );
+  if (!numeric) {
+    throw new DbError(
+      "TYPE_MISMATCH",
+      `${what} yields values of different types (${[...bases].join(", ")}); CAST them to one`,
+    );
+  }
+  if ([...bases].some((b) => FLOATS.includes(b))) return { base: "DOUBLE" };
+  if (bases.has("DECIMAL")) return known.find((t) => t.base === "DECIMAL")!;
+  const widest = Math.max(...[...bases].map((b) => INTEGERS.indexOf(b)));
+  return { base: INTEGERS[widest] as TypeName["base"] };
+}
+
+/** `c` converted to `type` when it is typed otherwise (a branch of a CASE or COALESCE). */
+export function asType(c: Compiled, type: TypeName | null): Compiled {
+  return type && c.type && c.type.base !== type.base ? compileCast(c, type) : c;
 }
 
 export function compileCast(operand: Compiled, to: TypeName): Compiled {

@@ -23,7 +23,7 @@ import { BOOL, constant, derive, resolveColumn, TEXT } from "./compiled.ts";
 import type { Compiled, CompileOptions, Scope, SubqueryHandle } from "./compiled.ts";
 import { AGGREGATES } from "./tree.ts";
 import { comparison, inList, inSubquery } from "./compare.ts";
-import { compileCast, compileFunction, compileLike } from "./calls.ts";
+import { asType, commonType, compileCast, compileFunction, compileLike } from "./calls.ts";
 
 /**
  * Compiles an expression against a row layout.
@@ -269,16 +269,21 @@ function binary(expr: BinaryExpr, env: Env): Compiled {
 
 function caseExpr(expr: Extract<Expr, { kind: "case" }>, env: Env): Compiled {
   const subject = expr.operand ? compile(expr.operand, env) : undefined;
-  const whens = expr.whens.map((w) => {
+  const thens = expr.whens.map((w) => compile(w.then, env));
+  const otherwise0 = expr.else ? compile(expr.else, env) : undefined;
+  const type = commonType(
+    [...thens, ...(otherwise0 ? [otherwise0] : [])].map((c) => c.type),
+    "CASE",
+  );
+  const whens = expr.whens.map((w, i) => {
     const when = compile(w.when, env);
     return {
       when,
       test: (subject ? comparison("=", subject, when) : when).eval,
-      then: compile(w.then, env),
+      then: asType(thens[i], type),
     };
   });
-  const otherwise = expr.else ? compile(expr.else, env) : undefined;
-  const type = whens.find((w) => w.then.type)?.then.type ?? otherwise?.type ?? null;
+  const otherwise = otherwise0 && asType(otherwise0, type);
   const els = otherwise?.eval;
   const parts = [...whens.map((w) => w.then), ...(otherwise ? [otherwise] : [])];
   return {

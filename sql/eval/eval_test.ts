@@ -182,6 +182,26 @@ Deno.test("CASE, COALESCE, NULLIF and CAST", async () => {
   await assertRejects(() => ev("CAST(s AS INT)"), "TYPE_MISMATCH");
 });
 
+Deno.test("CASE and COALESCE have one type for all their branches", async () => {
+  // Mixed numbers widen; the value of every branch has the expression's type.
+  assertEquals(ty("CASE WHEN i > 5 THEN i ELSE b END"), "BIGINT");
+  assertEquals(ev("CASE WHEN i > 5 THEN i ELSE b END"), 7n);
+  assertEquals(ty("CASE WHEN i > 5 THEN i ELSE f END"), "DOUBLE");
+  assertEquals(ty("COALESCE(n, i, d)"), "DECIMAL");
+  assertEquals(ty("CASE WHEN ok THEN NULL ELSE 'x' END"), "TEXT");
+  // A number and text (the fuzzer's find: typed by the first branch, the comparison answered
+  // false instead of an error) and a boolean and a number are TYPE_MISMATCH.
+  for (
+    const e of [
+      "CASE WHEN FALSE THEN 1.5 ELSE 'x' END = 1",
+      "COALESCE(n, 'x')",
+      "CASE WHEN ok THEN ok ELSE i END",
+    ]
+  ) {
+    await assertRejects(() => ev(e), "TYPE_MISMATCH");
+  }
+});
+
 Deno.test("JSON access", () => {
   assertEquals(ev("j->>'a'"), "1");
   assertEquals(ev("j->>'s'"), "str");

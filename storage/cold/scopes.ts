@@ -62,6 +62,13 @@ export class ColdScopes {
     ).run(tableId, userId, s.rows, s.segments, s.bytes, s.lastFlushMs);
   }
 
+  /** Forgets one scope (inside a write): readers see no segment of it from now on. */
+  forgetScope(tableId: number, userId: string): void {
+    this.#store.writer("DELETE FROM cold_scopes WHERE table_id = ? AND user_id = ?")
+      .run(tableId, userId);
+    this.#tables.get(tableId)?.delete(userId);
+  }
+
   /** Forgets a dropped table's scopes (inside the DROP's write). */
   dropTable(tableId: number): void {
     this.#store.writer("DELETE FROM cold_scopes WHERE table_id = ?").run(tableId);

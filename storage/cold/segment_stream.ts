@@ -7,11 +7,28 @@
 // not key order.
 
 import type { Row, Value } from "../../sql/mod.ts";
-import { keyOf, type TableInfo, untagValue } from "../hot/mod.ts";
+import { type BufferSnapshot, keyOf, type TableInfo, untagValue } from "../hot/mod.ts";
 import type { ObjectStore } from "../object_store/mod.ts";
 import { decodeSegmentColumns, type SegmentFile, segmentFileMetadata } from "../parquet/mod.ts";
 import { isTombstoned, keyString, type Manifest, type SegmentInfo } from "./manifest.ts";
 import { MissingSegment } from "./segment_cache.ts";
+
+/**
+ * A scope's visible rows from a buffer snapshot and, when it has segments, its manifest (held
+ * with `holdScopes` for as long as this runs), a row group at a time.
+ */
+export function scopeSnapshotRows(
+  files: { objectStore(id: string): ObjectStore; scopeDir(t: TableInfo, user: string): string },
+  table: TableInfo,
+  userId: string,
+  buffer: BufferSnapshot,
+  manifest: Manifest | undefined,
+): AsyncGenerator<Row[]> {
+  const buffered = buffer.scan(table, userId, { includeDeleted: true });
+  if (!manifest) return snapshotRows(table, buffered);
+  const place = { store: files.objectStore(table.storageId), dir: files.scopeDir(table, userId) };
+  return snapshotRows(table, buffered, { place, manifest });
+}
 
 /**
  * One scope's visible rows from a snapshot: the buffered ones first (the newest version of each

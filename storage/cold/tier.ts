@@ -57,7 +57,7 @@ import {
   type TablePlace,
 } from "./segment_cache.ts";
 import { hasKey } from "./segment_keys.ts";
-import { snapshotRows } from "./segment_stream.ts";
+import { scopeSnapshotRows } from "./segment_stream.ts";
 import { buildScopeDir } from "./scope_dir.ts";
 
 /** Scopes whose directory is remembered per table object (cleared when full). */
@@ -86,6 +86,8 @@ export class ColdTier implements ScopeFiles, ScanCounter {
   pruning = true;
   /** Segments read by scans since open (tests and benchmarks observe pruning with it). */
   segmentsScanned = 0;
+  /** Wraps each storage's object store as it is opened (fault injection, instrumentation). */
+  wrapStore?: (storageId: string, store: ObjectStore) => ObjectStore;
 
   constructor(
     catalog: Catalog,
@@ -231,20 +233,9 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     });
   }
 
-  /**
-   * A scope's visible rows from a buffer snapshot and, when it has segments, its manifest (held
-   * with `holdScopes` for as long as this runs), a row group at a time (segment_stream.ts).
-   */
-  snapshotRows(
-    table: TableInfo,
-    userId: string,
-    buffer: BufferSnapshot,
-    manifest: Manifest | undefined,
-  ): AsyncGenerator<Row[]> {
-    const buffered = buffer.scan(table, userId, { includeDeleted: true });
-    if (!manifest) return snapshotRows(table, buffered);
-    const place = { store: this.objectStore(table.storageId), dir: this.scopeDir(table, userId) };
-    return snapshotRows(table, buffered, { place, manifest });
+  /** A scope's rows from a buffer snapshot and its manifest, held (segment_stream.ts). */
+  snapshotRows(table: TableInfo, userId: string, buffer: BufferSnapshot, manifest?: Manifest) {
+    return scopeSnapshotRows(this, table, userId, buffer, manifest);
   }
 
   /** The scopes of a table that may have files (recorded ones and buffered ones). */
@@ -254,12 +245,13 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     return [...scopes];
   }
 
-  /** Forgets a dropped table's scopes (inside the DROP's write). */
-  dropScopes(tableId: number): void {
-    this.#scopes.dropTable(tableId);
+  /** Forgets a dropped table's scopes, or a dropped user's one (inside the DROP's write). */
+  dropScopes(tableId: number, userId?: string): void {
+    if (userId === undefined) this.#scopes.dropTable(tableId);
+    else this.#scopes.forgetScope(tableId, userId);
   }
 
-  /** The dropped table's cleanup: exactly the files each scope's manifest lists (compact.ts). */
+  /** The files each scope's manifest lists: a dropped table's, or (held) a dropped user's. */
   deleteFiles(place: TablePlace, scopes: readonly string[]): Promise<number> {
     this.forget(place.id);
     return deleteFiles(this, place, scopes);
@@ -292,7 +284,8 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     const config = `${JSON.stringify(info.config)}@${info.updatedAt}`;
     const hit = this.#objectStores.get(storageId);
     if (hit && hit.config === config) return hit.store;
-    const store = openObjectStore(storeConfig(info, this.#catalog.storageSecret(storageId)));
+    const opened = openObjectStore(storeConfig(info, this.#catalog.storageSecret(storageId)));
+    const store = this.wrapStore?.(storageId, opened) ?? opened;
     this.#objectStores.set(storageId, { config, store });
     return store;
   }

@@ -68,6 +68,11 @@ export class ExportsTable {
     );
   }
 
+  /** Forgets every export of a user (DROP USER, inside its write; files deleted first). */
+  eraseUser(user: string): void {
+    this.#store.writer("DELETE FROM exports WHERE user_id = ?").run(user);
+  }
+
   get(exportId: string): ExportRow | undefined {
     const r = this.#store.writer(`SELECT ${COLUMNS} FROM exports WHERE export_id = ?`)
       .get(exportId);

@@ -84,6 +84,12 @@ export class ChangeLog {
     this.#store.writer("DELETE FROM changelog WHERE table_id = ?").run(tableId);
   }
 
+  /** Removes one user's entries of a table (DROP USER, inside its write). */
+  eraseUser(tableId: number, userId: string): void {
+    this.#store.writer("DELETE FROM changelog WHERE table_id = ? AND user_id = ?")
+      .run(tableId, userId);
+  }
+
   /**
    * Trims the log (inside a write): entries with `_seq` below `beforeSeq`, and beyond the newest
    * `maxEntries`. Records the new floor, below which a resume cannot replay. Returns how many

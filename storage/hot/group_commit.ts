@@ -5,6 +5,10 @@
 // run in commit order. With `defer` (the server), the COMMIT of an idle group waits for the end
 // of the current event-loop turn, so writes from concurrent requests (each arriving in its own
 // task) share one fsync; embedded batches commit at once, so a sequential writer never waits.
+// The disk failing (full, I/O error, read-only) is STORAGE_ERROR. When SQLite has rolled the
+// whole transaction back by itself (a disk full in the middle of a statement does that), every
+// statement of the group fails with it — none was acknowledged — and the next write starts a
+// new group.
 
 import type { DatabaseSync } from "node:sqlite";
 import { DbError } from "../../errors.ts";
@@ -25,6 +29,16 @@ export interface GroupHooks {
   rollback(whole: boolean): void;
   /** A group committed. */
   commit?(): void;
+}
+
+/** SQLite's primary result codes for a disk that refuses writes: READONLY, IOERR, FULL, CANTOPEN. */
+const DISK_CODES = new Set([8, 10, 13, 14]);
+
+/** `err` as the STORAGE_ERROR a client sees when it is the disk's failure; else `err` itself. */
+export function diskFailure(err: unknown, what: string): unknown {
+  const code = (err as { errcode?: unknown })?.errcode;
+  if (typeof code !== "number" || !DISK_CODES.has(code & 0xff)) return err;
+  return new DbError("STORAGE_ERROR", `${what} failed: ${(err as Error).message}`);
 }
 
 interface Waiter {
@@ -77,11 +91,16 @@ export class GroupCommit {
         this.#db.exec("RELEASE stmt");
         failed = false;
       } catch (err) {
+        if (!this.#db.isTransaction) {
+          const failure = diskFailure(err, "Write");
+          this.#abandon(failure);
+          throw failure;
+        }
         this.#db.exec("ROLLBACK TO stmt");
         this.#db.exec("RELEASE stmt");
         this.#after.length = hooks;
         this.#hooks.rollback(false);
-        throw err;
+        throw diskFailure(err, "Write");
       }
     } finally {
       this.#release();
@@ -115,9 +134,9 @@ export class GroupCommit {
         this.#db.exec("COMMIT");
         this.#hooks.commit?.();
       } catch (err) {
-        this.#db.exec("ROLLBACK");
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
         this.#hooks.rollback(true);
-        throw err;
+        throw diskFailure(err, "Write");
       }
       return Promise.resolve(result);
     } catch (err) {
@@ -152,6 +171,16 @@ export class GroupCommit {
   /** Commits whatever is open (at close). */
   flush(): void {
     if (this.#open) this.#commit();
+  }
+
+  /** SQLite rolled the open group back by itself: its statements all fail with `failure`. */
+  #abandon(failure: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    this.#after = [];
+    this.#open = false;
+    this.#hooks.rollback(true);
+    for (const w of waiters) w.reject(failure);
   }
 
   #commit(): void {

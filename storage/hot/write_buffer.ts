@@ -273,6 +273,23 @@ export class WriteBuffer {
     this.#log.dropTable(tableId);
   }
 
+  /**
+   * Removes every buffered version and logged change of one user in `tableIds` (DROP USER,
+   * inside its write); returns the versions removed.
+   */
+  eraseUser(tableIds: readonly number[], userId: string): number {
+    let n = 0;
+    for (const id of tableIds) {
+      const r = this.#store.writer("DELETE FROM buffer WHERE table_id = ? AND user_id = ?")
+        .run(id, userId);
+      n += Number(r.changes);
+      this.counts.forget(id);
+      this.counts.recount(id);
+      this.#log.eraseUser(id, userId);
+    }
+    return n;
+  }
+
   /** True when the scope holds any version (deleted ones too), seen through the writer. */
   hasRows(tableId: number, userId: string): boolean {
     return this.#store.writer("SELECT 1 FROM buffer WHERE table_id = ? AND user_id = ? LIMIT 1")

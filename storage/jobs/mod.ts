@@ -3,4 +3,12 @@
 // the work itself lives with what it touches (flush and compaction in cold/, eviction in hot/).
 
 export { JobRunner } from "./runner.ts";
-export type { Job, JobOutcome, JobRow, JobSpec, JobStatus, JobWork } from "./runner.ts";
+export type {
+  Job,
+  JobOutcome,
+  JobRow,
+  JobSpec,
+  JobStatus,
+  JobTypeOptions,
+  JobWork,
+} from "./runner.ts";

@@ -4,10 +4,16 @@
 // Idempotency: submitting a job whose (type, namespace, table, parameters.key) already has one
 // waiting or running returns that job's id instead of a second job. A job that was running at a crash is
 // queued again at open (its work must be idempotent, as flush's four steps are).
+// Retries back off exponentially up to `maxBackoffMs`. A job type may name errors that do not
+// use up its retries (`retryAlways`): a flush facing an unreachable storage stays `retrying`
+// for as long as the outage lasts and flushes on the first attempt after it, instead of failing
+// after a few seconds. The runner's own bookkeeping writes may fail too (the SQLite disk full):
+// the attempt is then retried from memory, and the status written once the disk takes it.
 
 import { DbError } from "../../errors.ts";
 import type { GroupCommit, SqliteStore } from "../hot/mod.ts";
 import { elapsedMs } from "../_time.ts";
+import { logError } from "../../log.ts";
 
 export type JobStatus =
   | "new"
@@ -64,6 +70,16 @@ export interface JobRunnerOptions {
   readonly maxRetries?: number;
   /** First retry delay in ms, doubled each time (default 500). */
   readonly backoffMs?: number;
+  /** The longest delay between two attempts (default 30 s). */
+  readonly maxBackoffMs?: number;
+}
+
+/** How a job type runs: its lane, and the failures that are retried without a limit. */
+export interface JobTypeOptions {
+  /** Its own `concurrency` slots: a long export runs beside flushes instead of holding them up. */
+  readonly lane?: string;
+  /** True for an error that should not use up the job's retries (a storage outage). */
+  readonly retryAlways?: (err: unknown) => boolean;
 }
 
 interface Entry {
@@ -78,9 +94,11 @@ export class JobRunner {
   #work = new Map<string, JobWork>();
   /** Job type → its lane (types without one share the main lane, ""). */
   #lanes = new Map<string, string>();
+  #retryAlways = new Map<string, (err: unknown) => boolean>();
   #concurrency: number;
   #maxRetries: number;
   #backoffMs: number;
+  #maxBackoffMs: number;
   #waiting: Entry[] = [];
   #running = new Map<string, Entry>();
   #delayed = new Map<string, Entry>();
@@ -94,15 +112,14 @@ export class JobRunner {
     this.#concurrency = options.concurrency ?? 1;
     this.#maxRetries = options.maxRetries ?? 3;
     this.#backoffMs = options.backoffMs ?? 500;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
   }
 
-  /**
-   * Registers the code of one job type. A `lane` gives the type its own `concurrency` slots:
-   * a long export runs beside flushes instead of holding them up.
-   */
-  register(type: string, work: JobWork, options: { lane?: string } = {}): void {
+  /** Registers the code of one job type (see `JobTypeOptions`). */
+  register(type: string, work: JobWork, options: JobTypeOptions = {}): void {
     this.#work.set(type, work);
     if (options.lane) this.#lanes.set(type, options.lane);
+    if (options.retryAlways) this.#retryAlways.set(type, options.retryAlways);
   }
 
   /** Queues again every job a previous process left unfinished (call once, after register). */
@@ -138,7 +155,8 @@ export class JobRunner {
     const now = Date.now();
     const id = `${spec.type}-${now.toString(36)}-${(this.#counter++).toString(36)}`;
     const job: Job = { ...spec, id, retryCount: 0 };
-    this.#waiting.push({ job }); // visible to the idempotency check before the write lands
+    const entry = { job };
+    this.#waiting.push(entry); // visible to the idempotency check before the write lands
     await this.#write(
       `INSERT INTO jobs (job_id, job_type, status, namespace, table_name, parameters, created_at)
         VALUES (?, ?, 'queued', ?, ?, ?, ?)`,
@@ -150,7 +168,11 @@ export class JobRunner {
         spec.parameters ? JSON.stringify(spec.parameters) : null,
         now,
       ],
-    );
+    ).catch((err) => {
+      // Not recorded (the disk full): not queued either.
+      this.#waiting.splice(this.#waiting.indexOf(entry), 1);
+      throw err;
+    });
     this.#pump();
     return id;
   }
@@ -182,6 +204,19 @@ export class JobRunner {
   status(id: string): { status: JobStatus; message: string | null } | undefined {
     const r = this.#store.writer("SELECT status, message FROM jobs WHERE job_id = ?").get(id);
     return r ? { status: String(r[0]) as JobStatus, message: r[1] as string | null } : undefined;
+  }
+
+  /**
+   * Why the newest failing job of a type and table failed: a `failed` one, or an active one
+   * with a failed attempt behind it (`retrying`, or `running` its next attempt).
+   */
+  lastFailure(type: string, namespace: string, table: string): string | undefined {
+    const r = this.#store.reader(
+      `SELECT message FROM jobs WHERE job_type = ? AND namespace = ? AND table_name = ?
+        AND message IS NOT NULL AND status IN ('retrying', 'running', 'failed')
+        ORDER BY created_at DESC LIMIT 1`,
+    ).get(type, namespace, table);
+    return r?.[0] == null ? undefined : String(r[0]);
   }
 
   /** Every job, oldest first (system.jobs). */
@@ -255,12 +290,19 @@ export class JobRunner {
     const controller = new AbortController();
     entry.controller = controller;
     const started = performance.now();
-    await this.#write("UPDATE jobs SET status = 'running', started_at = ? WHERE job_id = ?", [
-      Date.now(),
-      job.id,
-    ]);
     try {
-      const outcome = await this.#work.get(job.type)!(job, controller.signal);
+      await this.#write("UPDATE jobs SET status = 'running', started_at = ? WHERE job_id = ?", [
+        Date.now(),
+        job.id,
+      ]);
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.#work.get(job.type)!(job, controller.signal);
+      } catch (err) {
+        if (!controller.signal.aborted) await this.#failed(job, err, started);
+        // Aborted: KILL JOB already recorded `cancelled`; at close the job stays active to resume.
+        return;
+      }
       if (!controller.signal.aborted) {
         await this.#finish(
           job.id,
@@ -270,31 +312,43 @@ export class JobRunner {
         );
       }
     } catch (err) {
-      if (controller.signal.aborted) {
-        // KILL JOB already recorded `cancelled`; at close the job stays active to resume.
-      } else if (job.retryCount < this.#maxRetries) {
-        const retry = { job: { ...job, retryCount: job.retryCount + 1 } };
-        const message = `attempt ${job.retryCount + 1} failed: ${reason(err)}`;
-        await this.#write(
-          "UPDATE jobs SET status = 'retrying', retry_count = ?, message = ? WHERE job_id = ?",
-          [retry.job.retryCount, message, job.id],
-        );
-        const delay = this.#backoffMs * 2 ** job.retryCount;
-        this.#delayed.set(job.id, {
-          ...retry,
-          timer: setTimeout(() => {
-            this.#delayed.delete(job.id);
-            this.#waiting.push(retry);
-            this.#pump();
-          }, delay),
-        });
-      } else {
-        await this.#finish(job.id, "failed", reason(err), elapsedMs(started));
-      }
+      // The jobs table itself could not be written (the SQLite disk full): try again later.
+      logError(`job ${job.id} bookkeeping`, err);
+      if (!controller.signal.aborted) this.#retryLater(job, job.retryCount);
     } finally {
       this.#running.delete(job.id);
       this.#pump();
     }
+  }
+
+  /** A failed attempt: `retrying` with a delay while retries are left (or always), else `failed`. */
+  async #failed(job: Job, err: unknown, started: number): Promise<void> {
+    const always = this.#retryAlways.get(job.type)?.(err) ?? false;
+    if (!always && job.retryCount >= this.#maxRetries) {
+      await this.#finish(job.id, "failed", reason(err), elapsedMs(started));
+      return;
+    }
+    const retryCount = job.retryCount + 1;
+    await this.#write(
+      "UPDATE jobs SET status = 'retrying', retry_count = ?, message = ? WHERE job_id = ?",
+      [retryCount, `attempt ${retryCount} failed: ${reason(err)}`, job.id],
+    );
+    this.#retryLater(job, retryCount);
+  }
+
+  /** Queues `job` again after the backoff for its `retryCount`-th retry. */
+  #retryLater(job: Job, retryCount: number): void {
+    if (this.#closed) return;
+    const retry = { job: { ...job, retryCount } };
+    const delay = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** Math.min(30, retryCount - 1));
+    this.#delayed.set(job.id, {
+      ...retry,
+      timer: setTimeout(() => {
+        this.#delayed.delete(job.id);
+        this.#waiting.push(retry);
+        this.#pump();
+      }, Math.max(this.#backoffMs, delay)),
+    });
   }
 
   #finish(id: string, status: JobStatus, message: string, tookMs: number | undefined) {

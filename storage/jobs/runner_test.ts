@@ -94,6 +94,31 @@ Deno.test("jobs: failures retry with backoff, then fail for good", async () => {
   });
 });
 
+Deno.test("jobs: an error the type marks retryAlways does not use up the retries", async () => {
+  await withTempDir(async (dir) => {
+    const { store, runner } = open(dir);
+    const outage = (err: unknown) => (err as Error).message.startsWith("storage down");
+    let attempts = 0;
+    runner.register("flush", () => {
+      attempts++;
+      if (attempts <= 6) return Promise.reject(new Error(`storage down ${attempts}`));
+      return Promise.resolve({ message: "flushed after the outage" });
+    }, { retryAlways: outage });
+    // Another kind of failure still fails after maxRetries (2), even for the same type.
+    runner.register("compact", () => Promise.reject(new Error("corrupt segment")), {
+      retryAlways: outage,
+    });
+    const flush = await runner.submit({ type: "flush", table: "x" });
+    const compact = await runner.submit({ type: "compact", table: "x" });
+    await runner.idle();
+    const f = jobRow(store, flush);
+    assertEquals([f.status, f.message, f.retries], ["completed", "flushed after the outage", 6]);
+    const c = jobRow(store, compact);
+    assertEquals([c.status, c.message, c.retries], ["failed", "corrupt segment", 2]);
+    store.close();
+  });
+});
+
 Deno.test("jobs: KILL JOB aborts a running job; finished jobs are INVALID_PARAMETER, unknown ids NOT_FOUND", async () => {
   await withTempDir(async (dir) => {
     const { store, runner } = open(dir);

@@ -178,7 +178,9 @@ function isMissing(err: unknown): boolean {
 // The OS message names absolute paths; only the key and the error kind go to the caller.
 function storageError(action: string, path: string, err: unknown): DbError {
   if (err instanceof DbError) return err;
-  const kind = err instanceof Error ? err.name : "unknown error";
+  // The OS's reason ("No space left on device (os error 28)"), without the path Deno appends.
+  const why = err instanceof Error ? err.message.replace(/\): .*$/s, ")").slice(0, 200) : "";
+  const kind = err instanceof Error ? `${err.name}${why ? `, ${why}` : ""}` : "unknown error";
   return new DbError(
     "STORAGE_ERROR",
     `Could not ${action} object ${JSON.stringify(path)}: ${kind}`,

@@ -99,21 +99,50 @@ function killLiveQueriesOf(ctx: Parameters<Handler<"drop_user">>[1], user: strin
   for (const q of queries?.list() ?? []) if (q.user === user) queries!.kill(q.liveId);
 }
 
-export const dropUser: Handler<"drop_user"> = (stmt, ctx) => {
-  const { catalog, group } = ctx.engine;
-  if (stmt.name === "root") {
+/**
+ * DROP USER erases the user's data with the account (a decision, README): their rows in every
+ * USER and STREAM table (buffer and segment files), their logged changes (no resume replays
+ * them) and their exports, so a new user of the same name starts empty. The scopes are held,
+ * so no flush writes them meanwhile; files go first, and a storage failure leaves the user in
+ * place (STORAGE_ERROR) for DROP USER to be run again. The rest is one write with the drop.
+ */
+export const dropUser: Handler<"drop_user"> = async (stmt, ctx) => {
+  const { catalog, group, cold, buffer, exports, dataDir } = ctx.engine;
+  const name = stmt.name;
+  if (name === "root") {
     throw new DbError("PERMISSION_DENIED", "The root user cannot be dropped");
   }
-  return group.run(() => {
-    if (!catalog.user(stmt.name)) {
-      if (stmt.ifExists) {
-        return { rowCount: 0, message: `User ${stmt.name} does not exist, skipped` };
-      }
-      throw new DbError("NOT_FOUND", `User "${stmt.name}" does not exist`);
+  const missing = () => {
+    if (stmt.ifExists) return { rowCount: 0, message: `User ${name} does not exist, skipped` };
+    throw new DbError("NOT_FOUND", `User "${name}" does not exist`);
+  };
+  if (!catalog.user(name)) return missing();
+  const tables = catalog.tables().filter((t) => t.tableType === "USER" || t.tableType === "STREAM");
+  const ids = tables.map((t) => t.id);
+  return await cold.holdScopes(ids, name, async () => {
+    let files = 0;
+    for (const t of tables) {
+      if (cold.hasColdData(t.id, name)) files += await cold.deleteFiles(t, [name]);
     }
-    catalog.dropUser(stmt.name);
-    killLiveQueriesOf(ctx, stmt.name);
-    return { rowCount: 0, message: `User ${stmt.name} dropped` };
+    const zips = exports.list(name).filter((x) => x.path);
+    for (const x of zips) {
+      await Deno.remove(`${dataDir}/${x.path}`).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+    }
+    return await group.run(() => {
+      if (!catalog.user(name)) return missing();
+      catalog.dropUser(name);
+      const versions = buffer.eraseUser(ids, name);
+      for (const t of tables) cold.dropScopes(t.id, name);
+      exports.eraseUser(name);
+      killLiveQueriesOf(ctx, name);
+      return {
+        rowCount: 0,
+        message: `User ${name} dropped with their data: ${versions} buffered row version(s), ` +
+          `${files} segment file(s), ${zips.length} export(s)`,
+      };
+    });
   });
 };
 

@@ -10,6 +10,7 @@ import {
   type TypeName,
   type Value,
 } from "../../sql/mod.ts";
+import { DbError } from "../../errors.ts";
 import type { Role } from "../../auth/mod.ts";
 import type {
   Catalog,
@@ -53,6 +54,8 @@ export interface StoreParts {
   /** How long (and how many) change-log entries are kept for resume. */
   /** How long a written export is kept before the expiry job deletes it. */
   readonly exportRetentionMs: number;
+  /** Row versions a table's buffer may hold waiting for a flush (0 = no bound). */
+  readonly maxBufferedRows: number;
   readonly changeRetention: { readonly retentionMs: number; readonly maxEntries: number };
 }
 
@@ -114,4 +117,12 @@ export const T = {
 /** Milliseconds (catalog timestamps) → the ns TIMESTAMP representation. */
 export function msToNs(ms: number | null): bigint | null {
   return ms === null ? null : msToTimestamp(Math.round(ms));
+}
+
+/**
+ * A storage that fails (down, full, read-only, fsync refused) does not use up the retries of
+ * the jobs that write to it: they stay `retrying`, at most 30 s apart, until it is back.
+ */
+export function storageOutage(err: unknown): boolean {
+  return err instanceof DbError && err.code === "STORAGE_ERROR";
 }

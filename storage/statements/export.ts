@@ -18,7 +18,7 @@ import type { BufferSnapshot, TableInfo } from "../hot/mod.ts";
 import type { Manifest } from "../cold/mod.ts";
 import { type ExportRow, userDirName, writeExportZip } from "../export/mod.ts";
 import type { JobStatus, JobWork } from "../jobs/mod.ts";
-import { type Handler, msToNs, type StoreParts, T, table } from "./context.ts";
+import { type Handler, msToNs, storageOutage, type StoreParts, T, table } from "./context.ts";
 
 const JOB_TYPE = "export";
 const EXPIRE_JOB = "expire-exports";
@@ -28,7 +28,7 @@ const SNAPSHOT_ATTEMPTS = 20;
 /** Registers the export job type (before the runner resumes). */
 export function registerExportJob(e: StoreParts): void {
   registerExpiryJob(e);
-  e.jobs.register(JOB_TYPE, exportJob(e), { lane: "export" });
+  e.jobs.register(JOB_TYPE, exportJob(e), { lane: "export", retryAlways: storageOutage });
 }
 
 /** The export job (its own lane: flushes and other jobs go on while it runs). */
@@ -36,6 +36,7 @@ function exportJob(e: StoreParts): JobWork {
   return async (job, signal) => {
     const user = String(job.parameters?.user);
     const exportId = exportIdOf(job.id);
+    if (!e.catalog.user(user)) return { message: `User ${user} was dropped`, skipped: true };
     await e.exports.add(exportId, user, job.id, Date.now());
     const createdAt = e.exports.get(exportId)?.createdAt ?? Date.now();
     const rel = `exports/${userDirName(user)}/${exportId}.zip`;
@@ -58,6 +59,12 @@ function exportJob(e: StoreParts): JobWork {
       return { ...written, seq: snap.seq };
     });
     await e.exports.finished(exportId, rel, done.bytes, done.seq);
+    if (!e.catalog.user(user)) {
+      // DROP USER ran while the zip was written: it goes with the user's other data.
+      await Deno.remove(`${e.dataDir}/${rel}`).catch(() => {});
+      await e.exports.remove(exportId);
+      return { message: `User ${user} was dropped during the export`, skipped: true };
+    }
     return {
       message: `Exported ${done.rows} row(s) of ${done.tables} table(s) of ${user}, ` +
         `${done.bytes} bytes`,

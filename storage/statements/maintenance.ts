@@ -8,7 +8,7 @@
 import { DbError } from "../../errors.ts";
 import { SNOWFLAKE_EPOCH_MS, type TableInfo } from "../hot/mod.ts";
 import type { TablePlace } from "../cold/mod.ts";
-import { type Handler, type StoreParts, T, table } from "./context.ts";
+import { type Handler, storageOutage, type StoreParts, T, table } from "./context.ts";
 import type { Job, JobOutcome, JobWork } from "../jobs/mod.ts";
 import { logError } from "../../log.ts";
 import { expireExports, registerExportJob } from "./export.ts";
@@ -24,6 +24,7 @@ export function registerJobs(e: StoreParts): void {
         message: `Flushed ${r.rows} row(s) to ${r.files} file(s), ${r.bytes} bytes`,
       };
     }),
+    { retryAlways: storageOutage },
   );
   e.jobs.register(
     "compact",
@@ -37,6 +38,7 @@ export function registerJobs(e: StoreParts): void {
           `${r.rowsAfter} row(s)`,
       };
     }),
+    { retryAlways: storageOutage },
   );
   e.jobs.register("prune-changelog", async () => {
     const { retentionMs, maxEntries } = e.changeRetention;
@@ -66,12 +68,13 @@ export function registerJobs(e: StoreParts): void {
       }, signal);
       return { message: `Moved ${r.files} file(s), ${r.bytes} bytes to storage ${to}` };
     }),
+    { retryAlways: storageOutage },
   );
   e.jobs.register("cleanup", async (job) => {
     const p = job.parameters as unknown as TablePlace & { scopes: string[] };
     const n = await e.cold.deleteFiles(p, p.scopes);
     return { message: `Deleted ${n} file(s) of dropped table ${p.namespace}.${p.name}` };
-  });
+  }, { retryAlways: storageOutage });
   registerExportJob(e);
 }
 

@@ -27,7 +27,7 @@ import {
 } from "../../sql/mod.ts";
 import { DbError } from "../../errors.ts";
 import { type Change, type ChangeKind, keyOf, type TableInfo } from "../hot/mod.ts";
-import type { Handler, Outcome, StatementContext } from "./context.ts";
+import type { Handler, Outcome, StatementContext, StoreParts } from "./context.ts";
 import { systemTable } from "./system_tables.ts";
 
 /** The partition a session's rows of `t` live in: the user for USER/STREAM, "" for SHARED. */
@@ -77,7 +77,29 @@ function writable(ctx: StatementContext, name: TableName): TableInfo {
   if (name.namespace === "system") {
     throw new DbError("PERMISSION_DENIED", "System tables are read-only");
   }
-  return ctx.engine.catalog.table(name.namespace, name.name);
+  const t = ctx.engine.catalog.table(name.namespace, name.name);
+  checkBufferRoom(ctx.engine, t);
+  return t;
+}
+
+/**
+ * Refuses a write to a table whose buffer already holds `maxBufferedRows` versions waiting for
+ * a flush (its storage down or full for long): the buffer is bounded, and the client is told why.
+ * The cheap counter overcounts a little (rolled-back writes), so the bound is checked against an
+ * exact count before refusing. STREAM tables are bounded by their TTL instead.
+ */
+function checkBufferRoom(e: StoreParts, t: TableInfo): void {
+  const max = e.maxBufferedRows;
+  if (max <= 0 || t.tableType === "STREAM" || e.buffer.counts.pendingWrites(t.id) < max) return;
+  const n = e.buffer.counts.recount(t.id);
+  if (n < max) return;
+  const failure = e.jobs.lastFailure("flush", t.namespace, t.name);
+  throw new DbError(
+    "STORAGE_ERROR",
+    `${t.namespace}.${t.name} has ${n} buffered row versions waiting for a flush to storage ` +
+      `'${t.storageId}', the limit (max_buffered_rows); writes resume once a flush succeeds` +
+      (failure ? `. Last flush attempt: ${failure}` : ""),
+  );
 }
 
 function returning(

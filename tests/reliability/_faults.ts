@@ -3,8 +3,8 @@
 // proxy can be stopped and started again. Design decision: every fault is undone by the same
 // object that made it, and only processes this kit started are signalled, by pid.
 
-import type { TestServer } from "../server/_server.ts";
-import { rows, until } from "../server/_server.ts";
+import type { Reply, TestServer } from "../server/_server.ts";
+import { assertEquals, assertSuccess, ROOT, rows, until } from "../server/_server.ts";
 
 const SWIFT = new URL("../../scripts/s3/swift.sh", import.meta.url).pathname;
 
@@ -50,6 +50,14 @@ export async function denyWrites(dir: string): Promise<Fault | string> {
       if (!r.ok) throw new Error(`chattr -i ${dir}: ${r.text}`);
     },
   };
+}
+
+/** Rows of `table` still in the buffer (SHOW STATS), 0 once everything flushed. */
+export async function bufferedRows(s: TestServer, table: string): Promise<number> {
+  const stats = rows(await s.root(`SHOW STATS FOR TABLE ${table}`));
+  const row = stats.find(([metric]) => metric === "buffered_rows");
+  if (!row) throw new Error(`SHOW STATS has no buffered_rows: ${JSON.stringify(stats)}`);
+  return Number(row[1]);
 }
 
 /** The flush jobs of `table` as [job_id, status, retry_count, message]. */
@@ -148,4 +156,55 @@ export async function startSwift(): Promise<Swift | string> {
       if (proxy) await proxy.status;
     },
   };
+}
+
+/**
+ * Acknowledged writes of one table `(id BIGINT PRIMARY KEY, v TEXT)`: id → the last acknowledged
+ * value. Compared with the whole table, a lost row, a duplicate or a stale version all fail the
+ * same comparison; a refused write is never recorded, so one that was applied fails it too.
+ */
+export class Ledger {
+  readonly rows = new Map<number, string>();
+  readonly table: string;
+  #next = 1;
+
+  constructor(table: string) {
+    this.table = table;
+  }
+
+  /** Inserts `n` rows (`v` = tag, id, pad) as root in one statement; records them if acknowledged. */
+  async tryInsert(s: TestServer, n: number, tag: string, pad = ""): Promise<Reply> {
+    const ids = Array.from({ length: n }, () => this.#next++);
+    const values = ids.map((id) => `(${id}, '${tag}${id}${pad}')`).join(", ");
+    const r = await s.sql(`INSERT INTO ${this.table} (id, v) VALUES ${values}`, { auth: ROOT });
+    if (r.status === 200) { for (const id of ids) this.rows.set(id, `${tag}${id}${pad}`); }
+    return r;
+  }
+
+  /** Inserts `n` rows; fails unless acknowledged. */
+  async insert(s: TestServer, n: number, tag: string, pad = ""): Promise<void> {
+    assertSuccess(await this.tryInsert(s, n, tag, pad), `insert ${n} rows`);
+  }
+
+  /** Updates ids `from..to` (some of them flushed) to `tag<id>`. */
+  async update(s: TestServer, from: number, to: number, tag: string): Promise<void> {
+    await s.root(`UPDATE ${this.table} SET v = '${tag}' || CAST(id AS TEXT)
+      WHERE id BETWEEN ${from} AND ${to}`);
+    for (let id = from; id <= to; id++) if (this.rows.has(id)) this.rows.set(id, `${tag}${id}`);
+  }
+
+  /** COUNT(*), no duplicate id, and every row equal to the ledger. */
+  async check(s: TestServer, what: string): Promise<void> {
+    const count = Number(rows(await s.root(`SELECT COUNT(*) FROM ${this.table}`))[0][0]);
+    assertEquals(count, this.rows.size, `${what}: COUNT(*)`);
+    const dup = rows(
+      await s.root(`SELECT id, COUNT(*) AS n FROM ${this.table} GROUP BY id
+      HAVING COUNT(*) > 1`),
+    );
+    assertEquals(dup, [], `${what}: duplicate ids`);
+    const got = rows(await s.root(`SELECT id, v FROM ${this.table} ORDER BY id`))
+      .map(([id, v]) => [Number(id), v]);
+    const want = [...this.rows].sort((a, b) => a[0] - b[0]);
+    assertEquals(got, want, `${what}: full comparison`);
+  }
 }

@@ -18,58 +18,28 @@ import {
   withServer,
 } from "../server/_server.ts";
 import { untilJobsIdle } from "../server/_jobs.ts";
-import { denyWrites, flushJobs, startSwift, untilRetrying } from "./_faults.ts";
+import {
+  bufferedRows,
+  denyWrites,
+  flushJobs,
+  Ledger,
+  startSwift,
+  untilRetrying,
+} from "./_faults.ts";
 
 const TABLE = "app.t";
+/**
+ * The storage stays away at least this long (and until two more flush attempts failed):
+ * `KALAMDB_OUTAGE_S=180 deno test -A tests/reliability/storage_faults_test.ts` for minutes.
+ */
+const OUTAGE_MS = Number(Deno.env.get("KALAMDB_OUTAGE_S") ?? 0) * 1000;
 const T0 = Date.now();
 /** A log line with the seconds since the file started (where a slow run spends its time). */
 function log(line: string): void {
   console.log(`  [${((Date.now() - T0) / 1000).toFixed(1)} s] ${line}`);
 }
 
-/** Acknowledged writes: id → the last acknowledged value. */
-class Ledger {
-  readonly rows = new Map<number, string>();
-  #next = 1;
-
-  /** Inserts `n` rows in one statement; records them only once it is acknowledged. */
-  async insert(s: TestServer, n: number, tag: string): Promise<void> {
-    const ids = Array.from({ length: n }, () => this.#next++);
-    const values = ids.map((id) => `(${id}, '${tag}${id}')`).join(", ");
-    await s.root(`INSERT INTO ${TABLE} (id, v) VALUES ${values}`);
-    for (const id of ids) this.rows.set(id, `${tag}${id}`);
-  }
-
-  /** Updates ids `from..to` (some of them flushed) to `tag<id>`. */
-  async update(s: TestServer, from: number, to: number, tag: string): Promise<void> {
-    await s.root(`UPDATE ${TABLE} SET v = '${tag}' || CAST(id AS TEXT)
-      WHERE id BETWEEN ${from} AND ${to}`);
-    for (let id = from; id <= to; id++) if (this.rows.has(id)) this.rows.set(id, `${tag}${id}`);
-  }
-
-  /** COUNT(*), no duplicate id, and every row equal to the ledger. */
-  async check(s: TestServer, what: string): Promise<void> {
-    const count = Number(rows(await s.root(`SELECT COUNT(*) FROM ${TABLE}`))[0][0]);
-    assertEquals(count, this.rows.size, `${what}: COUNT(*)`);
-    const dup = rows(
-      await s.root(`SELECT id, COUNT(*) AS n FROM ${TABLE} GROUP BY id
-      HAVING COUNT(*) > 1`),
-    );
-    assertEquals(dup, [], `${what}: duplicate ids`);
-    const got = rows(await s.root(`SELECT id, v FROM ${TABLE} ORDER BY id`))
-      .map(([id, v]) => [Number(id), v]);
-    const want = [...this.rows].sort((a, b) => a[0] - b[0]);
-    assertEquals(got, want, `${what}: full comparison`);
-  }
-}
-
-/** Rows still in the buffer (SHOW STATS), 0 once everything flushed. */
-async function buffered(s: TestServer): Promise<number> {
-  const stats = rows(await s.root(`SHOW STATS FOR TABLE ${TABLE}`));
-  const row = stats.find(([metric]) => metric === "buffered_rows");
-  assert(row, `SHOW STATS has buffered_rows: ${JSON.stringify(stats)}`);
-  return Number(row[1]);
-}
+const buffered = (s: TestServer) => bufferedRows(s, TABLE);
 
 /**
  * The common script: rows flushed before the fault, the fault, FLUSH → `retrying`, writes and
@@ -82,7 +52,7 @@ async function outage(
 ): Promise<void> {
   await s.root(`CREATE NAMESPACE app; CREATE SHARED TABLE ${TABLE} (id BIGINT PRIMARY KEY,
     v TEXT) WITH (STORAGE_ID = '${storage}', FLUSH_POLICY = 'rows:30,interval:600')`);
-  const ledger = new Ledger();
+  const ledger = new Ledger(TABLE);
   await ledger.insert(s, 40, "a");
   await s.root(`FLUSH TABLE ${TABLE}`);
   await untilJobsIdle(s);
@@ -102,6 +72,7 @@ async function outage(
     (await flushJobs(s, "t")).slice(before)
       .reduce((n, j) => n + Number(j[2]) + (j[1] === "failed" ? 1 : 0), 0);
   const attemptsAtStart = await attempts();
+  const away = Date.now();
   let round = 0;
   await until(
     async () => {
@@ -113,10 +84,10 @@ async function outage(
       round++;
       const jobs = (await flushJobs(s, "t")).slice(before);
       assert(!jobs.some((j) => j[1] === "completed"), `no flush completed: ${show(jobs)}`);
-      return await attempts() >= attemptsAtStart + 2;
+      return await attempts() >= attemptsAtStart + 2 && Date.now() - away >= OUTAGE_MS;
     },
     "flush attempts failing while the storage is away",
-    30_000,
+    OUTAGE_MS + 30_000,
     0,
   );
   const newer = [...ledger.rows.keys()].filter((id) => id > 80).length;

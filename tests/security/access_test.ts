@@ -19,6 +19,31 @@ import { untilJobsIdle } from "../server/_jobs.ts";
 import { unzip } from "./_kit.ts";
 import { until } from "../_util.ts";
 
+Deno.test("security/access: a password spray over many names sent at once is bounded per address", async () => {
+  await withServer(
+    { KALAMDB_TRUSTED_PROXIES: "127.0.0.1", KALAMDB_LOGIN_SPRAY_LIMIT: "20" },
+    async (s) => {
+      await s.root("CREATE USER carol WITH PASSWORD 'carol-pw' ROLE user");
+      const from = { "x-forwarded-for": "10.4.4.4" };
+      // 120 names, one guess each, all at once: a name counts once it failed, and attempts still
+      // being checked hold their place, so at most 20 are checked.
+      const spray = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => s.login(`name${i}`, "Summer2026!", from)),
+      );
+      const codes = spray.map((r) => r.body?.error?.code);
+      assert(codes.every((c) => c === "UNAUTHORIZED" || c === "RATE_LIMITED"), codes.join());
+      const checked = codes.filter((c) => c === "UNAUTHORIZED").length;
+      assert(checked <= 20, `${checked} of 120 sprayed names were checked (limit 20)`);
+      assertEquals((await s.login("carol", "carol-pw", from)).status, 429, "the address refused");
+      // Another address, and tokens, are not affected.
+      assertEquals(
+        (await s.login("carol", "carol-pw", { "x-forwarded-for": "10.4.4.5" })).status,
+        200,
+      );
+    },
+  );
+});
+
 Deno.test("security/access: parallel and WebSocket guesses are throttled for that name only", async () => {
   // Default limits, except that 127.0.0.1 may relay other addresses.
   await withServer({ KALAMDB_TRUSTED_PROXIES: "127.0.0.1" }, async (s) => {
