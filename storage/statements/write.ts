@@ -18,6 +18,7 @@ import {
   planSelect,
   predicate,
   projectReturning,
+  rangeExtractor,
   type Row,
   type SelectItem,
   type SelectStmt,
@@ -300,16 +301,19 @@ function matching(
   const scope = tableScope(t.schema);
   const test = where ? predicate(where, scope) : () => true;
   const keys = extractKeys(where, t.schema, undefined, ectx);
+  // Segments whose statistics rule the WHERE out are not read, as for SELECT: an UPDATE of new
+  // rows needs neither the old segments nor the storage that holds them.
+  const ranges = rangeExtractor(where, t.schema)?.(ectx);
   const user = scopeOf(t, ctx.session.user);
   const source = ctx.engine.buffer.source(t, user, true);
   const out: Row[] = [];
   if (ctx.engine.cold.hasColdData(t.id, user)) {
-    const cached = ctx.engine.cold.scanCachedSync(t, user, source, { keys });
+    const cached = ctx.engine.cold.scanCachedSync(t, user, source, { keys, ranges });
     if (cached) return cached.filter((row) => test(row, ectx));
     // Flushed rows too: segment reads wait, the write's transaction stays open meanwhile.
     return (async () => {
       const merged = ctx.engine.cold.source(t, user, source);
-      for await (const batch of merged.scan({ keys, signal: ctx.signal })) {
+      for await (const batch of merged.scan({ keys, ranges, signal: ctx.signal })) {
         for (const row of batch) if (test(row, ectx)) out.push(row);
       }
       return out;

@@ -97,8 +97,16 @@ async function outage(
   } else assertEquals(Number(rows(bufOnly)[0][0]), newer, "buffered rows readable");
   log(`${round} write rounds acknowledged; read of buffered rows: HTTP ${bufOnly.status}`);
   if (!fault.readsFlushed) {
-    const r = await s.sql(`UPDATE ${TABLE} SET v = 'lost' WHERE id > 40`, { auth: ROOT });
-    assertError(r, "STORAGE_ERROR", "UPDATE without the storage");
+    // An UPDATE of buffered rows only reads no segment (pruned by its WHERE, as SELECT does), so
+    // it works without the storage; one of flushed rows works from the segment cache or is
+    // STORAGE_ERROR and changes nothing (the ledger check after the outage proves which).
+    await ledger.update(s, 81, 90, "o");
+    const r = await s.sql(`UPDATE ${TABLE} SET v = 'f' || CAST(id AS TEXT) WHERE id <= 5`, {
+      auth: ROOT,
+    });
+    if (r.status === 200) { for (let id = 1; id <= 5; id++) ledger.rows.set(id, `f${id}`); }
+    else assertError(r, "STORAGE_ERROR", "UPDATE of flushed rows without the storage");
+    log(`UPDATE of buffered rows: ok; of flushed rows: HTTP ${r.status}`);
   }
 
   await fault.end();
