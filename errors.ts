@@ -44,6 +44,12 @@ export interface ErrorPosition {
  */
 export class DbError extends Error {
   readonly code: ErrorCode;
+  /**
+   * True when the storage or the disk failed, not the data or the statement (an object store
+   * unreachable, a disk full or read-only): the same work may succeed later, and background
+   * jobs retry it for as long as that lasts.
+   */
+  transient?: boolean;
   line?: number;
   column?: number;
   statement?: number;

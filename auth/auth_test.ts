@@ -205,6 +205,27 @@ Deno.test("limits: distinct failing names per address have a ceiling", () => {
   assert(!logins.blocked("ip", "carol", 60_000), "the window passes");
 });
 
+Deno.test("limits: attempts in flight hold a place per name under the ceiling", () => {
+  const logins = new LoginLimiter({ perUser: 10, distinctUsers: 3, windowMs: 60_000 });
+  // One name many times at once (a pool reconnecting) holds one place, whatever its count.
+  const same = Array.from({ length: 6 }, () => logins.begin("ip", "alice", 0));
+  assert(same.every((t) => t !== undefined), "the same name, six at once");
+  // Other names in flight count as if they failed: a spray sent at once meets the ceiling.
+  const b = logins.begin("ip", "bob", 0), c = logins.begin("ip", "carol", 0);
+  assert(b && c, "three names in flight");
+  assertEquals(logins.begin("ip", "dave", 0), undefined, "a fourth name is refused meanwhile");
+  assert(logins.begin("elsewhere", "dave", 0), "other addresses are not");
+  // Successes give their places back; failures turn them into counted names.
+  for (const t of same) logins.end(t!, false, 1);
+  logins.end(b!, false, 1);
+  logins.end(c!, true, 1);
+  const d = logins.begin("ip", "dave", 2);
+  assert(d, "places given back");
+  logins.end(d, true, 2);
+  assert(logins.begin("ip", "frank", 3), "2 names failed: a third may be tried");
+  assertEquals(logins.begin("ip", "erin", 3), undefined, "2 failed and 1 in flight: the ceiling");
+});
+
 Deno.test("limits: login keys are bounded in number and size", () => {
   const logins = new LoginLimiter({ perUser: 1, distinctUsers: 0, maxKeys: 10 });
   logins.fail("ip", "alice", 0);

@@ -123,8 +123,11 @@ const MAX_NAME_KEY = 256;
 export class LoginLimiter {
   #pairs: FailureLimiter;
   #names: FailureLimiter;
-  /** Per address: attempts being checked that would add a name to its count if they fail. */
-  #pending = new Map<string, number>();
+  /**
+   * Per address: the names with attempts being checked that would add the name to its count if
+   * they failed (name → attempts), so a spray sent all at once meets the ceiling too.
+   */
+  #pending = new Map<string, Map<string, number>>();
 
   constructor(limits: LoginLimits) {
     const { windowMs = 60_000, maxKeys = DEFAULT_MAX_KEYS } = limits;
@@ -147,9 +150,15 @@ export class LoginLimiter {
     const pair = pairKey(net, user);
     if (this.#pairs.blocked(pair, now)) return undefined;
     const newName = this.#pairs.count(pair, now) === 0;
-    const pending = this.#pending.get(net) ?? 0;
-    if (this.#names.blocked(net, now, newName ? pending : 0)) return undefined;
-    if (newName) this.#pending.set(net, pending + 1);
+    const pending = this.#pending.get(net);
+    // Other names in flight count as if they failed; this name's own attempts do not.
+    const others = (pending?.size ?? 0) - (pending?.has(pair) ? 1 : 0);
+    if (this.#names.blocked(net, now, newName ? others : 0)) return undefined;
+    if (newName) {
+      const names = pending ?? new Map<string, number>();
+      names.set(pair, (names.get(pair) ?? 0) + 1);
+      this.#pending.set(net, names);
+    }
     return { address, user, newName };
   }
 
@@ -157,9 +166,12 @@ export class LoginLimiter {
   end(ticket: LoginTicket, failed: boolean, now = performance.now()): void {
     if (ticket.newName) {
       const net = networkKey(ticket.address);
-      const left = (this.#pending.get(net) ?? 1) - 1;
-      if (left > 0) this.#pending.set(net, left);
-      else this.#pending.delete(net);
+      const pair = pairKey(net, ticket.user);
+      const names = this.#pending.get(net);
+      const left = (names?.get(pair) ?? 1) - 1;
+      if (left > 0) names!.set(pair, left);
+      else names?.delete(pair);
+      if (names?.size === 0) this.#pending.delete(net);
     }
     if (failed) this.fail(ticket.address, ticket.user, now);
   }

@@ -105,7 +105,11 @@ export class WsEndpoint {
     }
     let upgraded: ReturnType<typeof Deno.upgradeWebSocket>;
     try {
-      upgraded = Deno.upgradeWebSocket(req);
+      // No protocol-level watchdog: Deno's (a ping, then a close unless the pong is read within
+      // 30 s) closed healthy subscribers when a thousand busy HTTP clients delayed their frames.
+      // The socket's own idle timer (idle_timeout_ms, 5 min without a client message; the SDK
+      // pings) bounds dead peers instead.
+      upgraded = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
     } catch (err) {
       // A malformed handshake (no Sec-WebSocket-Key, no Connection: Upgrade) is the client's.
       return errorResponse(

@@ -156,29 +156,43 @@ export function prepareDatabaseFileSync(path: string): void {
  * Creates `dir` and its missing parents as 0700 directories; existing ones are left as they are
  * (a filesystem storage root outside the data directory is the operator's to set).
  */
-export async function makePrivateDirs(dir: string): Promise<void> {
+export function makePrivateDirs(dir: string): Promise<void> {
+  // Synchronous inside: a few quick syscalls, never queued behind the runtime's blocking pool
+  // (which a loaded server's async file operations waited on for seconds).
+  makePrivateDirsSync(dir);
+  return Promise.resolve();
+}
+
+/** `makePrivateDirs`, synchronously. */
+export function makePrivateDirsSync(dir: string): void {
   if (!POSIX) {
-    await Deno.mkdir(dir, { recursive: true });
+    Deno.mkdirSync(dir, { recursive: true });
     return;
   }
   try {
-    await Deno.mkdir(dir, { mode: DIR_MODE });
+    Deno.mkdirSync(dir, { mode: DIR_MODE });
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) return;
     const cut = dir.lastIndexOf("/");
     if (!(err instanceof Deno.errors.NotFound) || cut <= 0) throw err;
-    await makePrivateDirs(dir.slice(0, cut));
+    makePrivateDirsSync(dir.slice(0, cut));
     try {
-      await Deno.mkdir(dir, { mode: DIR_MODE });
+      Deno.mkdirSync(dir, { mode: DIR_MODE });
     } catch (again) {
       if (again instanceof Deno.errors.AlreadyExists) return;
       throw again;
     }
   }
-  await Deno.chmod(dir, DIR_MODE);
+  Deno.chmodSync(dir, DIR_MODE);
 }
 
 /** Makes a file this process just created 0600 exactly (its create mode was umask-masked). */
-export async function makePrivateFile(path: string): Promise<void> {
-  if (POSIX) await Deno.chmod(path, FILE_MODE);
+export function makePrivateFile(path: string): Promise<void> {
+  makePrivateFileSync(path);
+  return Promise.resolve();
+}
+
+/** `makePrivateFile`, synchronously. */
+export function makePrivateFileSync(path: string): void {
+  if (POSIX) Deno.chmodSync(path, FILE_MODE);
 }

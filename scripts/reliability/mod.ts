@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import { PROFILES, type Report, runCrash } from "./_crash_run.ts";
 
 export { type Profile, PROFILES, type Report, runCrash } from "./_crash_run.ts";
+/** The on-disk manifest and segment check, for suites that make their own faults. */
+export { checkManifests, emptyTally } from "./_crash_check.ts";
 
 /** Prints a report: the problems found (first few of each), then the summary line. */
 export function printReport(r: Report, log: (line: string) => void = console.log): void {

@@ -17,7 +17,7 @@ import { comparison } from "./compare.ts";
 export function compileFunction(name: string, args: readonly Compiled[]): Compiled {
   if (name === "COALESCE") {
     if (args.length === 0) throw arity(name);
-    const type = commonType(args.map((a) => a.type), "COALESCE");
+    const type = commonType(args, "COALESCE");
     const fs = args.map((a) => asType(a, type).eval);
     return derive(args, type, (row, ctx) => {
       for (const f of fs) {
@@ -67,15 +67,22 @@ const FLOATS = ["REAL", "DOUBLE"];
 /**
  * The one type of the values that branches of `what` (CASE, COALESCE) yield: their common type
  * when they all have it, the widest of mixed numeric types (any float → DOUBLE, else any DECIMAL
- * → DECIMAL, else the widest integer); anything else mixed (a number and text, a boolean and a
- * timestamp) is TYPE_MISMATCH, so the expression never yields a value of a type it is not.
- * Untyped branches (NULL, parameters) take the common type.
+ * → an unconstrained DECIMAL, else the widest integer); anything else mixed (a number and a
+ * text column, a boolean and a timestamp) is TYPE_MISMATCH, so the expression never yields a
+ * value of a type it is not. A text constant (a string literal) takes the type of the other
+ * branches, as PostgreSQL's literals of unknown type do (`COALESCE(ts, '2024-01-01')`), and so do
+ * untyped branches (NULL, parameters): `asType` converts them.
  */
-export function commonType(types: readonly (TypeName | null)[], what: string): TypeName | null {
-  const known = types.filter((t): t is TypeName => t !== null);
+export function commonType(parts: readonly Compiled[], what: string): TypeName | null {
+  const typed = parts.filter((p) => p.type !== null);
+  const firm = typed.filter((p) => !(p.constant && p.type!.base === "TEXT"));
+  const known = (firm.length ? firm : typed).map((p) => p.type!);
   if (known.length === 0) return null;
   const bases = new Set(known.map((t) => t.base));
-  if (bases.size === 1) return known[0];
+  if (bases.size === 1) {
+    const t = known[0];
+    return known.every((k) => sameType(k, t)) ? t : { base: t.base };
+  }
   const numeric = [...bases].every((b) =>
     INTEGERS.includes(b) || FLOATS.includes(b) || b === "DECIMAL"
   );
@@ -86,14 +93,18 @@ export function commonType(types: readonly (TypeName | null)[], what: string): T
     );
   }
   if ([...bases].some((b) => FLOATS.includes(b))) return { base: "DOUBLE" };
-  if (bases.has("DECIMAL")) return known.find((t) => t.base === "DECIMAL")!;
+  if (bases.has("DECIMAL")) return { base: "DECIMAL" };
   const widest = Math.max(...[...bases].map((b) => INTEGERS.indexOf(b)));
   return { base: INTEGERS[widest] as TypeName["base"] };
 }
 
-/** `c` converted to `type` when it is typed otherwise (a branch of a CASE or COALESCE). */
+function sameType(a: TypeName, b: TypeName): boolean {
+  return a.base === b.base && a.precision === b.precision && a.scale === b.scale;
+}
+
+/** Branch `c` converted to `type` unless it has it already (untyped branches too). */
 export function asType(c: Compiled, type: TypeName | null): Compiled {
-  return type && c.type && c.type.base !== type.base ? compileCast(c, type) : c;
+  return type && !(c.type && sameType(c.type, type)) ? compileCast(c, type) : c;
 }
 
 export function compileCast(operand: Compiled, to: TypeName): Compiled {

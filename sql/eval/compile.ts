@@ -271,10 +271,7 @@ function caseExpr(expr: Extract<Expr, { kind: "case" }>, env: Env): Compiled {
   const subject = expr.operand ? compile(expr.operand, env) : undefined;
   const thens = expr.whens.map((w) => compile(w.then, env));
   const otherwise0 = expr.else ? compile(expr.else, env) : undefined;
-  const type = commonType(
-    [...thens, ...(otherwise0 ? [otherwise0] : [])].map((c) => c.type),
-    "CASE",
-  );
+  const type = commonType([...thens, ...(otherwise0 ? [otherwise0] : [])], "CASE");
   const whens = expr.whens.map((w, i) => {
     const when = compile(w.when, env);
     return {

@@ -189,6 +189,14 @@ Deno.test("CASE and COALESCE have one type for all their branches", async () => 
   assertEquals(ty("CASE WHEN i > 5 THEN i ELSE f END"), "DOUBLE");
   assertEquals(ty("COALESCE(n, i, d)"), "DECIMAL");
   assertEquals(ty("CASE WHEN ok THEN NULL ELSE 'x' END"), "TEXT");
+  // DECIMAL with another scale or an integer: an unconstrained DECIMAL that loses nothing.
+  assertEquals(ev("COALESCE(n, CAST(d AS DECIMAL(20,4)), d)"), "10.5");
+  assertEquals(ev("CASE WHEN ok THEN b ELSE d END"), "9007199254740993");
+  // A string literal takes the other branches' type; a parameter too.
+  assertEquals(ty("COALESCE(ts, '2024-01-01')"), "TIMESTAMP");
+  assertEquals(ev("COALESCE(n, '5')"), 5);
+  assertEquals(ty("COALESCE(j, '{}')"), "JSON");
+  assertEquals(ev("CASE WHEN ok THEN $1 ELSE b END", [5]), 5n);
   // A number and text (the fuzzer's find: typed by the first branch, the comparison answered
   // false instead of an error) and a boolean and a number are TYPE_MISMATCH.
   for (

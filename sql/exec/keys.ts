@@ -276,7 +276,12 @@ export function rangeExtractor(
       if (raw === null) continue;
       try {
         const value = assignValue(raw, col.type, p.value.type, col.name);
-        if (value !== null) out.push({ column: p.column, op: p.op, value });
+        if (value === null) continue;
+        // Converting may round the constant into the column's domain (0.999 → 1.00 for a
+        // DECIMAL(10,2), 0.1 → fround(0.1) for a REAL): a strict bound then becomes inclusive,
+        // which still admits every matching value (none lies between the two).
+        const op = value === raw ? p.op : p.op === ">" ? ">=" : p.op === "<" ? "<=" : p.op;
+        out.push({ column: p.column, op, value });
       } catch {
         // Not comparable as the column's type (1.5 against an INT): no hint.
       }

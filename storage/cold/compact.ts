@@ -71,7 +71,7 @@ export async function compactScope(
   }
   await store.put(`${dir}/manifest.json`, encodeManifest(next));
   p.files.publish(table.id, userId, next);
-  await p.group.run(() => p.scopes.record(table.id, userId, next));
+  await p.group.run(() => p.scopes.record(table.id, userId, next), true);
   p.scopes.show(table.id, userId, next);
   for (const seg of m.segments) await store.delete(`${dir}/${seg.file}`);
   return { rowsBefore: before, rowsAfter: live.length, filesRemoved: m.segments.length };
@@ -109,7 +109,7 @@ export async function moveTable(
     await dest.put(`${dst}/manifest.json`, encodeManifest(m));
     moved.push({ scope: src, files: [...m.segments.map((s) => s.file), "manifest.json"] });
   }
-  await p.group.run(switchOver);
+  await p.group.run(switchOver, true);
   for (const { scope, files } of moved) {
     for (const f of files) await from.delete(`${scope}/${f}`);
   }

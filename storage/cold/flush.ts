@@ -51,7 +51,8 @@ const DELETE_CHUNK = 16_384;
 
 /** A scope's files as the tier keeps them: manifests (cached), directories, object stores. */
 export interface ScopeFiles {
-  manifest(table: TableInfo, userId: string): Promise<Manifest>;
+  /** The scope's manifest; `fresh` reads it from the store even when it is cached. */
+  manifest(table: TableInfo, userId: string, fresh?: boolean): Promise<Manifest>;
   /** Makes `m` the scope's manifest for readers (after it was written). */
   publish(tableId: number, userId: string, m: Manifest): void;
   scopeDir(table: TablePlace, userId: string): string;
@@ -95,9 +96,11 @@ export async function flushScope(
   userId: string,
 ): Promise<FlushResult> {
   // (1) the snapshot: taken inside a write so every row at or below it is committed on return.
-  const snapshot = await p.group.run(() => takeSnapshot(p, table.id, userId));
+  const snapshot = await p.group.run(() => takeSnapshot(p, table.id, userId), true);
   if (snapshot === null) return NOTHING;
-  const manifest = await p.files.manifest(table, userId);
+  // A scope cold_scopes does not list is read from the store, never from the cache: a cached
+  // manifest of it may be a dropped user's (or one a crashed flush wrote but did not record).
+  const manifest = await p.files.manifest(table, userId, !p.scopes.has(table.id, userId));
   const built = await readAndEncode(p, table, userId, snapshot, manifest);
   // (2) and (3): the segment, then the manifest naming it.
   const written = built.bytes && built.stats
@@ -108,7 +111,7 @@ export async function flushScope(
   // must merge the segments before the buffered copies go.
   const final = written?.manifest ?? manifest;
   if (final.segments.length) {
-    await p.group.run(() => p.scopes.record(table.id, userId, final));
+    await p.group.run(() => p.scopes.record(table.id, userId, final), true);
     p.scopes.show(table.id, userId, final);
   }
   await deleteFlushed(p, table.id, userId, built.chunks, snapshot);

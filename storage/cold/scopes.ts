@@ -62,10 +62,14 @@ export class ColdScopes {
     ).run(tableId, userId, s.rows, s.segments, s.bytes, s.lastFlushMs);
   }
 
-  /** Forgets one scope (inside a write): readers see no segment of it from now on. */
+  /** Forgets one scope's row (inside a write); `unlist` it once that committed. */
   forgetScope(tableId: number, userId: string): void {
     this.#store.writer("DELETE FROM cold_scopes WHERE table_id = ? AND user_id = ?")
       .run(tableId, userId);
+  }
+
+  /** Readers see no segment of the scope from now on (after `forgetScope` committed). */
+  unlist(tableId: number, userId: string): void {
     this.#tables.get(tableId)?.delete(userId);
   }
 

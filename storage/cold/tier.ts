@@ -251,6 +251,12 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     else this.#scopes.forgetScope(tableId, userId);
   }
 
+  /** After DROP USER committed: the user's scopes and whatever was cached of them are gone. */
+  forgetUser(tableIds: readonly number[], userId: string): void {
+    for (const id of tableIds) this.#scopes.unlist(id, userId);
+    for (const id of tableIds) this.forget(id);
+  }
+
   /** The files each scope's manifest lists: a dropped table's, or (held) a dropped user's. */
   deleteFiles(place: TablePlace, scopes: readonly string[]): Promise<number> {
     this.forget(place.id);
@@ -307,11 +313,12 @@ export class ColdTier implements ScopeFiles, ScanCounter {
     return dir;
   }
 
-  /** A scope's manifest (cached; EMPTY when nothing was flushed). */
-  async manifest(table: TableInfo, userId: string): Promise<Manifest> {
+  /** A scope's manifest (cached unless `fresh`; EMPTY when nothing was flushed). */
+  async manifest(table: TableInfo, userId: string, fresh = false): Promise<Manifest> {
     const key = scopeKey(table.id, userId);
     const hit = this.#manifests.get(key);
-    if (hit) return hit;
+    if (hit && !fresh) return hit;
+    if (fresh) this.#manifests.delete(key);
     const bytes = await this.objectStore(table.storageId).get(
       `${this.scopeDir(table, userId)}/manifest.json`,
     );

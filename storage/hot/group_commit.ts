@@ -38,7 +38,9 @@ const DISK_CODES = new Set([8, 10, 13, 14]);
 export function diskFailure(err: unknown, what: string): unknown {
   const code = (err as { errcode?: unknown })?.errcode;
   if (typeof code !== "number" || !DISK_CODES.has(code & 0xff)) return err;
-  return new DbError("STORAGE_ERROR", `${what} failed: ${(err as Error).message}`);
+  const failure = new DbError("STORAGE_ERROR", `${what} failed: ${(err as Error).message}`);
+  failure.transient = true;
+  return failure;
 }
 
 interface Waiter {
@@ -70,12 +72,16 @@ export class GroupCommit {
 
   /**
    * Runs `fn` as one atomic statement of the current group and resolves with its result once the
-   * group has committed. `fn` may register after-commit hooks with `afterCommit`.
+   * group has committed. `fn` may register after-commit hooks with `afterCommit`. An `urgent`
+   * statement (the background work that keeps the buffer bounded: flush steps, job bookkeeping)
+   * goes ahead of the queued requests and commits its group at once, so a flush under a thousand
+   * clients does not wait behind each of them at every one of its steps.
    */
-  async run<T>(fn: () => T | Promise<T>): Promise<T> {
-    await this.#acquire();
+  async run<T>(fn: () => T | Promise<T>, urgent = false): Promise<T> {
+    await this.#acquire(urgent);
     let result: T;
     let failed = true;
+    let done: Promise<void> | undefined;
     try {
       if (this.#open && this.#waiters.length >= MAX_GROUP) this.#commit();
       if (!this.#open) {
@@ -102,13 +108,19 @@ export class GroupCommit {
         this.#hooks.rollback(false);
         throw diskFailure(err, "Write");
       }
+      if (urgent) {
+        done = this.#waitForCommit();
+        this.#commit();
+      }
     } finally {
       this.#release();
       // A failed statement still ends the group when nobody else is queued behind it.
       if (failed && !this.#locked && this.#open) this.#commitSoon();
     }
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    if (!this.#locked && this.#open) this.#commitSoon();
+    if (!done) {
+      done = this.#waitForCommit();
+      if (!this.#locked && this.#open) this.#commitSoon();
+    }
     await done;
     return result;
   }
@@ -121,7 +133,7 @@ export class GroupCommit {
    * and its fsync, like `run`.
    */
   runRelaxed<T>(fn: () => T): Promise<T> {
-    if (this.#locked || this.#open) return this.run(fn);
+    if (this.#locked || this.#open) return this.run(fn, true);
     const sync = this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number };
     this.#locked = true;
     try {
@@ -204,6 +216,7 @@ export class GroupCommit {
         "STORAGE_ERROR",
         `Commit failed: ${(err as Error).message}`,
       );
+      failure.transient = true;
       for (const w of waiters) w.reject(failure);
       return;
     }
@@ -217,12 +230,18 @@ export class GroupCommit {
     for (const w of waiters) w.resolve();
   }
 
-  #acquire(): Promise<void> {
+  #waitForCommit(): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #acquire(urgent: boolean): Promise<void> {
     if (!this.#locked) {
       this.#locked = true;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#queue.push(resolve));
+    return new Promise((resolve) =>
+      urgent ? this.#queue.unshift(resolve) : this.#queue.push(resolve)
+    );
   }
 
   #release(): void {

@@ -283,8 +283,7 @@ export class WriteBuffer {
       const r = this.#store.writer("DELETE FROM buffer WHERE table_id = ? AND user_id = ?")
         .run(id, userId);
       n += Number(r.changes);
-      this.counts.forget(id);
-      this.counts.recount(id);
+      this.counts.forget(id); // counted again on next use, inside this group if need be
       this.#log.eraseUser(id, userId);
     }
     return n;

@@ -84,6 +84,8 @@ export interface JobTypeOptions {
 
 interface Entry {
   job: Job;
+  /** Its row is not written yet: not started until it is (submit). */
+  unrecorded?: boolean;
   controller?: AbortController;
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -155,7 +157,7 @@ export class JobRunner {
     const now = Date.now();
     const id = `${spec.type}-${now.toString(36)}-${(this.#counter++).toString(36)}`;
     const job: Job = { ...spec, id, retryCount: 0 };
-    const entry = { job };
+    const entry: Entry = { job, unrecorded: true };
     this.#waiting.push(entry); // visible to the idempotency check before the write lands
     await this.#write(
       `INSERT INTO jobs (job_id, job_type, status, namespace, table_name, parameters, created_at)
@@ -170,9 +172,11 @@ export class JobRunner {
       ],
     ).catch((err) => {
       // Not recorded (the disk full): not queued either.
-      this.#waiting.splice(this.#waiting.indexOf(entry), 1);
+      const i = this.#waiting.indexOf(entry);
+      if (i >= 0) this.#waiting.splice(i, 1);
       throw err;
     });
+    entry.unrecorded = false;
     this.#pump();
     return id;
   }
@@ -271,7 +275,7 @@ export class JobRunner {
     for (let i = 0; !this.#closed && i < this.#waiting.length;) {
       const entry = this.#waiting[i];
       const lane = this.#lanes.get(entry.job.type) ?? "";
-      if ((busy.get(lane) ?? 0) >= this.#concurrency) {
+      if (entry.unrecorded || (busy.get(lane) ?? 0) >= this.#concurrency) {
         i++;
         continue;
       }
@@ -290,6 +294,7 @@ export class JobRunner {
     const controller = new AbortController();
     entry.controller = controller;
     const started = performance.now();
+    let done: (() => Promise<void>) | undefined;
     try {
       await this.#write("UPDATE jobs SET status = 'running', started_at = ? WHERE job_id = ?", [
         Date.now(),
@@ -304,17 +309,17 @@ export class JobRunner {
         return;
       }
       if (!controller.signal.aborted) {
-        await this.#finish(
-          job.id,
-          outcome.skipped ? "skipped" : "completed",
-          outcome.message,
-          elapsedMs(started),
-        );
+        const status = outcome.skipped ? "skipped" : "completed";
+        const tookMs = elapsedMs(started);
+        // The work is done: when its record cannot be written, only the record is retried.
+        done = () => this.#finish(job.id, status, outcome.message, tookMs);
+        await done();
       }
     } catch (err) {
       // The jobs table itself could not be written (the SQLite disk full): try again later.
       logError(`job ${job.id} bookkeeping`, err);
-      if (!controller.signal.aborted) this.#retryLater(job, job.retryCount);
+      if (done) this.#recordLater(done, 1);
+      else if (!controller.signal.aborted) this.#retryLater(job, job.retryCount);
     } finally {
       this.#running.delete(job.id);
       this.#pump();
@@ -334,6 +339,15 @@ export class JobRunner {
       [retryCount, `attempt ${retryCount} failed: ${reason(err)}`, job.id],
     );
     this.#retryLater(job, retryCount);
+  }
+
+  /** Writes a finished job's record once the disk takes it (backing off like a retry). */
+  #recordLater(record: () => Promise<void>, attempt: number): void {
+    if (this.#closed) return;
+    const delay = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** Math.min(30, attempt - 1));
+    setTimeout(() => {
+      record().catch(() => this.#recordLater(record, attempt + 1));
+    }, delay);
   }
 
   /** Queues `job` again after the backoff for its `retryCount`-th retry. */
@@ -358,9 +372,9 @@ export class JobRunner {
     );
   }
 
-  /** Job bookkeeping is a write like any other: one statement of a group commit. */
+  /** Job bookkeeping: one urgent statement of a group commit (ahead of queued requests). */
   async #write(sql: string, params: (string | number | null)[]): Promise<void> {
-    await this.#group.run(() => this.#store.writer(sql).run(...params));
+    await this.#group.run(() => this.#store.writer(sql).run(...params), true);
   }
 }
 

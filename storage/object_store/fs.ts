@@ -4,7 +4,14 @@
 // target and fsyncs the directory, so a crash leaves the old object or the new one, never a torn
 // file. Temp files are named ".tmp-<uuid>-<name>"; list skips them, so leftovers of a crash are
 // invisible (and harmless) until something sweeps them. Files are 0600 and the directories it
-// makes 0700 (SPEC §12); an existing root is left as its owner set it.
+// makes 0700 (SPEC §12); an existing root is left as its owner set it. The file calls are
+// synchronous: under a thousand busy HTTP clients the runtime's async file operations (served by
+// its blocking pool) took up to 25 s each, holding a flush that long; a segment's write or
+// ranged read is a few milliseconds of the thread at most, as SQLite's own commits are.
+
+// The methods stay async although their calls are not: a failure is a rejection, as the
+// interface promises and the S3 backend does.
+// deno-lint-ignore-file require-await
 
 import { DbError } from "../../errors.ts";
 import {
@@ -14,7 +21,7 @@ import {
   missingObject,
   type ObjectStore,
 } from "./store.ts";
-import { FILE_MODE, makePrivateDirs, makePrivateFile } from "../_modes.ts";
+import { FILE_MODE, makePrivateDirsSync, makePrivateFileSync } from "../_modes.ts";
 
 const TEMP_NAME = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-/;
 
@@ -33,18 +40,20 @@ export class FsObjectStore implements ObjectStore {
     const dir = file.slice(0, file.lastIndexOf("/"));
     const temp = `${dir}/.tmp-${crypto.randomUUID()}-${file.slice(dir.length + 1)}`;
     try {
-      const f = await createTemp(temp, dir);
+      const f = createTemp(temp, dir);
       try {
         let written = 0;
-        while (written < data.length) written += await f.write(data.subarray(written));
-        await f.sync();
+        while (written < data.length) written += f.writeSync(data.subarray(written));
+        f.syncSync();
       } finally {
         f.close();
       }
-      await Deno.rename(temp, file);
-      await syncDir(dir);
+      Deno.renameSync(temp, file);
+      syncDir(dir);
     } catch (err) {
-      await Deno.remove(temp).catch(() => {});
+      try {
+        Deno.removeSync(temp);
+      } catch { /* never created */ }
       throw storageError("write", path, err);
     }
   }
@@ -52,7 +61,7 @@ export class FsObjectStore implements ObjectStore {
   async get(path: string): Promise<Uint8Array | undefined> {
     const file = this.#file(path);
     try {
-      return await Deno.readFile(file);
+      return Deno.readFileSync(file);
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw storageError("read", path, err);
@@ -64,20 +73,20 @@ export class FsObjectStore implements ObjectStore {
     checkRange(offset, length);
     let f: Deno.FsFile;
     try {
-      f = await Deno.open(file, { read: true });
+      f = Deno.openSync(file, { read: true });
     } catch (err) {
       if (isMissing(err)) throw missingObject(path);
       throw storageError("read", path, err);
     }
     try {
-      const info = await f.stat();
+      const info = f.statSync();
       if (!info.isFile) throw missingObject(path);
       const size = info.size;
       const out = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
-      await f.seek(offset, Deno.SeekMode.Start);
+      f.seekSync(offset, Deno.SeekMode.Start);
       let filled = 0;
       while (filled < out.length) {
-        const n = await f.read(out.subarray(filled));
+        const n = f.readSync(out.subarray(filled));
         if (n === null) break; // shrank under us; return what is there
         filled += n;
       }
@@ -92,7 +101,7 @@ export class FsObjectStore implements ObjectStore {
   async head(path: string): Promise<{ size: number } | undefined> {
     const file = this.#file(path);
     try {
-      const info = await Deno.stat(file);
+      const info = Deno.statSync(file);
       return info.isFile ? { size: info.size } : undefined;
     } catch (err) {
       if (isMissing(err)) return undefined;
@@ -106,10 +115,10 @@ export class FsObjectStore implements ObjectStore {
     const base = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
     const keys: string[] = [];
     const walk = async (rel: string): Promise<void> => {
-      let entries: AsyncIterable<Deno.DirEntry>;
+      let entries: Iterable<Deno.DirEntry>;
       try {
-        entries = Deno.readDir(rel === "" ? this.#root : `${this.#root}/${rel}`);
-        for await (const e of entries) {
+        entries = Deno.readDirSync(rel === "" ? this.#root : `${this.#root}/${rel}`);
+        for (const e of entries) {
           const key = rel + e.name;
           if (e.isFile && key.startsWith(prefix) && !TEMP_NAME.test(e.name)) keys.push(key);
           else if (e.isDirectory && (key + "/").startsWith(prefix.slice(0, key.length + 1))) {
@@ -128,7 +137,7 @@ export class FsObjectStore implements ObjectStore {
   async delete(path: string): Promise<void> {
     const file = this.#file(path);
     try {
-      await Deno.remove(file);
+      Deno.removeSync(file);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return;
       throw storageError("delete", path, err);
@@ -142,18 +151,18 @@ export class FsObjectStore implements ObjectStore {
 
 // A missing directory is made on the first put into it (0700, like every missing parent), so
 // the common case costs no mkdir. The file is 0600 before it gets its name.
-async function createTemp(temp: string, dir: string): Promise<Deno.FsFile> {
-  const open = () => Deno.open(temp, { write: true, createNew: true, mode: FILE_MODE });
+function createTemp(temp: string, dir: string): Deno.FsFile {
+  const open = () => Deno.openSync(temp, { write: true, createNew: true, mode: FILE_MODE });
   let f: Deno.FsFile;
   try {
-    f = await open();
+    f = open();
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    await makePrivateDirs(dir);
-    f = await open();
+    makePrivateDirsSync(dir);
+    f = open();
   }
   try {
-    await makePrivateFile(temp);
+    makePrivateFileSync(temp);
   } catch (err) {
     f.close();
     throw err;
@@ -161,10 +170,10 @@ async function createTemp(temp: string, dir: string): Promise<Deno.FsFile> {
   return f;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const d = await Deno.open(dir, { read: true });
+function syncDir(dir: string): void {
+  const d = Deno.openSync(dir, { read: true });
   try {
-    await d.sync();
+    d.syncSync();
   } finally {
     d.close();
   }
@@ -181,8 +190,10 @@ function storageError(action: string, path: string, err: unknown): DbError {
   // The OS's reason ("No space left on device (os error 28)"), without the path Deno appends.
   const why = err instanceof Error ? err.message.replace(/\): .*$/s, ")").slice(0, 200) : "";
   const kind = err instanceof Error ? `${err.name}${why ? `, ${why}` : ""}` : "unknown error";
-  return new DbError(
+  const failure = new DbError(
     "STORAGE_ERROR",
     `Could not ${action} object ${JSON.stringify(path)}: ${kind}`,
   );
+  failure.transient = true; // the filesystem refused (full, read-only, I/O error)
+  return failure;
 }

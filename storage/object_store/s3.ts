@@ -207,7 +207,9 @@ export class S3ObjectStore implements ObjectStore {
     const why = timedOut
       ? `timed out after ${this.#timeoutMs} ms`
       : `could not reach ${this.#host}`;
-    return new DbError("STORAGE_ERROR", `S3 ${method} ${JSON.stringify(what)} failed: ${why}`);
+    const err = new DbError("STORAGE_ERROR", `S3 ${method} ${JSON.stringify(what)} failed: ${why}`);
+    err.transient = true;
+    return err;
   }
 }
 
@@ -225,6 +227,8 @@ async function failure(
     `S3 ${method} ${JSON.stringify(what)} failed: HTTP ${res.status}${detail}`,
   );
   err.s3Code = code;
+  // The server's trouble (5xx, throttling, a timeout), not the request's: worth retrying.
+  err.transient = res.status >= 500 || res.status === 429 || res.status === 408;
   return err;
 }
 

@@ -119,6 +119,7 @@ export const dropUser: Handler<"drop_user"> = async (stmt, ctx) => {
   if (!catalog.user(name)) return missing();
   const tables = catalog.tables().filter((t) => t.tableType === "USER" || t.tableType === "STREAM");
   const ids = tables.map((t) => t.id);
+  let late: string[] = [];
   return await cold.holdScopes(ids, name, async () => {
     let files = 0;
     for (const t of tables) {
@@ -130,19 +131,26 @@ export const dropUser: Handler<"drop_user"> = async (stmt, ctx) => {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       });
     }
-    return await group.run(() => {
+    const result = await group.run(() => {
       if (!catalog.user(name)) return missing();
       catalog.dropUser(name);
       const versions = buffer.eraseUser(ids, name);
       for (const t of tables) cold.dropScopes(t.id, name);
+      // An export that finished since the files went is in this list too: its zip goes after.
+      late = exports.list(name).map((x) => x.path).filter((p) => p !== null);
       exports.eraseUser(name);
       killLiveQueriesOf(ctx, name);
+      // Only once the drop is committed (a rolled-back group keeps it all): readers and
+      // flushes forget the scopes and every manifest or segment they cached meanwhile.
+      group.afterCommit(() => cold.forgetUser(ids, name));
       return {
         rowCount: 0,
         message: `User ${name} dropped with their data: ${versions} buffered row version(s), ` +
           `${files} segment file(s), ${zips.length} export(s)`,
       };
     });
+    for (const path of late) await Deno.remove(`${dataDir}/${path}`).catch(() => {});
+    return result;
   });
 };
 

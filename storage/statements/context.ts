@@ -121,8 +121,9 @@ export function msToNs(ms: number | null): bigint | null {
 
 /**
  * A storage that fails (down, full, read-only, fsync refused) does not use up the retries of
- * the jobs that write to it: they stay `retrying`, at most 30 s apart, until it is back.
+ * the jobs that write to it: they stay `retrying`, at most 30 s apart, until it is back. Other
+ * STORAGE_ERRORs (a missing or corrupt segment) are the data's: 3 retries, then `failed`.
  */
 export function storageOutage(err: unknown): boolean {
-  return err instanceof DbError && err.code === "STORAGE_ERROR";
+  return err instanceof DbError && err.code === "STORAGE_ERROR" && err.transient === true;
 }

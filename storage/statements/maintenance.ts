@@ -44,14 +44,14 @@ export function registerJobs(e: StoreParts): void {
     const { retentionMs, maxEntries } = e.changeRetention;
     const ms = Date.now() - retentionMs - SNOWFLAKE_EPOCH_MS;
     const before = ms <= 0 ? 0n : BigInt(ms) << 22n;
-    const n = await e.group.run(() => e.changeLog.prune(before, maxEntries));
+    const n = await e.group.run(() => e.changeLog.prune(before, maxEntries), true);
     if (n === 0) return { message: "Change log within its retention", skipped: true };
     return { message: `Trimmed ${n} change-log entries (resume floor ${e.changeLog.floor()})` };
   });
   e.jobs.register(
     "evict",
     tableJob(e, async (t) => {
-      const n = await e.group.run(() => e.buffer.evictExpired(t));
+      const n = await e.group.run(() => e.buffer.evictExpired(t), true);
       if (n === 0) return { message: "No expired rows", skipped: true };
       return { message: `Evicted ${n} expired row(s) (TTL ${t.ttlSeconds} s)` };
     }),

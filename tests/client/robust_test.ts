@@ -3,7 +3,7 @@
 // loosely never break a result or the socket; one caller's abort fails only that caller; an
 // already-aborted signal settles `ready`; a duplicated output name is no primary key.
 
-import { createClient, KalamError } from "../../client/mod.ts";
+import { createClient, KalamError, Timestamp } from "../../client/mod.ts";
 import { assert, assertEquals, startServer, until } from "../server/_server.ts";
 import { assertRejects } from "../_util.ts";
 import { trackedSockets } from "./_sockets.ts";
@@ -40,13 +40,16 @@ Deno.test("sdk robust: loosely typed values stay wire values; the socket lives o
       `CREATE NAMESPACE k; CREATE SHARED TABLE k.t (id BIGINT PRIMARY KEY, at TIMESTAMP, n BIGINT);
       INSERT INTO k.t VALUES (1, NULL, NULL)`,
     );
-    // COALESCE keeps its first argument's type: the text is not a BIGINT / an RFC 3339 time.
+    // COALESCE has one type: BIGINT and DECIMAL give DECIMAL (a wire string), and a text literal
+    // takes the TIMESTAMP type of the column beside it.
     const q = await db.queryOne(
       "SELECT COALESCE(n, 5.5) AS x, COALESCE(at, '2026-01-01 10:00:00') AS y FROM k.t",
     );
-    assertEquals(q, { x: "5.5", y: "2026-01-01 10:00:00" });
+    assertEquals(q?.x, "5.5");
+    assertEquals(String(q?.y), "2026-01-01T10:00:00.000000000Z");
+    assert(q?.y instanceof Timestamp, "decoded as a Timestamp");
     const odd = db.subscribe(
-      "SELECT id, COALESCE(at, 'x') AS y FROM k.t",
+      "SELECT id, COALESCE(at, '2026-01-01') AS y FROM k.t",
     );
     const plain = db.subscribe<{ id: bigint }>("SELECT id FROM k.t");
     await Promise.all([odd.ready, plain.ready]);
