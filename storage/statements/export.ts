@@ -36,7 +36,9 @@ function exportJob(e: StoreParts): JobWork {
   return async (job, signal) => {
     const user = String(job.parameters?.user);
     const exportId = exportIdOf(job.id);
-    if (!e.catalog.user(user)) return { message: `User ${user} was dropped`, skipped: true };
+    // The account by its creation time too: a namesake created after a DROP is another person.
+    const since = e.catalog.user(user)?.createdAt;
+    if (since === undefined) return { message: `User ${user} was dropped`, skipped: true };
     await e.exports.add(exportId, user, job.id, Date.now());
     const createdAt = e.exports.get(exportId)?.createdAt ?? Date.now();
     const rel = `exports/${userDirName(user)}/${exportId}.zip`;
@@ -59,7 +61,7 @@ function exportJob(e: StoreParts): JobWork {
       return { ...written, seq: snap.seq };
     });
     await e.exports.finished(exportId, rel, done.bytes, done.seq);
-    if (!e.catalog.user(user)) {
+    if (e.catalog.user(user)?.createdAt !== since) {
       // DROP USER ran while the zip was written: it goes with the user's other data.
       await Deno.remove(`${e.dataDir}/${rel}`).catch(() => {});
       await e.exports.remove(exportId);
