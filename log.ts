@@ -6,3 +6,8 @@
 export function logError(where: string, err: unknown): void {
   console.error(`${new Date().toISOString()} error in ${where}:`, err);
 }
+
+/** Logs something an operator should know that is not an error of the code (data dropped by policy). */
+export function logWarn(message: string): void {
+  console.error(`${new Date().toISOString()} warning: ${message}`);
+}

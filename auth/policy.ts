@@ -41,7 +41,10 @@ export type Action =
     readonly role: UserRole;
   }
   | { readonly op: "set_profile"; readonly target: string; readonly targetRole?: UserRole }
-  | { readonly op: "execute_as"; readonly target: string; readonly targetRole?: UserRole };
+  | { readonly op: "execute_as"; readonly target: string; readonly targetRole?: UserRole }
+  /** Topics: `manage` (create, drop, clear, sources, SHOW) or use (publish, consume, ack);
+   * `impersonated` when the statement runs inside EXECUTE AS USER. */
+  | { readonly op: "topic"; readonly manage: boolean; readonly impersonated: boolean };
 
 /** The caller: effective user name and role. */
 export interface Principal {
@@ -143,6 +146,10 @@ function denial(who: Principal, a: Action): string | undefined {
       return need("dba", "change another user") ?? guardSystemUser(role, a.targetRole);
     case "execute_as":
       return executeAs(role, a.targetRole);
+    case "topic":
+      // A user reaches topics only through a service's EXECUTE AS USER (SPEC §10).
+      if (!a.manage && a.impersonated && role === "user") return undefined;
+      return need("service", a.manage ? "manage topics" : "publish to or consume topics");
   }
 }
 

@@ -102,17 +102,19 @@ export const EMPTY_CATALOG: CatalogSnapshot = { namespaces: [], tables: [], colu
 /** Words completed at the start of a statement and anywhere in it. */
 // deno-fmt-ignore
 export const KEYWORDS: readonly string[] = [
-  "ACCESS_LEVEL", "ADD", "ALL", "ALTER", "AND", "AS", "ASC", "BETWEEN", "BIGINT", "BOOLEAN", "BY",
-  "BYTES", "CASCADE", "COLUMN", "COMPACT", "COUNT", "CREATE", "CREDENTIALS", "DATE", "DECIMAL",
-  "DEFAULT", "DELETE", "DESC", "DESCRIBE", "DISTINCT", "DOUBLE", "DROP", "EMAIL", "EXECUTE",
-  "EXISTS", "EXPORT", "FALSE", "FIRST", "FLUSH", "FLUSH_POLICY", "FOR", "FROM", "GROUP", "HAVING",
-  "IF", "ILIKE", "IN", "INNER", "INSERT", "INT", "INTO", "IS", "JOB", "JOBS", "JOIN", "JSON",
-  "KEY", "KILL", "LAST", "LEFT", "LIKE", "LIMIT", "LIVE", "NAMESPACE", "NAMESPACES", "NOT",
-  "NULL", "NULLS", "OFFSET", "ON", "OPTIONS", "OR", "ORDER", "PASSWORD", "PATH", "PRIMARY",
-  "QUERIES", "QUERY", "REAL", "RENAME", "RETURNING", "ROLE", "SELECT", "SET", "SHARED", "SHOW",
-  "SMALLINT", "STATS", "STORAGE", "STORAGES", "STREAM", "SUBSCRIBE", "TABLE", "TABLES", "TEXT",
-  "TIMESTAMP", "TO", "TRUE", "TTL", "TYPE", "UPDATE", "USER", "USERS", "UUID", "VALUES", "WHERE",
-  "WITH",
+  "ACCESS_LEVEL", "ACK", "ADD", "ALL", "ALTER", "AND", "AS", "ASC", "BETWEEN", "BIGINT", "BOOLEAN",
+  "BY", "BYTES", "CASCADE", "CLEAR", "COLUMN", "COMPACT", "CONSUME", "CONSUMER", "COUNT", "CREATE",
+  "CREDENTIALS", "DATE", "DEAD_LETTER", "DECIMAL", "DEFAULT", "DELAY", "DELETE", "DESC",
+  "DESCRIBE", "DISTINCT", "DOUBLE", "DROP", "EARLIEST", "EMAIL", "EXECUTE", "EXISTS", "EXPORT",
+  "FALSE", "FIRST", "FLUSH", "FLUSH_POLICY", "FOR", "FROM", "GROUP", "HAVING", "IF", "ILIKE",
+  "IN", "INNER", "INSERT", "INT", "INTO", "IS", "JOB", "JOBS", "JOIN", "JSON", "KEY", "KILL",
+  "LAST", "LATEST", "LEFT", "LIKE", "LIMIT", "LIVE", "MAX_DELIVERIES", "MESSAGE_ID", "NACK",
+  "NAMESPACE", "NAMESPACES", "NOT", "NULL", "NULLS", "OFFSET", "OFFSETS", "ON", "OPTIONS", "OR",
+  "ORDER", "PARTITIONS", "PASSWORD", "PATH", "PAYLOAD", "PRIMARY", "PUBLISH", "QUERIES", "QUERY",
+  "REAL", "RENAME", "RETENTION_SECONDS", "RETURNING", "ROLE", "SELECT", "SET", "SHARED", "SHOW",
+  "SMALLINT", "SOURCE", "STATS", "STORAGE", "STORAGES", "STREAM", "SUBSCRIBE", "TABLE", "TABLES",
+  "TEXT", "TIMESTAMP", "TO", "TOPIC", "TOPICS", "TRUE", "TTL", "TYPE", "UPDATE", "USER", "USERS",
+  "UUID", "VALUES", "VISIBILITY_TIMEOUT_SECONDS", "WAIT", "WHERE", "WITH",
 ];
 
 /** Meta-command names (see cli/meta.ts), completed when the line starts with `\`. */

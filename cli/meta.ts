@@ -8,6 +8,7 @@
 
 import type { OutputFormat } from "./args.ts";
 import type { LiveEvent, SessionInfo } from "./session.ts";
+import type { StatementResult } from "../storage/mod.ts";
 import { parseSql, printStatement } from "../sql/mod.ts";
 
 /** A meta-command line split into its name and arguments (a trailing `;` dropped). */
@@ -28,7 +29,13 @@ export type MetaAction =
   | { readonly kind: "quit" }
   | { readonly kind: "format"; readonly format: OutputFormat }
   | { readonly kind: "timing"; readonly on: boolean }
-  | { readonly kind: "export"; readonly output?: string };
+  | { readonly kind: "export"; readonly output?: string }
+  | {
+    readonly kind: "consume";
+    readonly topic: string;
+    readonly group: string;
+    readonly ack: boolean;
+  };
 
 /** Settings meta-commands read (`\format` without an argument shows the current one). */
 export interface MetaState {
@@ -106,6 +113,21 @@ const SPECS: readonly Spec[] = [
     if (c.args.length > 1 || (arg !== undefined && arg !== "on" && arg !== "off")) return usage(c);
     return { kind: "timing", on: arg === undefined ? !s.timing : arg === "on" };
   }),
+  spec(
+    "\\consume",
+    "\\consume ns.topic [group] [--no-ack]",
+    "print a topic's messages until Ctrl-C (acked, unless --no-ack)",
+    (c) => {
+      const args = c.args.filter((a) => a !== "--no-ack");
+      if (args.length < 1 || args.length > 2 || !TABLE.test(args[0])) return usage(c);
+      return {
+        kind: "consume",
+        topic: args[0],
+        group: args[1] ?? "shell",
+        ack: !c.args.includes("--no-ack"),
+      };
+    },
+  ),
   spec("\\export", "\\export [-o file]", "export your data as a zip", (c) => {
     if (c.args.length === 0) return { kind: "export" };
     if (c.args.length === 2 && c.args[0] === "-o") return { kind: "export", output: c.args[1] };
@@ -327,6 +349,29 @@ export function snapshotRows(
     names,
     rows: rows.map((r) => names.map((n) => tableValue(r[n], layout.types.get(n)))),
   };
+}
+
+/** A snapshot as the result the shell prints: no rows (no names on the wire) is a count alone. */
+export function snapshotResult(
+  rows: readonly Record<string, unknown>[],
+  layout: LiveLayout,
+  tookMs: number,
+): StatementResult {
+  const shown = snapshotRows(rows, layout);
+  if (shown.names.length === 0) return { statement: 1, rowCount: 0, message: "(0 rows)", tookMs };
+  return {
+    statement: 1,
+    schema: shown.names.map((name) => ({ name, type: layout.types.get(name) ?? "TEXT" })),
+    rows: shown.rows,
+    rowCount: shown.rows.length,
+    tookMs,
+  };
+}
+
+/** A change as one line of JSON (`\format json`): BIGINT values as strings, as the HTTP API. */
+export function changeJson(e: LiveEvent): string {
+  const change = { at: new Date().toISOString(), op: e.kind, rows: e.rows, old_rows: e.oldRows };
+  return JSON.stringify(change, (_k, v) => typeof v === "bigint" ? String(v) : v);
 }
 
 function inlineValue(v: unknown, type: string | undefined): string {

@@ -24,6 +24,7 @@ import {
   loadHistory,
 } from "./history.ts";
 import {
+  changeJson,
   changeLines,
   type LiveLayout,
   liveLayout,
@@ -31,7 +32,7 @@ import {
   type MetaAction,
   planMeta,
   sessionText,
-  snapshotRows,
+  snapshotResult,
   subscription,
 } from "./meta.ts";
 import type { LiveEvent, Session } from "./session.ts";
@@ -46,6 +47,7 @@ import {
 } from "./term.ts";
 import { buildInfo, versionLine } from "./version.ts";
 import { exportReport, exportToFile } from "./export.ts";
+import { type ConsumeAction, consumeLoop } from "./consume.ts";
 
 export interface ShellOptions {
   /** Default: the process's stdin. */
@@ -251,6 +253,8 @@ class Shell {
         return await this.#execute(action.sql);
       case "subscribe":
         return await this.#subscribe(action.sql);
+      case "consume":
+        return await this.#consume(action);
       case "print":
         return this.#write(action.text);
       case "error":
@@ -342,13 +346,24 @@ class Shell {
     this.#write(this.#c.yellow(`Cancelled${note}`));
   }
 
-  /** Streams a live query until Ctrl-C (or the server ends it). */
-  async #subscribe(sql: string, lastRows?: number): Promise<void> {
-    const layout = liveLayout(sql, await this.#columnTypes(sql));
-    this.#write(this.#c.dim(`Subscribed to ${sql} — Ctrl-C to stop`));
+  /** Runs a stream (a subscription, a consumer) until Ctrl-C; `run` gives its closing line. */
+  async #stream(title: string, run: (signal: AbortSignal) => Promise<string>): Promise<void> {
+    this.#write(this.#c.dim(`${title} — Ctrl-C to stop`));
     const controller = new AbortController();
     const busy = this.#begin(false);
     busy.onInterrupt.then(() => controller.abort());
+    try {
+      this.#write(this.#c.dim(await run(controller.signal)));
+    } catch (err) {
+      this.#error(formatAnyError(err));
+    } finally {
+      this.#end(busy);
+    }
+  }
+
+  /** Streams a live query until Ctrl-C (or the server ends it). */
+  async #subscribe(sql: string, lastRows?: number): Promise<void> {
+    const layout = liveLayout(sql, await this.#columnTypes(sql));
     const started = performance.now();
     let changes = 0;
     const onEvent = (e: LiveEvent) => {
@@ -357,43 +372,34 @@ class Shell {
       }
       this.#event(e, layout, performance.now() - started);
     };
-    try {
-      await this.#session.subscribe(sql, onEvent, controller.signal, { lastRows });
-      this.#write(this.#c.dim(`Subscription ended (${changes} change${changes === 1 ? "" : "s"})`));
-    } catch (err) {
-      this.#error(formatAnyError(err));
-    } finally {
-      this.#end(busy);
-    }
+    await this.#stream(`Subscribed to ${sql}`, async (signal) => {
+      await this.#session.subscribe(sql, onEvent, signal, { lastRows });
+      return `Subscription ended (${changes} change${changes === 1 ? "" : "s"})`;
+    });
+  }
+
+  /** `\consume`: a topic's messages as they come, until Ctrl-C. */
+  async #consume(a: ConsumeAction): Promise<void> {
+    const out = {
+      result: (r: StatementResult) =>
+        this.#write(this.#block(renderResult(r, this.#format, { maxWidth: this.#cols() }) ?? "")),
+      error: (text: string) => this.#error(text),
+    };
+    await this.#stream(`Consuming ${a.topic} as group ${a.group}`, async (signal) => {
+      const n = await consumeLoop(this.#session, a, out, signal);
+      return `Stopped consuming (${n} message${n === 1 ? "" : "s"})`;
+    });
   }
 
   #event(e: LiveEvent, layout: LiveLayout, tookMs: number): void {
     if (e.kind === "snapshot" || e.kind === "reset") {
-      const { names, rows } = snapshotRows(e.rows, layout);
-      // No rows, no column names on the wire: the row count alone.
-      const result: StatementResult = names.length === 0
-        ? { statement: 1, rowCount: 0, message: "(0 rows)", tookMs }
-        : {
-          statement: 1,
-          schema: names.map((name) => ({ name, type: layout.types.get(name) ?? "TEXT" })),
-          rows,
-          rowCount: rows.length,
-          tookMs,
-        };
+      const result = snapshotResult(e.rows, layout, tookMs);
       const text = renderResult(result, this.#format, { maxWidth: this.#cols() });
       if (e.kind === "reset") this.#write(this.#c.yellow("RESET (the subscription restarted):"));
       if (text !== undefined) this.#write(this.#block(text));
       return;
     }
-    if (this.#format === "json") {
-      const change = {
-        at: new Date().toISOString(),
-        op: e.kind,
-        rows: e.rows,
-        old_rows: e.oldRows,
-      };
-      return this.#write(JSON.stringify(change, jsonSafe));
-    }
+    if (this.#format === "json") return this.#write(changeJson(e));
     const paint = e.kind === "insert"
       ? this.#c.green
       : e.kind === "delete"
@@ -477,11 +483,6 @@ class Shell {
   #write(text: string): void {
     this.#out.write(text + "\n");
   }
-}
-
-/** JSON.stringify replacer for wire rows: BIGINT as a string (as the HTTP API encodes it). */
-function jsonSafe(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? String(value) : value;
 }
 
 interface ShellInit {

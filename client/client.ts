@@ -6,6 +6,7 @@ import { type Auth, Credentials } from "./auth.ts";
 import { closedError, KalamError } from "./errors.ts";
 import { type QueryOptions, type QueryResult, SqlEndpoint } from "./http.ts";
 import { LiveRowsState } from "./live_rows.ts";
+import { type ConsumeOptions, Consumer, type MessageHandler } from "./consumer.ts";
 import { type ConnectionState, LiveSocket, type ReconnectOptions } from "./socket.ts";
 import {
   type ResetReason,
@@ -13,7 +14,7 @@ import {
   Subscription,
   type SubscriptionHandlers,
 } from "./subscription.ts";
-import type { Row } from "./values.ts";
+import type { JsonValue, Row } from "./values.ts";
 
 export interface ClientOptions {
   /** The server, e.g. `http://localhost:2900` (its `/v1/ws` is derived: http → ws). */
@@ -134,6 +135,21 @@ export class KalamClient {
       });
     }
     return new Subscription<R>(this.#socket, sql, handlers, options);
+  }
+
+  /**
+   * Consumes a topic on the shared socket: `handler` runs for every message; the message is
+   * acked when it resolves and offered again (with a growing delay) when it throws.
+   */
+  consume<P = JsonValue>(options: ConsumeOptions, handler: MessageHandler<P>): Consumer<P> {
+    if (this.#closed) throw closedError();
+    if (!this.#hasSocket) {
+      throw new KalamError({
+        code: "UNSUPPORTED",
+        message: "No WebSocket in this runtime (Node needs version 22 or later)",
+      });
+    }
+    return new Consumer<P>(this.#socket, options, handler);
   }
 
   /** Always-current rows of `sql`, in primary-key order; `onRows` runs once per batch. */

@@ -20,5 +20,7 @@ export type {
   SubscriptionHandlers,
 } from "./subscription.ts";
 export { LiveRowsState } from "./live_rows.ts";
+export { Consumer } from "./consumer.ts";
+export type { ConsumeOptions, MessageHandler, TopicMessage } from "./consumer.ts";
 export { Timestamp } from "./values.ts";
 export type { Column, JsonValue, Row, Value } from "./values.ts";

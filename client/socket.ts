@@ -104,7 +104,8 @@ export class LiveSocket {
 
   /** Sends a message when open; false when it could not be sent (it will be on reattach). */
   send(msg: WireMessage): boolean {
-    if (this.#state !== "open" || !this.#ws) return false;
+    // A socket already closing drops what it is given: report it unsent (it is sent again).
+    if (this.#state !== "open" || !this.#ws || this.#ws.readyState !== 1 /* OPEN */) return false;
     this.#ws.send(JSON.stringify(msg));
     return true;
   }

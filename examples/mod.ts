@@ -2,3 +2,4 @@
 
 export { buildClient, ROOMS, setup, startChat, USERS } from "./chat/mod.ts";
 export type { Chat, ChatOptions } from "./chat/mod.ts";
+export { AGENT_SCHEMA, answer, runAgent } from "./agent/mod.ts";

@@ -19,6 +19,7 @@ import {
 import { encodeResult, errorAndClose, errorResponse, jsonResponse } from "./respond.ts";
 import { logError } from "../log.ts";
 import { downloadExport } from "./exports.ts";
+import { topicAnswer, type TopicRoute, topicStatement } from "./topics.ts";
 
 export interface ApiLimits {
   readonly maxBodyBytes: number;
@@ -85,6 +86,33 @@ export class Api {
         took_ms: elapsedMs(t0),
         as_user: batch.asUser,
         results: batch.results.map(encodeResult),
+      });
+    } catch (err) {
+      return failed(err, t0);
+    }
+  }
+
+  /** POST /v1/api/topics/<route> (topics.ts): one topic statement from a JSON body. */
+  async topic(route: TopicRoute, req: Request, peer: string, t0: number): Promise<Response> {
+    try {
+      const address = this.#auth.address(req, peer);
+      const who = await this.#auth.request(req, address);
+      this.#throttle(who, address);
+      const body = await readJsonObject(req, this.#body, networkKey(address));
+      const { sql, params } = topicStatement(route, body);
+      const batch = await this.#db.execute(sql, {
+        principal: who,
+        params,
+        signal: req.signal,
+        // A long-poll may wait past the statement timeout: WAIT bounds it (at most 60 s).
+        timeoutMs: route === "consume" ? undefined : this.#limits.queryTimeoutMs,
+      });
+      if (batch.error) return errorResponse(batch.error, t0, batch.results);
+      const result = encodeResult(batch.results[0]) as Parameters<typeof topicAnswer>[1];
+      return jsonResponse({
+        status: "success",
+        took_ms: elapsedMs(t0),
+        ...topicAnswer(route, result),
       });
     } catch (err) {
       return failed(err, t0);

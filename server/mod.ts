@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       idleTimeoutMs: limits.wsIdleTimeoutMs,
       maxQueue: limits.wsMaxQueue,
       maxSqlBytes: limits.maxSqlBytes,
-    });
+    }, (sql, params, principal, signal) => db.execute(sql, { principal, params, signal }));
     const handler = drain.wrap(
       router(new Api(db, auth, limits), ws, options.build, performance.now(), () => drain.inFlight),
     );
@@ -120,10 +120,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     db,
     shutdown() {
       // Requests in flight finish first (Deno's shutdown would cut a body still arriving);
-      // new ones meanwhile get 503. Then the listener closes and SQLite is closed cleanly.
-      stopping ??= (ws.closeAll(), drain.close()).then(() => server.shutdown()).finally(() =>
-        db.close()
-      );
+      // new ones meanwhile get 503; long-polling CONSUMEs answer at once. Then the listener closes and SQLite is closed cleanly.
+      stopping ??= (ws.closeAll(), db.endWaits(), drain.close()).then(() => server.shutdown())
+        .finally(() => db.close());
       return stopping;
     },
   };
@@ -220,6 +219,10 @@ function router(
     "/v1/api/sql": (req, peer, t0) => api.sql(req, peer, t0),
     "/v1/api/auth/login": (req, peer, t0) => api.login(req, peer, t0),
     "/v1/api/auth/refresh": (req, peer, t0) => api.refresh(req, peer, t0),
+    "/v1/api/topics/consume": (req, peer, t0) => api.topic("consume", req, peer, t0),
+    "/v1/api/topics/ack": (req, peer, t0) => api.topic("ack", req, peer, t0),
+    "/v1/api/topics/nack": (req, peer, t0) => api.topic("nack", req, peer, t0),
+    "/v1/api/topics/publish": (req, peer, t0) => api.topic("publish", req, peer, t0),
   };
   return (
     req: Request,

@@ -13,6 +13,7 @@ import { DbError, toDbError } from "../errors.ts";
 import { ANONYMOUS, type Authenticator } from "./authenticate.ts";
 import { errorResponse } from "./respond.ts";
 import { logError } from "../log.ts";
+import { PushConsumer, type RunSql, settleDirect } from "./ws_consume.ts";
 
 /** Messages a socket may send behind its `authenticate` before the check answers. */
 const MAX_HELD = 64;
@@ -46,6 +47,8 @@ export interface WsOptions {
 
 export class WsEndpoint {
   #registry: LiveRegistry;
+  /** Runs topic statements for push consumers (absent: `consume` is UNSUPPORTED). */
+  readonly run?: RunSql;
   #auth: Authenticator;
   #options: Required<WsOptions>;
   #sockets = new Set<Socket>();
@@ -53,8 +56,14 @@ export class WsEndpoint {
   #perAddress = new Map<string, { open: number; waiting: Set<Socket> }>();
   #counter = 0;
 
-  constructor(registry: LiveRegistry, auth: Authenticator, options: WsOptions = {}) {
+  constructor(
+    registry: LiveRegistry,
+    auth: Authenticator,
+    options: WsOptions = {},
+    run?: RunSql,
+  ) {
     this.#registry = registry;
+    this.run = run;
     this.#auth = auth;
     this.#options = {
       authTimeoutMs: options.authTimeoutMs ?? 5000,
@@ -200,6 +209,8 @@ class Socket implements LiveConnection {
    * they run in order once it succeeds, and go with the socket when it fails.
    */
   #held?: unknown[];
+  /** Push consumers of topics by their id. */
+  #consumers = new Map<string, PushConsumer>();
 
   constructor(endpoint: WsEndpoint, ws: WebSocket, id: string, address: string) {
     this.#endpoint = endpoint;
@@ -318,8 +329,13 @@ class Socket implements LiveConnection {
         }
         registry.subscribe(this, id, msg.sql, msg.options).catch(fail);
         return;
+      case "consume":
+        return this.#consume(msg, fail);
+      case "ack":
+      case "nack":
+        return this.#settle(msg.type, id, msg, fail);
       case "unsubscribe":
-        if (!id || !registry.unsubscribe(this, id)) {
+        if (!id || !(this.#stopConsumer(id) || registry.unsubscribe(this, id))) {
           return fail(new DbError("NOT_FOUND", `No subscription "${id}" on this socket`));
         }
         this.send({ type: "unsubscribed", id });
@@ -329,6 +345,66 @@ class Socket implements LiveConnection {
       default:
         return fail(new DbError("INVALID_PARAMETER", `Unknown message type ${String(msg.type)}`));
     }
+  }
+
+  /** Stops the push consumer `id`, if it is one. */
+  #stopConsumer(id: string): boolean {
+    const c = this.#consumers.get(id);
+    if (!c) return false;
+    c.stop();
+    this.#consumers.delete(id);
+    return true;
+  }
+
+  /** `ack` / `nack`: through its consumer, or on its own when it names topic and group. */
+  #settle(
+    type: "ack" | "nack",
+    id: string | undefined,
+    msg: Message,
+    fail: (err: unknown) => void,
+  ): void {
+    if (!Array.isArray(msg.offsets)) {
+      return fail(new DbError("INVALID_PARAMETER", `${type} needs "offsets": [[p, o], …]`));
+    }
+    const c = id ? this.#consumers.get(id) : undefined;
+    if (c) return void c.settle(type, msg);
+    const run = this.#endpoint.run;
+    if (!run || typeof msg.topic !== "string" || typeof msg.group !== "string") {
+      return fail(new DbError("NOT_FOUND", `No consumer "${id}" on this socket`));
+    }
+    try {
+      const who = this.#endpoint.auth.current(
+        this.principal.user,
+        this.#address,
+        this.#authenticatedAt,
+      );
+      void settleDirect(run, (m) => this.send(m), who, type, msg);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Starts a push consumer (SPEC §10) under this socket's current principal. */
+  #consume(msg: Message, fail: (err: unknown) => void): void {
+    const run = this.#endpoint.run;
+    if (!run) return fail(new DbError("UNSUPPORTED", "Topics are not served on this socket"));
+    const id = typeof msg.id === "string" ? msg.id : "";
+    if (this.#consumers.has(id)) {
+      return fail(new DbError("INVALID_PARAMETER", `Consumer "${id}" already runs on this socket`));
+    }
+    let c: PushConsumer;
+    try {
+      // Each statement re-checks the credentials, as every HTTP request does.
+      const who = () =>
+        this.#endpoint.auth.current(this.principal.user, this.#address, this.#authenticatedAt);
+      c = new PushConsumer(run, (m) => this.send(m), who, msg);
+    } catch (err) {
+      return fail(err);
+    }
+    this.#consumers.set(id, c);
+    c.start().catch(fail).finally(() => {
+      if (this.#consumers.get(id) === c) this.#consumers.delete(id);
+    });
   }
 
   async #authenticate(msg: Message): Promise<void> {
@@ -379,6 +455,8 @@ class Socket implements LiveConnection {
   dispose(): void {
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
+    for (const c of this.#consumers.values()) c.stop();
+    this.#consumers.clear();
   }
 }
 

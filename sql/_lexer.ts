@@ -135,6 +135,7 @@ const SINGLE_OPS = new Map<number, string>([
   [COMMA, ","],
   [DOT, "."],
   [SEMICOLON, ";"],
+  [COLON, ":"],
   [PLUS, "+"],
   [MINUS, "-"],
   [STAR, "*"],

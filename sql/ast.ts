@@ -383,6 +383,18 @@ export function forEachChild(
       return visit(n.statement);
     case "subscribe":
       return visit(n.query);
+    case "alter_topic":
+      if (n.change.action === "add_source") visit(n.change.where);
+      return;
+    case "publish":
+      visit(n.key);
+      visit(n.messageId);
+      return visit(n.payload);
+    case "create_topic":
+    case "drop_topic":
+    case "clear_topic":
+    case "consume":
+    case "ack":
     case "create_namespace":
     case "drop_namespace":
     case "drop_table":

@@ -180,6 +180,7 @@ export type ShowWhat =
   | { readonly what: "live_queries" }
   | { readonly what: "jobs" }
   | { readonly what: "exports" }
+  | { readonly what: "topics"; readonly namespace?: string }
   | { readonly what: "stats"; readonly table: TableName };
 
 export interface ShowStmt {
@@ -228,6 +229,86 @@ export interface SubscribeStmt {
   readonly span: Span;
 }
 
+// ---------------------------------------------------------------- topics (SPEC §10)
+
+export interface CreateTopicStmt {
+  readonly kind: "create_topic";
+  readonly topic: TableName;
+  readonly ifNotExists: boolean;
+  readonly partitions?: number;
+  /** RETENTION_SECONDS, VISIBILITY_TIMEOUT_SECONDS, MAX_DELIVERIES, DEAD_LETTER. */
+  readonly options: readonly OptionItem[];
+  readonly span: Span;
+}
+
+export interface DropTopicStmt {
+  readonly kind: "drop_topic";
+  readonly topic: TableName;
+  readonly ifExists: boolean;
+  readonly span: Span;
+}
+
+export interface ClearTopicStmt {
+  readonly kind: "clear_topic";
+  readonly topic: TableName;
+  readonly span: Span;
+}
+
+export type SourceOp = "insert" | "update" | "delete";
+
+export type AlterTopicAction =
+  | {
+    readonly action: "add_source";
+    readonly table: TableName;
+    readonly ops: readonly SourceOp[];
+    readonly where?: Expr;
+    /** PAYLOAD = 'full' | 'key' | 'diff'. */
+    readonly options: readonly OptionItem[];
+  }
+  | { readonly action: "drop_source"; readonly table: TableName };
+
+export interface AlterTopicStmt {
+  readonly kind: "alter_topic";
+  readonly topic: TableName;
+  readonly change: AlterTopicAction;
+  readonly span: Span;
+}
+
+export interface PublishStmt {
+  readonly kind: "publish";
+  readonly topic: TableName;
+  readonly key?: Expr;
+  readonly messageId?: Expr;
+  /** A JSON text (a string literal or a parameter). */
+  readonly payload: Expr;
+  readonly span: Span;
+}
+
+/** Where a group that has never consumed a partition starts. */
+export type ConsumeFrom = "earliest" | "latest" | number;
+
+export interface ConsumeStmt {
+  readonly kind: "consume";
+  readonly topic: TableName;
+  readonly group: string;
+  readonly consumer?: string;
+  readonly from?: ConsumeFrom;
+  readonly limit?: number;
+  readonly waitMs?: number;
+  readonly span: Span;
+}
+
+/** `ACK` (nack false) or `NACK … [DELAY s]` of (partition, offset) pairs. */
+export interface AckStmt {
+  readonly kind: "ack";
+  readonly nack: boolean;
+  readonly topic: TableName;
+  readonly group: string;
+  readonly offsets: readonly (readonly [number, number])[];
+  readonly delaySeconds?: number;
+  readonly span: Span;
+}
+
 export type Statement =
   | SelectStmt
   | InsertStmt
@@ -251,4 +332,11 @@ export type Statement =
   | CompactStmt
   | KillStmt
   | ExportStmt
-  | SubscribeStmt;
+  | SubscribeStmt
+  | CreateTopicStmt
+  | DropTopicStmt
+  | ClearTopicStmt
+  | AlterTopicStmt
+  | PublishStmt
+  | ConsumeStmt
+  | AckStmt;

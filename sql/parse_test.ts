@@ -132,7 +132,43 @@ const VALID: readonly string[] = [
   "SUBSCRIBE TO app.t",
   "SUBSCRIBE TO app.t WHERE a = 1 AND b IN (1, 2) OPTIONS (last_rows = 50, batch_size = 10)",
   "SUBSCRIBE TO app.t OPTIONS (last_rows = 5)",
+  // topics
+  "CREATE TOPIC app.inbox",
+  "CREATE TOPIC IF NOT EXISTS app.inbox PARTITIONS 4 WITH (RETENTION_SECONDS = 60, DEAD_LETTER = 'app.dead')",
+  "DROP TOPIC app.inbox",
+  "DROP TOPIC IF EXISTS app.inbox",
+  "CLEAR TOPIC app.inbox",
+  "SHOW TOPICS",
+  "SHOW TOPICS IN app",
+  "ALTER TOPIC app.inbox ADD SOURCE app.msgs ON INSERT",
+  "ALTER TOPIC app.inbox ADD SOURCE app.msgs ON INSERT, UPDATE, DELETE WHERE body <> 'x' WITH (PAYLOAD = 'diff')",
+  "ALTER TOPIC app.inbox DROP SOURCE app.msgs",
+  "PUBLISH TO app.inbox PAYLOAD '{}'",
+  "PUBLISH TO app.inbox KEY 'k' MESSAGE_ID 'm-1' PAYLOAD $1",
+  "CONSUME FROM app.inbox GROUP 'agents'",
+  "CONSUME FROM app.inbox GROUP agents CONSUMER 'w-1' FROM LATEST LIMIT 10 WAIT 5000",
+  "CONSUME FROM app.inbox GROUP 'g' FROM 42",
+  "ACK app.inbox GROUP 'agents' OFFSETS (0:1, 3:17)",
+  "NACK app.inbox GROUP 'agents' OFFSETS (0:1) DELAY 30",
+  "EXECUTE AS USER 'alice' (CONSUME FROM app.inbox GROUP 'g' LIMIT 1)",
 ];
+
+Deno.test("topic statements: names checked, clauses once, offsets as pairs", () => {
+  for (
+    const [sql, message] of [
+      ['CREATE TOPIC app."a/b"', "Invalid topic name"],
+      ["CREATE TOPIC inbox", "must be qualified"],
+      ["CONSUME FROM app.t GROUP 'g' LIMIT 1 LIMIT 2", "LIMIT given twice"],
+      ["ACK app.t GROUP 'g' OFFSETS (1)", "Expected"],
+      ["ALTER TOPIC app.t ADD SOURCE app.s ON INSERT, INSERT", "INSERT given twice"],
+      ["PUBLISH TO app.t KEY 'a' KEY 'b' PAYLOAD '{}'", "KEY given twice"],
+    ]
+  ) {
+    const { diagnostics } = parseSql(sql);
+    assertEquals(diagnostics[0]?.code, "INVALID_SQL", sql);
+    assert(diagnostics[0].message.includes(message), `${sql}: ${diagnostics[0].message}`);
+  }
+});
 
 Deno.test("every valid statement form parses and round-trips", () => {
   for (const sql of VALID) {

@@ -244,6 +244,8 @@ function printShow(w: ShowWhat): string {
       return "JOBS";
     case "exports":
       return "EXPORTS";
+    case "topics":
+      return w.namespace ? `TOPICS IN ${printName(w.namespace)}` : "TOPICS";
     case "stats":
       return `STATS FOR TABLE ${printTable(w.table)}`;
     default:
@@ -349,6 +351,49 @@ export function printStatement(s: Statement): string {
       const where = s.query.where ? ` WHERE ${printExpr(s.query.where)}` : "";
       const opts = s.options.length > 0 ? ` OPTIONS ${printOptions(s.options)}` : "";
       return `SUBSCRIBE TO ${printTable(from.table)}${where}${opts}`;
+    }
+    case "create_topic": {
+      const parts = s.partitions !== undefined ? ` PARTITIONS ${s.partitions}` : "";
+      const withOpts = s.options.length > 0 ? ` WITH ${printOptions(s.options)}` : "";
+      return `CREATE TOPIC ${ifNot(s.ifNotExists)}${printTable(s.topic)}${parts}${withOpts}`;
+    }
+    case "drop_topic":
+      return `DROP TOPIC ${ifEx(s.ifExists)}${printTable(s.topic)}`;
+    case "clear_topic":
+      return `CLEAR TOPIC ${printTable(s.topic)}`;
+    case "alter_topic": {
+      const c = s.change;
+      if (c.action === "drop_source") {
+        return `ALTER TOPIC ${printTable(s.topic)} DROP SOURCE ${printTable(c.table)}`;
+      }
+      const where = c.where ? ` WHERE ${printExpr(c.where)}` : "";
+      const withOpts = c.options.length > 0 ? ` WITH ${printOptions(c.options)}` : "";
+      return `ALTER TOPIC ${printTable(s.topic)} ADD SOURCE ${printTable(c.table)} ON ${
+        c.ops.map((o) => o.toUpperCase()).join(", ")
+      }${where}${withOpts}`;
+    }
+    case "publish": {
+      const key = s.key ? ` KEY ${printExpr(s.key)}` : "";
+      const id = s.messageId ? ` MESSAGE_ID ${printExpr(s.messageId)}` : "";
+      return `PUBLISH TO ${printTable(s.topic)}${key}${id} PAYLOAD ${printExpr(s.payload)}`;
+    }
+    case "consume": {
+      const consumer = s.consumer !== undefined ? ` CONSUMER ${printString(s.consumer)}` : "";
+      const from = s.from === undefined
+        ? ""
+        : ` FROM ${typeof s.from === "number" ? s.from : s.from.toUpperCase()}`;
+      const limit = s.limit !== undefined ? ` LIMIT ${s.limit}` : "";
+      const wait = s.waitMs !== undefined ? ` WAIT ${s.waitMs}` : "";
+      return `CONSUME FROM ${printTable(s.topic)} GROUP ${
+        printString(s.group)
+      }${consumer}${from}${limit}${wait}`;
+    }
+    case "ack": {
+      const offsets = s.offsets.map(([p, o]) => `${p}:${o}`).join(", ");
+      const delay = s.delaySeconds !== undefined ? ` DELAY ${s.delaySeconds}` : "";
+      return `${s.nack ? "NACK" : "ACK"} ${printTable(s.topic)} GROUP ${
+        printString(s.group)
+      } OFFSETS (${offsets})${delay}`;
     }
     default:
       return assertNever(s, "statement");

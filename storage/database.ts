@@ -14,21 +14,27 @@ import {
 import type { Role, UserRole } from "../auth/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import {
+  ackStatement,
   alterStorage,
   alterTable,
+  alterTopic,
   alterUser,
   authorizeStatement,
   type BatchResult,
+  clearTopic,
   compactStatement,
+  consumeStatement,
   createNamespace,
   createStorage,
   createTable,
+  createTopic,
   createUser,
   deleteRows,
   describe,
   dropNamespace,
   dropStorage,
   dropTable,
+  dropTopic,
   dropUser,
   type ExecuteOptions,
   exportFile,
@@ -38,6 +44,7 @@ import {
   insert,
   killStatement,
   type Outcome,
+  publishStatement,
   registerJobs,
   select,
   type Session,
@@ -67,6 +74,7 @@ import { ColdTier } from "./cold/mod.ts";
 import type { ObjectStore } from "./object_store/mod.ts";
 import { JobRunner } from "./jobs/mod.ts";
 import { ExportsTable } from "./export/mod.ts";
+import { Topics } from "./topics/mod.ts";
 import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
 import { elapsedMs } from "./_time.ts";
 import { logError } from "../log.ts";
@@ -127,6 +135,13 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   kill: killStatement,
   export_user_data: exportStatement,
   subscribe: subscribeStatement,
+  create_topic: createTopic,
+  drop_topic: dropTopic,
+  clear_topic: clearTopic,
+  alter_topic: alterTopic,
+  publish: publishStatement,
+  consume: consumeStatement,
+  ack: ackStatement,
 };
 
 const PARSE_CACHE_SIZE = 512;
@@ -216,6 +231,7 @@ export class Database {
         cold,
         jobs,
         exports: new ExportsTable(store, group),
+        topics: new Topics(store, group),
         changes,
         live: new LiveBridge(),
         committedSeq: () => group.inTransaction ? seqBeforeGroup : ids.last(),
@@ -384,7 +400,7 @@ export class Database {
       if (!target) throw new DbError("NOT_FOUND", `User "${stmt.user}" does not exist`);
       const inner = await this.#run(
         stmt.statement,
-        { user: target.name, role: target.role as Role },
+        { user: target.name, role: target.role as Role, impersonated: true },
         params,
         signal,
         wsUrl,
@@ -403,12 +419,18 @@ export class Database {
     return { outcome: await handler(stmt as never, ctx), user: session.user };
   }
 
+  /** Ends every waiting CONSUME now (with what it has: nothing) and lets none wait again. */
+  endWaits(): void {
+    this.#engine.topics.endWaits();
+  }
+
   /** Commits what is pending, closes SQLite and releases the data-directory lock. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
       this.#stopAutoFlush();
+      this.#engine.topics.endWaits();
       await this.#engine.jobs.close();
       await this.#engine.cold.close();
       this.#engine.group.flush();

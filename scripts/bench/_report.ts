@@ -14,6 +14,7 @@ import { clientSection } from "./_client_report.ts";
 import { liveSection } from "./_live_report.ts";
 import type { ExportBench } from "./export.ts";
 import { exportSection } from "./_export_report.ts";
+import { type TopicsBench, topicsTable } from "./_topics_report.ts";
 
 /** One section of results.json. */
 export interface Section<T> {
@@ -29,6 +30,7 @@ export interface Results {
   live?: Section<LiveBench>;
   client?: Section<ClientBench>;
   export?: Section<ExportBench>;
+  topics?: Section<TopicsBench>;
 }
 
 function fmt(n: number): string {
@@ -275,9 +277,10 @@ export function benchmarksMd(r: Results): string {
   const live = r.live?.scale === 1 ? r.live : undefined;
   const client = r.client?.scale === 1 ? r.client : undefined;
   const exp = r.export?.scale === 1 ? r.export : undefined;
+  const topics = r.topics?.scale === 1 ? r.topics : undefined;
   return `# Benchmarks
 
-Measured by \`deno task bench\` (scripts/bench/; \`--only core|http|cold|live|client|export\` runs
+Measured by \`deno task bench\` (scripts/bench/; \`--only core|http|cold|live|client|export|topics\` runs
 one part) on this project's machine: 2 cores, 24 GiB, Deno ${Deno.version.deno}. Every number is
 from one run, engine and peer side by side, same data, same durability (SQLite WAL,
 \`synchronous=FULL\`). Ratios are engine ÷ peer; higher is better. Raw numbers are in
@@ -308,5 +311,21 @@ ${clientSection(client)}
 ## Per-user export (issue 14)${exp ? ` — run of ${exp.started}` : ""}
 
 ${exportSection(exp)}
+
+## Topics vs Redis Streams and NATS JetStream (issue 16)${
+    topics ? ` — run of ${topics.started}` : ""
+  }
+
+${
+    topics
+      ? TOPICS_NOTE + "\n\n" + topicsTable(topics.results)
+      : "Not measured yet: `deno task bench --only topics`."
+  }
 `;
 }
+
+const TOPICS_NOTE = `Publish → consume → ack of the same messages through each system, in one run
+(scripts/bench/topics.ts; \`deno run -A scripts/bench/topics.ts [--quick]\` runs it alone).
+KalamDB-TS is driven over HTTP (\`/v1/api/topics/publish\`, \`/consume\` with a long-poll,
+\`/ack\`); every claim and every ack is a durable (fsynced) write. Targets of the issue: ≥ 0.5×
+Redis Streams' acked messages/s with fsync on every write, p50 delivery ≤ 5 ms.`;

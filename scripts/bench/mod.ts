@@ -1,5 +1,5 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export (run one part; the others'
+// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export|topics (run one part; the others'
 // results are kept from results.json), --quick (small sizes, for a smoke run: prints only, so it
 // never overwrites the recorded numbers).
 
@@ -13,6 +13,8 @@ import { clientTable } from "./_client_report.ts";
 import { liveTable } from "./_live_report.ts";
 import { runExportBench } from "./export.ts";
 import { exportTable } from "./_export_report.ts";
+import { runTopicsBench } from "./topics.ts";
+import { topicsTable } from "./_topics_report.ts";
 import { benchmarksMd, coldTable, coreTable, httpTable, type Results } from "./_report.ts";
 
 const { values } = parseArgs({
@@ -21,7 +23,7 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const PARTS = ["core", "http", "cold", "live", "client", "export"];
+const PARTS = ["core", "http", "cold", "live", "client", "export", "topics"];
 if (values.only !== undefined && !PARTS.includes(values.only)) {
   console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
@@ -93,6 +95,14 @@ if (runs("export")) {
     console.error(`export benchmark failed, nothing recorded:\n${(err as Error).stack ?? err}`);
     if (values.only === "export") Deno.exitCode = 1;
   }
+}
+
+if (runs("topics")) {
+  const started = new Date().toISOString();
+  console.log(`topics benchmark (scale ${scale}) …`);
+  const topics = await runTopicsBench(scale);
+  console.log(topicsTable(topics));
+  results.topics = { started, scale, results: topics };
 }
 
 if (!values.quick) {

@@ -265,19 +265,21 @@ export class Parser {
   }
 
   /** `ns.table`; an unqualified name is rejected with a hint. `creating` checks the table name too. */
-  tableName(creating = false): TableName {
+  tableName(creating = false, what = "table"): TableName {
     const first = this.peek();
-    if (first.kind !== "ident") this.failExpected("a table name (namespace.table)");
+    if (first.kind !== "ident") this.failExpected(`a ${what} name (namespace.${what})`);
     if (!this.atOp(".", 1)) {
       this.next();
       this.fail(
-        `Table name "${first.value}" must be qualified: write namespace.table, e.g. app.${first.value}`,
+        `${what[0].toUpperCase()}${
+          what.slice(1)
+        } name "${first.value}" must be qualified: write namespace.${what}, e.g. app.${first.value}`,
         first,
       );
     }
     const namespace = this.namespace();
     this.expectOp(".");
-    const name = creating ? this.objectName("table") : this.name("a table name");
+    const name = creating ? this.objectName(what) : this.name(`a ${what} name`);
     return { namespace, name, span: this.spanFrom(first) };
   }
 

@@ -28,6 +28,15 @@ import {
 } from "./ddl.ts";
 import { parseDelete, parseInsert, parseUpdate } from "./dml.ts";
 import { parseSelect } from "./select.ts";
+import {
+  parseAck,
+  parseAlterTopic,
+  parseClearTopic,
+  parseConsume,
+  parseCreateTopic,
+  parseDropTopic,
+  parsePublish,
+} from "./topics.ts";
 
 /**
  * Parses one statement at the cursor (without its terminating `;`).
@@ -53,6 +62,7 @@ export function parseStatement(p: Parser): Statement {
       p.next();
       if (p.at("NAMESPACE")) return parseCreateNamespace(p, t);
       if (p.at("STORAGE")) return parseCreateStorage(p, t);
+      if (p.at("TOPIC")) return parseCreateTopic(p, t);
       if (p.at("USER") && !(p.at("TABLE", 1) && !p.at("WITH", 2))) return parseCreateUser(p, t);
       return parseCreateTable(p, t);
     case "DROP":
@@ -61,13 +71,15 @@ export function parseStatement(p: Parser): Statement {
       if (p.at("STORAGE")) return parseDropStorage(p, t);
       if (p.at("USER")) return parseDropUser(p, t);
       if (p.at("TABLE")) return parseDropTable(p, t);
-      return p.failExpected("NAMESPACE, TABLE, USER or STORAGE");
+      if (p.at("TOPIC")) return parseDropTopic(p, t);
+      return p.failExpected("NAMESPACE, TABLE, TOPIC, USER or STORAGE");
     case "ALTER":
       p.next();
       if (p.at("TABLE")) return parseAlterTable(p, t);
       if (p.at("STORAGE")) return parseAlterStorage(p, t);
       if (p.at("USER")) return parseAlterUser(p, t);
-      return p.failExpected("TABLE, USER or STORAGE");
+      if (p.at("TOPIC")) return parseAlterTopic(p, t);
+      return p.failExpected("TABLE, TOPIC, USER or STORAGE");
     case "EXECUTE":
       p.next();
       return parseExecuteAs(p, t, parseStatement);
@@ -97,6 +109,19 @@ export function parseStatement(p: Parser): Statement {
     case "SUBSCRIBE":
       p.next();
       return parseSubscribe(p, t);
+    case "CLEAR":
+      p.next();
+      return parseClearTopic(p, t);
+    case "PUBLISH":
+      p.next();
+      return parsePublish(p, t);
+    case "CONSUME":
+      p.next();
+      return parseConsume(p, t);
+    case "ACK":
+    case "NACK":
+      p.next();
+      return parseAck(p, t, t.upper === "NACK");
   }
   return p.fail(`Unknown statement '${t.upper}'`, t);
 }

@@ -105,7 +105,7 @@ export function parseExecuteAs(
   return { kind: "execute_as", user, statement, span: p.spanFrom(first) };
 }
 
-/** `SHOW NAMESPACES | TABLES [IN ns] | STORAGES | USERS | LIVE QUERIES | JOBS | EXPORTS | STATS FOR TABLE ns.t`. */
+/** `SHOW NAMESPACES | TABLES [IN ns] | STORAGES | USERS | LIVE QUERIES | JOBS | EXPORTS | TOPICS [IN ns] | STATS FOR TABLE ns.t`. */
 export function parseShow(p: Parser, first: Token): ShowStmt {
   let target: ShowWhat;
   if (p.accept("NAMESPACES")) target = { what: "namespaces" };
@@ -118,13 +118,17 @@ export function parseShow(p: Parser, first: Token): ShowStmt {
   else if (p.acceptAll("LIVE", "QUERIES")) target = { what: "live_queries" };
   else if (p.accept("JOBS")) target = { what: "jobs" };
   else if (p.accept("EXPORTS")) target = { what: "exports" };
-  else if (p.accept("STATS")) {
+  else if (p.accept("TOPICS")) {
+    target = p.accept("IN") || p.accept("FROM")
+      ? { what: "topics", namespace: p.namespace() }
+      : { what: "topics" };
+  } else if (p.accept("STATS")) {
     p.expect("FOR");
     p.accept("TABLE");
     target = { what: "stats", table: p.tableName() };
   } else {
     return p.failExpected(
-      "NAMESPACES, TABLES, STORAGES, USERS, LIVE QUERIES, JOBS, EXPORTS or STATS",
+      "NAMESPACES, TABLES, STORAGES, USERS, LIVE QUERIES, JOBS, EXPORTS, TOPICS or STATS",
     );
   }
   return { kind: "show", target, span: p.spanFrom(first) };

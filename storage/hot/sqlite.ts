@@ -55,6 +55,32 @@ CREATE TABLE IF NOT EXISTS exports (
   export_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, job_id TEXT NOT NULL,
   created_at INTEGER NOT NULL, finished_at INTEGER, snapshot_seq TEXT, bytes INTEGER,
   path TEXT);
+CREATE TABLE IF NOT EXISTS topics (
+  topic_id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL,
+  partitions INTEGER NOT NULL, retention_s INTEGER NOT NULL, visibility_s INTEGER NOT NULL,
+  max_deliveries INTEGER NOT NULL, dead_letter TEXT, created_at INTEGER NOT NULL,
+  UNIQUE (namespace, name));
+CREATE TABLE IF NOT EXISTS topic_sources (
+  table_id INTEGER NOT NULL, topic_id INTEGER NOT NULL, ops TEXT NOT NULL, where_sql TEXT,
+  payload TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (table_id, topic_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_partitions (
+  topic_id INTEGER NOT NULL, part INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, part)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_messages (
+  topic_id INTEGER NOT NULL, part INTEGER NOT NULL, msg_offset INTEGER NOT NULL, key TEXT,
+  op TEXT NOT NULL, user_id TEXT, payload TEXT NOT NULL, published_at INTEGER NOT NULL,
+  message_id TEXT, PRIMARY KEY (topic_id, part, msg_offset)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS topic_message_ids ON topic_messages (topic_id, message_id)
+  WHERE message_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS topic_cursors (
+  topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, part INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL, PRIMARY KEY (topic_id, group_name, part)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_deliveries (
+  topic_id INTEGER NOT NULL, group_name TEXT NOT NULL, part INTEGER NOT NULL,
+  msg_offset INTEGER NOT NULL, key TEXT, acked INTEGER NOT NULL, consumer TEXT,
+  visible_at INTEGER NOT NULL, delivery_count INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, group_name, part, msg_offset)) WITHOUT ROWID;
 `;
 
 export type Durability = "full" | "normal";

@@ -1,6 +1,7 @@
 // Users, storages, SHOW / DESCRIBE, and the maintenance statements whose execution arrives in
 // later issues (they answer UNSUPPORTED with a clear message until then).
 
+import { TOPIC_COLUMNS, topicRows } from "./topics.ts";
 import {
   type OptionItem,
   printStatement,
@@ -413,6 +414,8 @@ export const show: Handler<"show"> = async (stmt, ctx) => {
     }
     case "exports":
       return Promise.resolve(showExports(e, ctx.session.user, ctx.session.role));
+    case "topics":
+      return Promise.resolve(table(TOPIC_COLUMNS, topicRows(e, target.namespace)));
   }
 };
 

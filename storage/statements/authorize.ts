@@ -24,10 +24,16 @@ import { assertNever } from "../../errors.ts";
 import type { Catalog } from "../hot/mod.ts";
 
 /** Throws PERMISSION_DENIED unless `who` may run `stmt` (EXECUTE AS: only the switch itself). */
-export function authorizeStatement(catalog: Catalog, who: Principal, stmt: Statement): void {
+export function authorizeStatement(
+  catalog: Catalog,
+  who: Principal & { readonly impersonated?: boolean },
+  stmt: Statement,
+): void {
   // system may do everything but change its own role; skip the lookups for the rest.
   if (who.role === "system" && stmt.kind !== "alter_user") return;
-  for (const action of actionsOf(catalog, stmt)) authorize(who, action);
+  for (const action of actionsOf(catalog, stmt, who.impersonated ?? false)) {
+    authorize(who, action);
+  }
 }
 
 /** What policy knows about `ns.name`; undefined when it does not exist. */
@@ -41,7 +47,7 @@ export function tableFacts(
   return { type: info.tableType, accessLevel: (info.accessLevel ?? undefined) as AccessLevel };
 }
 
-function actionsOf(catalog: Catalog, stmt: Statement): Action[] {
+function actionsOf(catalog: Catalog, stmt: Statement, impersonated: boolean): Action[] {
   const name = (t: TableName) => `${t.namespace}.${t.name}`;
   const on = (op: "read" | "write", t: TableName): Action => ({
     op,
@@ -115,6 +121,15 @@ function actionsOf(catalog: Catalog, stmt: Statement): Action[] {
       return [{ op: "administer" }];
     case "export_user_data":
       return [{ op: "list" }];
+    case "create_topic":
+    case "drop_topic":
+    case "clear_topic":
+    case "alter_topic":
+      return [{ op: "topic", manage: true, impersonated }];
+    case "publish":
+    case "consume":
+    case "ack":
+      return [{ op: "topic", manage: false, impersonated }];
     default:
       return assertNever(stmt, "statement");
   }
@@ -130,6 +145,8 @@ function showAction(target: Extract<Statement, { kind: "show" }>["target"]): Act
       return { op: "list" };
     case "stats":
       return { op: "maintain" };
+    case "topics":
+      return { op: "topic", manage: true, impersonated: false };
     case "storages":
     case "users":
     case "jobs":

@@ -25,6 +25,7 @@ import type {
 import type { ColdTier } from "../cold/mod.ts";
 import type { JobRunner } from "../jobs/mod.ts";
 import type { ExportsTable } from "../export/mod.ts";
+import type { Topics } from "../topics/mod.ts";
 
 /** The parts of one open data directory that statement handlers, jobs and hooks work with. */
 export interface StoreParts {
@@ -42,6 +43,8 @@ export interface StoreParts {
   readonly exports: ExportsTable;
   /** Every committed write's entry, for resume. */
   readonly changeLog: ChangeLog;
+  /** Topics, their log and consumer groups (SPEC §10). */
+  readonly topics: Topics;
   /** Committed changes for live queries. */
   readonly changes: ChangeFeed;
   /** The live-query registry, when a server runs one. */
@@ -64,6 +67,8 @@ export interface StoreParts {
 export interface Session {
   readonly user: string;
   readonly role: Role;
+  /** Inside EXECUTE AS USER: the statement runs on another caller's authority. */
+  readonly impersonated?: boolean;
 }
 
 export interface StatementContext {

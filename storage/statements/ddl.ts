@@ -12,6 +12,7 @@ import {
   type TableType,
   type Value,
 } from "../../sql/mod.ts";
+import { dropTopicData } from "./topics.ts";
 import { DbError } from "../../errors.ts";
 import { type StoredColumn, type TableInfo, tagValue } from "../hot/mod.ts";
 import type { Handler, Outcome, StatementContext } from "./context.ts";
@@ -94,12 +95,14 @@ export const dropNamespace: Handler<"drop_namespace"> = (stmt, ctx) => {
       throw new DbError("NAMESPACE_NOT_FOUND", `Namespace "${stmt.name}" does not exist`);
     }
     const tables = catalog.tables().filter((t) => t.namespace === stmt.name);
-    if (tables.length && !stmt.cascade) {
+    const topics = ctx.engine.topics.catalog.inNamespace(stmt.name);
+    if ((tables.length || topics.length) && !stmt.cascade) {
       throw invalid(
-        `Namespace "${stmt.name}" is not empty (${tables.length} table(s)); ` +
+        `Namespace "${stmt.name}" is not empty (${tables.length} table(s), ${topics.length} topic(s)); ` +
           `use DROP NAMESPACE ${stmt.name} CASCADE`,
       );
     }
+    for (const t of topics) dropTopicData(ctx.engine, t);
     const places = tables.map((t) => dropWithFiles(ctx, t));
     catalog.dropNamespace(stmt.name);
     return { places, outcome: { rowCount: 0, message: `Namespace ${stmt.name} dropped` } };
@@ -112,6 +115,7 @@ function dropWithFiles(ctx: StatementContext, t: TableInfo): DroppedTable {
   const scopes = cold.scopesOf(t);
   buffer.dropTable(t.id);
   cold.dropScopes(t.id);
+  ctx.engine.topics.catalog.dropTableSources(t.id);
   catalog.dropTable(t);
   const { id, namespace, name, tableType, storageId } = t;
   return { place: { id, namespace, name, tableType, storageId }, scopes };

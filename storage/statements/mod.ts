@@ -28,3 +28,14 @@ export {
 } from "./maintenance.ts";
 export type { BatchResult, ExecuteOptions, StatementResult } from "./result.ts";
 export { deleteRows, insert, scopeOf, select, update } from "./write.ts";
+export {
+  ackStatement,
+  alterTopic,
+  clearTopic,
+  consumeStatement,
+  createTopic,
+  dropTopic,
+  MAX_CONSUME_LIMIT,
+  MAX_WAIT_MS,
+  publishStatement,
+} from "./topics.ts";

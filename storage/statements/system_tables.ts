@@ -11,6 +11,7 @@ import {
 } from "../../sql/mod.ts";
 import { DbError } from "../../errors.ts";
 import { msToNs, type StoreParts, T } from "./context.ts";
+import { TOPIC_COLUMNS, TOPIC_GROUP_COLUMNS, topicGroupRows, topicRows } from "./topics.ts";
 
 type Columns = readonly (readonly [string, TypeName])[];
 
@@ -182,6 +183,8 @@ const SYSTEM_TABLES: Record<string, SystemTable> = {
         BigInt(q.changesSent),
       ]),
   },
+  topics: { columns: TOPIC_COLUMNS, rows: (e) => topicRows(e) },
+  topic_groups: { columns: TOPIC_GROUP_COLUMNS, rows: topicGroupRows },
   stats: {
     columns: [["metric_name", T.text], ["metric_value", T.text]],
     rows: (e) => {

@@ -258,7 +258,17 @@ function publish(
   row?: (i: number) => Row,
   olds?: readonly Row[],
 ): void {
-  const { changes, group } = ctx.engine;
+  const { changes, group, topics } = ctx.engine;
+  // The outbox: a source's messages are written in this statement's transaction.
+  topics.capture({
+    table: t,
+    user,
+    op,
+    count: seqs.length,
+    row,
+    olds,
+    ctx: () => evalContext(ctx),
+  }, Date.now());
   group.afterCommit(() => {
     if (!changes.wants(t.id)) return;
     changes.emit(seqs.map((seq, i): Change => ({
