@@ -7,6 +7,7 @@
 import { Cluster, rowsOf, type ServerProcess } from "./_crash_server.ts";
 import { Model, rng, type Scope } from "./_crash_model.ts";
 import { runWriter } from "./_crash_writers.ts";
+import { TOPIC_DDL, TopicConsumers, type TopicTally } from "./_crash_topics.ts";
 import { bounded, Subscriber } from "./_crash_live.ts";
 import {
   caughtUp,
@@ -63,6 +64,8 @@ export interface Report {
   readonly profile: string;
   readonly kills: number;
   readonly tally: Tally;
+  /** The topic sourced by both tables: outbox and consumer checks (_crash_topics.ts). */
+  readonly topic: TopicTally;
   readonly ok: boolean;
   readonly summary: string;
   readonly stats: Record<string, number>;
@@ -85,6 +88,7 @@ export async function runCrash(
     cluster: new Cluster(dataDir),
     model: new Model(),
     subs: [],
+    consumers: undefined,
     stopWriters: false,
     left: () => profile.budgetMs - (performance.now() - started),
     log,
@@ -92,6 +96,9 @@ export async function runCrash(
   try {
     await load(run);
     const { tally, buffered } = await verify(run);
+    // Consumers drain the topic on the restarted server, then their messages meet the model.
+    await run.consumers!.drain(60_000);
+    const topic = await run.consumers!.check(run.model);
     for (const s of run.subs) await s.stop();
     const exit = await run.cluster.stop();
     if (exit !== 0) tally.problems.push(`graceful stop exited ${exit}`);
@@ -101,13 +108,27 @@ export async function runCrash(
     const bad = tally.lost + tally.stale + tally.resurrected + tally.duplicates + tally.phantom +
       tally.halfApplied + tally.countMismatch + tally.manifestProblems + tally.missed +
       tally.dupChanges + tally.ghost + tally.viewMismatch + run.model.anomalies.length +
-      (exit === 0 ? 0 : 1);
-    const summary = `${summaryOf(run.cluster.kills, tally, stats)} (seed ${seed}, ${profile.name})`;
+      topic.outboxLost + topic.outboxDup + topic.outboxPhantom + topic.outboxHalf +
+      topic.notProcessed + topic.afterAck + (exit === 0 ? 0 : 1);
+    tally.problems.push(...topic.problems);
+    const summary = `${summaryOf(run.cluster.kills, tally, stats)}; ${topicSummary(topic)} ` +
+      `(seed ${seed}, ${profile.name})`;
     const kills = run.cluster.kills;
-    return { seed, profile: profile.name, kills, tally, ok: bad === 0, summary, stats, dataDir };
+    return {
+      seed,
+      profile: profile.name,
+      kills,
+      tally,
+      topic,
+      ok: bad === 0,
+      summary,
+      stats,
+      dataDir,
+    };
   } finally {
     run.stopWriters = true;
     for (const s of run.subs) await s.stop().catch(() => {});
+    await run.consumers?.drain(0).catch(() => {});
     await run.cluster.kill().catch(() => {});
   }
 }
@@ -119,6 +140,7 @@ interface Run {
   readonly cluster: Cluster;
   readonly model: Model;
   readonly subs: Subscriber[];
+  consumers: TopicConsumers | undefined;
   stopWriters: boolean;
   readonly left: () => number;
   readonly log: (line: string) => void;
@@ -128,6 +150,9 @@ interface Run {
 async function load(run: Run): Promise<void> {
   const { profile, cluster, model, rand, log } = run;
   await setup(await cluster.start(), profile, model);
+  // Two consumers of one group, from before the seed: every write's message is theirs.
+  run.consumers = new TopicConsumers(cluster, model.scopes.at(-1)!.auth);
+  run.consumers.start(2);
   for (const s of model.scopes) {
     const sub = new Subscriber(s, s.auth);
     run.subs.push(sub);
@@ -232,6 +257,12 @@ function summaryOf(kills: number, t: Tally, s: Record<string, number>): string {
     `restart ${s.restartMs} ms avg, ${s.seconds} s`;
 }
 
+function topicSummary(t: TopicTally): string {
+  return `topic: ${t.messages} messages, lost: ${t.outboxLost}, duplicates: ${t.outboxDup}, ` +
+    `phantom: ${t.outboxPhantom}, half-published: ${t.outboxHalf}, not processed: ` +
+    `${t.notProcessed}, ${t.redeliveries} redelivered (after a confirmed ack: ${t.afterAck})`;
+}
+
 /** Namespace, tables (flush policy of the profile), users and their tokens, one scope each. */
 async function setup(server: ServerProcess, p: Profile, model: Model): Promise<void> {
   const root = await server.token("root", "");
@@ -241,6 +272,7 @@ async function setup(server: ServerProcess, p: Profile, model: Model): Promise<v
     "CREATE NAMESPACE rel",
     `CREATE USER TABLE rel.kv (k BIGINT PRIMARY KEY, v BIGINT NOT NULL) WITH (FLUSH_POLICY = '${policy}')`,
     `CREATE SHARED TABLE rel.shared (k BIGINT PRIMARY KEY, v BIGINT NOT NULL) WITH (FLUSH_POLICY = '${policy}')`,
+    ...TOPIC_DDL,
     ...users.map((u) => `CREATE USER ${u} WITH PASSWORD '${PASSWORD}' ROLE user`),
   ];
   rowsOf(await server.sql(ddl.join(";\n"), root, 60_000), "setup");

@@ -140,6 +140,8 @@ export const dropUser: Handler<"drop_user"> = async (stmt, ctx) => {
       // An export that finished since the files went is in this list too: its zip goes after.
       late = exports.list(name).map((x) => x.path).filter((p) => p !== null);
       exports.eraseUser(name);
+      // Messages a source table published from the user's rows are the user's data too.
+      const messages = ctx.engine.topics.log.eraseUser(name);
       killLiveQueriesOf(ctx, name);
       // Only once the drop is committed (a rolled-back group keeps it all): readers and
       // flushes forget the scopes and every manifest or segment they cached meanwhile.
@@ -147,7 +149,7 @@ export const dropUser: Handler<"drop_user"> = async (stmt, ctx) => {
       return {
         rowCount: 0,
         message: `User ${name} dropped with their data: ${versions} buffered row version(s), ` +
-          `${files} segment file(s), ${zips.length} export(s)`,
+          `${files} segment file(s), ${zips.length} export(s), ${messages} topic message(s)`,
       };
     });
     for (const path of late) await Deno.remove(`${dataDir}/${path}`).catch(() => {});

@@ -197,16 +197,22 @@ export class ConsumerGroups {
   /** Acknowledges handed-out messages (inside a write); returns how many were unacked. */
   ack(topicId: number, group: string, offsets: readonly (readonly [number, number])[]): number {
     let n = 0;
+    const state = this.#store.writer(
+      `SELECT acked FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ?`,
+    );
+    const cursors = new Map<number, number>();
     for (const [p, offset] of offsets) {
-      const r = this.#store.writer(
-        `SELECT acked FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-          AND msg_offset = ?`,
-      ).get(topicId, group, p, offset);
+      const r = state.get(topicId, group, p, offset);
       if (!r || r[0] !== 0n) continue;
-      const c = this.#store.writer(
-        "SELECT next_offset FROM topic_cursors WHERE topic_id = ? AND group_name = ? AND part = ?",
-      ).get(topicId, group, p);
-      this.#ack(topicId, group, p, offset, c ? Number(c[0]) : 0);
+      let cursor = cursors.get(p);
+      if (cursor === undefined) {
+        const c = this.#store.writer(
+          "SELECT next_offset FROM topic_cursors WHERE topic_id = ? AND group_name = ? AND part = ?",
+        ).get(topicId, group, p);
+        cursors.set(p, cursor = c ? Number(c[0]) : 0);
+      }
+      this.#ack(topicId, group, p, offset, cursor);
       n++;
     }
     return n;

@@ -134,6 +134,15 @@ export class TopicLog {
     return Number(r.changes);
   }
 
+  /**
+   * Deletes every message published from `user`'s rows (DROP USER); returns how many. Groups
+   * that still hold a claim on one find it gone and count it done.
+   */
+  eraseUser(user: string): number {
+    const r = this.#store.writer("DELETE FROM topic_messages WHERE user_id = ?").run(user);
+    return Number(r.changes);
+  }
+
   /** Deletes every message of a topic; offsets go on where they were (CLEAR TOPIC). */
   clear(topicId: number): void {
     this.#store.writer("DELETE FROM topic_messages WHERE topic_id = ?").run(topicId);

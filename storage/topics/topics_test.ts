@@ -178,3 +178,26 @@ Deno.test("consumer groups: per-key order across redelivery, keys in parallel, d
     assert(dead[0][3] === "a", "the dead letter keeps its key");
   });
 });
+
+Deno.test("DROP USER erases the messages published from the user's rows", async () => {
+  await withDatabase(async (db) => {
+    await q(
+      db,
+      `CREATE NAMESPACE app; CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, t TEXT);
+      CREATE TOPIC app.t; ALTER TOPIC app.t ADD SOURCE app.notes ON INSERT;
+      CREATE USER alice WITH PASSWORD 'pw' ROLE user; CREATE USER bob WITH PASSWORD 'pw' ROLE user`,
+    );
+    for (const u of ["alice", "bob"]) {
+      await q(db, `EXECUTE AS USER '${u}' (INSERT INTO app.notes VALUES (1, 'x'), (2, 'y'))`);
+    }
+    const claimed = await q(db, "CONSUME FROM app.t GROUP 'g'"); // one per user (per-key order)
+    assertEquals(claimed.map((r) => r[5]).sort(), ["alice", "bob"]);
+    const r = await db.execute("DROP USER alice");
+    assert(r.results[0].message?.includes("2 topic message(s)"), r.results[0].message);
+    assertEquals(await kept(db, "app.t"), 2);
+    // alice's claimed message is gone: the group counts it done and goes on with bob's.
+    await q(db, `ACK app.t GROUP 'g' OFFSETS (${claimed.map((x) => `${x[1]}:${x[2]}`)})`);
+    const rest = await drain(db, "app.t", "g");
+    assertEquals(rest.map((x) => [x[5], JSON.parse(String(x[6])).id]), [["bob", "2"]]);
+  });
+});

@@ -1,6 +1,7 @@
 // Crash safety under load, short profile (issue 15, item 1), inside `deno task test`: runs
 // scripts/reliability/mod.ts --short as a child (its own server child, data dir and seeded
-// SIGKILL schedule) and requires exit 0 and a summary with no loss, duplicate or missed change.
+// SIGKILL schedule) and requires exit 0 and a summary with no loss, duplicate or missed change,
+// and for the topic both tables feed: every committed write's message, each processed.
 // The seed is random unless KALAMDB_CRASH_SEED is set; it is printed, and a failure shows the
 // command that replays the same schedule.
 
@@ -29,5 +30,10 @@ Deno.test("reliability: SIGKILLs under concurrent writes, flushes and resuming s
   assert(out.success, `harness exit ${out.code} (signal ${out.signal})\n${context}`);
   assertMatch(summary, /^crash ok: \d+ SIGKILLs, lost: 0, duplicates: 0,/);
   assertMatch(summary, /half-applied: 0,.*changes missed: 0, duplicate changes: 0/);
+  // The topic sourced by both tables: an outbox message per committed write, all processed.
+  assertMatch(
+    summary,
+    /topic: [1-9]\d* messages, lost: 0, duplicates: 0, phantom: 0, half-published: 0, not processed: 0, \d+ redelivered \(after a confirmed ack: 0\)/,
+  );
   console.log(summary);
 });
