@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS exports (
   created_at INTEGER NOT NULL, finished_at INTEGER, snapshot_seq TEXT, bytes INTEGER,
   path TEXT);
 CREATE TABLE IF NOT EXISTS topics (
-  topic_id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL,
+  topic_id INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL, name TEXT NOT NULL,
   partitions INTEGER NOT NULL, retention_s INTEGER NOT NULL, visibility_s INTEGER NOT NULL,
   max_deliveries INTEGER NOT NULL, dead_letter TEXT, created_at INTEGER NOT NULL,
   UNIQUE (namespace, name));
@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS topic_deliveries (
   msg_offset INTEGER NOT NULL, key TEXT, acked INTEGER NOT NULL, consumer TEXT,
   visible_at INTEGER NOT NULL, delivery_count INTEGER NOT NULL,
   PRIMARY KEY (topic_id, group_name, part, msg_offset)) WITHOUT ROWID;
+-- Per-key order: is a key held (claimed or waiting for redelivery) in a group's partition?
+CREATE INDEX IF NOT EXISTS topic_deliveries_by_key
+  ON topic_deliveries (topic_id, group_name, part, key) WHERE acked = 0 AND key IS NOT NULL;
 `;
 
 export type Durability = "full" | "normal";

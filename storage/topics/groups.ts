@@ -91,26 +91,19 @@ export class ConsumerGroups {
     dead: DeadMessage[],
   ): void {
     const cursor = this.#cursor(topic, req.group, p, req.from);
-    const rows = this.#store.writer(
-      `SELECT msg_offset, key, acked, visible_at, delivery_count FROM topic_deliveries
-        WHERE topic_id = ? AND group_name = ? AND part = ? ORDER BY msg_offset`,
-    ).all(topic.id, req.group, p);
-    const blocked = new Set<string>();
-    const handed = new Set<number>();
+    // Due redeliveries (expired claims, NACKs whose delay passed), oldest first.
+    const due = this.#store.writer(
+      `SELECT msg_offset, delivery_count FROM topic_deliveries WHERE topic_id = ?
+        AND group_name = ? AND part = ? AND acked = 0 AND visible_at <= ? ORDER BY msg_offset
+        LIMIT ?`,
+    ).all(topic.id, req.group, p, req.now, req.limit - claimed.length);
     const update = this.#store.writer(
       `UPDATE topic_deliveries SET visible_at = ?, consumer = ?, delivery_count = ?
         WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
     );
-    for (const r of rows) {
+    for (const r of due) {
       const offset = Number(r[0]);
-      handed.add(offset);
-      if (r[2] !== 0n) continue;
-      const key = r[1] === null ? null : String(r[1]);
-      const count = Number(r[4]);
-      if (Number(r[3]) > req.now || claimed.length >= req.limit) {
-        if (key !== null) blocked.add(key);
-        continue;
-      }
+      const count = Number(r[1]);
       const message = this.#log.message(topic.id, p, offset);
       if (!message || count >= topic.maxDeliveries) {
         // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
@@ -119,11 +112,28 @@ export class ConsumerGroups {
         continue;
       }
       update.run(deadline, req.consumer, count + 1, topic.id, req.group, p, offset);
-      if (key !== null) blocked.add(key);
       claimed.push({ ...message, deliveryCount: count + 1, ackDeadline: deadline });
     }
     if (claimed.length >= req.limit) return;
-    // New messages from the cursor on.
+    // New messages from the cursor on; those already handed out past it have delivery rows.
+    const handed = new Set(
+      this.#store.writer(
+        `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+          AND part = ? AND msg_offset >= ?`,
+      ).all(topic.id, req.group, p, cursor).map((r) => Number(r[0])),
+    );
+    const held = this.#store.writer(
+      `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND key = ? AND acked = 0 LIMIT 1`,
+    );
+    const blocked = new Map<string, boolean>();
+    const isBlocked = (key: string) => {
+      let b = blocked.get(key);
+      if (b === undefined) {
+        blocked.set(key, b = held.get(topic.id, req.group, p, key) !== undefined);
+      }
+      return b;
+    };
     const insert = this.#store.writer(
       `INSERT INTO topic_deliveries (topic_id, group_name, part, msg_offset, key, acked, consumer,
         visible_at, delivery_count) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1)`,
@@ -142,13 +152,13 @@ export class ConsumerGroups {
           continue;
         }
         if (claimed.length >= req.limit) break scan;
-        if (m.key !== null && blocked.has(m.key)) {
+        if (m.key !== null && isBlocked(m.key)) {
           contiguous = false;
           if (++skipped >= LOOK_AHEAD) break scan;
           continue;
         }
         insert.run(topic.id, req.group, p, m.offset, m.key, req.consumer, deadline);
-        if (m.key !== null) blocked.add(m.key);
+        if (m.key !== null) blocked.set(m.key, true);
         claimed.push({ ...m, deliveryCount: 1, ackDeadline: deadline });
         if (contiguous) next = m.offset + 1;
       }
@@ -194,17 +204,22 @@ export class ConsumerGroups {
     }
   }
 
-  /** Acknowledges handed-out messages (inside a write); returns how many were unacked. */
+  /**
+   * Acknowledges handed-out messages (inside a write); returns how many were unacked. One
+   * statement per offset: below the cursor the delivery row goes, at or above it it is marked.
+   */
   ack(topicId: number, group: string, offsets: readonly (readonly [number, number])[]): number {
     let n = 0;
-    const state = this.#store.writer(
-      `SELECT acked FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ?`,
+    const remove = this.#store.writer(
+      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ? AND acked = 0`,
+    );
+    const mark = this.#store.writer(
+      `UPDATE topic_deliveries SET acked = 1 WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ? AND acked = 0`,
     );
     const cursors = new Map<number, number>();
     for (const [p, offset] of offsets) {
-      const r = state.get(topicId, group, p, offset);
-      if (!r || r[0] !== 0n) continue;
       let cursor = cursors.get(p);
       if (cursor === undefined) {
         const c = this.#store.writer(
@@ -212,8 +227,7 @@ export class ConsumerGroups {
         ).get(topicId, group, p);
         cursors.set(p, cursor = c ? Number(c[0]) : 0);
       }
-      this.#ack(topicId, group, p, offset, cursor);
-      n++;
+      n += Number((offset < cursor ? remove : mark).run(topicId, group, p, offset).changes);
     }
     return n;
   }
