@@ -13,7 +13,7 @@ export interface ConsumeOptions {
   /** `namespace.topic`. */
   readonly topic: string;
   readonly group: string;
-  /** This worker's name (shown in claims); default none. */
+  /** This worker's name: its claims carry it, and only its own acks settle them (default: a random one). */
   readonly consumer?: string;
   /** Messages held at once, handed to the handler concurrently (default 16). Per-key order is the server's. */
   readonly maxInFlight?: number;
@@ -86,11 +86,17 @@ export class Consumer<P = JsonValue> implements SocketMember {
   /** Settlements not sent yet (the socket was down): sent after the next attach. */
   #unsent: { type: "ack" | "nack"; offsets: [number, number][]; delay_s?: number }[] = [];
   #processed = 0;
+  /** Handlers running: the socket is left only after the last one settled its message. */
+  #running = 0;
+  /** The name claims carry: an ack after a reconnect still matches its claim. */
+  readonly #name: string;
 
   constructor(socket: LiveSocket, options: ConsumeOptions, handler: MessageHandler<P>) {
     this.#socket = socket;
     this.#options = options;
     this.#handler = handler;
+    this.#name = options.consumer ??
+      `sdk-${Math.random().toString(36).slice(2, 10)}${Date.now().toString(36)}`;
     this.done = new Promise<void>((resolve, reject) => this.#settle = { resolve, reject });
     this.done.catch(() => {}); // also reported through onError
     if (options.signal?.aborted) {
@@ -120,12 +126,17 @@ export class Consumer<P = JsonValue> implements SocketMember {
     if (this.#ended) return;
     this.#ended = true;
     this.#socket.send({ type: "unsubscribe", id: this.wireId });
-    this.#socket.leave(this);
+    if (this.#running === 0) this.#socket.leave(this);
     this.#settle.resolve();
   }
 
   attach(): void {
-    if (this.#ended) return;
+    if (this.#ended) {
+      // Stopped, reconnected only for the acks of handlers that finished meanwhile.
+      this.#flushUnsent();
+      if (this.#running === 0 && this.#unsent.length === 0) this.#socket.leave(this);
+      return;
+    }
     const old = this.wireId;
     this.#attempt++;
     if (this.#attempt > 0) this.#socket.rekey(old, this);
@@ -136,10 +147,14 @@ export class Consumer<P = JsonValue> implements SocketMember {
       topic: o.topic,
       group: o.group,
       max_in_flight: o.maxInFlight ?? 16,
+      consumer: this.#name,
     };
-    if (o.consumer !== undefined) msg.consumer = o.consumer;
     if (o.from !== undefined) msg.from = o.from;
     this.#socket.send(msg);
+    this.#flushUnsent();
+  }
+
+  #flushUnsent(): void {
     const unsent = this.#unsent;
     this.#unsent = [];
     for (const s of unsent) this.#settleOn(s);
@@ -167,6 +182,7 @@ export class Consumer<P = JsonValue> implements SocketMember {
 
   async #handle(m: TopicMessage<P>): Promise<void> {
     const offsets: [number, number][] = [[m.partition, m.offset]];
+    this.#running++;
     try {
       await this.#handler(m);
       this.#processed++;
@@ -176,12 +192,19 @@ export class Consumer<P = JsonValue> implements SocketMember {
       const delay = this.#options.retryDelay?.(m.deliveryCount) ??
         Math.min(60, 2 ** Math.max(0, m.deliveryCount - 1));
       this.#settleOn({ type: "nack", offsets, delay_s: Math.max(0, Math.round(delay)) });
+    } finally {
+      this.#running--;
+      // Stopped meanwhile: the socket is left once the last ack is out.
+      if (this.#ended && this.#running === 0 && this.#unsent.length === 0) {
+        this.#socket.leave(this);
+      }
     }
   }
 
   #settleOn(s: { type: "ack" | "nack"; offsets: [number, number][]; delay_s?: number }): void {
     // After stop() the ack still goes (the work was done), on this id's last socket if open.
     const { topic, group } = this.#options;
-    if (!this.#socket.send({ ...s, id: this.wireId, topic, group })) this.#unsent.push(s);
+    const msg = { ...s, id: this.wireId, topic, group, consumer: this.#name };
+    if (!this.#socket.send(msg)) this.#unsent.push(s);
   }
 }

@@ -90,11 +90,12 @@ export function topicStatement(
     case "ack":
     case "nack": {
       const group = text(body, "group", true)!;
+      const consumer = text(body, "consumer", false);
       const delay = route === "nack" ? whole(body, "delay_s", 43200) : undefined;
       return {
-        sql: `${route.toUpperCase()} ${topic} GROUP ${quote(group)} OFFSETS (${offsetsOf(body)})${
-          delay !== undefined ? ` DELAY ${delay}` : ""
-        }`,
+        sql: `${route.toUpperCase()} ${topic} GROUP ${quote(group)}${
+          consumer ? ` CONSUMER ${quote(consumer)}` : ""
+        } OFFSETS (${offsetsOf(body)})${delay !== undefined ? ` DELAY ${delay}` : ""}`,
         params: [],
       };
     }

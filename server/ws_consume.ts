@@ -25,7 +25,8 @@ const POLL_MS = 10_000;
 const DEFAULT_IN_FLIGHT = 100;
 const MAX_IN_FLIGHT = 10_000;
 
-type Send = (message: Record<string, unknown>) => void;
+/** Queues a message on the socket; false when its queue is full (the message is not sent). */
+type Send = (message: Record<string, unknown>) => boolean;
 
 /**
  * An `ack` / `nack` naming its own topic and group, for a consumer that is no longer running on
@@ -40,7 +41,13 @@ export async function settleDirect(
 ): Promise<void> {
   const id = msg.id;
   try {
-    const body = { topic: msg.topic, group: msg.group, offsets: msg.offsets, delay_s: msg.delay_s };
+    const body = {
+      topic: msg.topic,
+      group: msg.group,
+      consumer: msg.consumer,
+      offsets: msg.offsets,
+      delay_s: msg.delay_s,
+    };
     const { sql, params } = topicStatement(route, body);
     const batch = await run(sql, params, who, new AbortController().signal);
     if (batch.error) throw batch.error;
@@ -80,7 +87,10 @@ export class PushConsumer {
     this.#who = who;
     this.#id = id;
     this.#max = max;
-    this.#body = { topic: msg.topic, group: msg.group, consumer: msg.consumer, from: msg.from };
+    // Claims carry the consumer's name, so a late ack or nack of a claim that ran out and went
+    // to another consumer settles nothing; without a name given, the consumer gets its own.
+    const consumer = msg.consumer ?? `push-${crypto.randomUUID().slice(0, 8)}`;
+    this.#body = { topic: msg.topic, group: msg.group, consumer, from: msg.from };
     topicStatement("consume", this.#body); // bad fields fail now, before anything runs
   }
 
@@ -102,14 +112,26 @@ export class PushConsumer {
       if (!r) return;
       const messages = r.messages as { partition: number; offset: number }[];
       if (messages.length === 0) continue;
+      if (!this.#send({ type: "messages", id: this.#id, messages })) {
+        // The socket's queue is full: these go back to the group at once instead of waiting
+        // for their timeout (and this consumer keeps its room).
+        const offsets = messages.map((m) => [m.partition, m.offset]);
+        await this.#statement("nack", { ...this.#body, offsets, delay_s: 0 });
+        // …and this consumer pauses for a second to let its socket drain.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        });
+        continue;
+      }
       for (const m of messages) this.#held.add(`${m.partition}:${m.offset}`);
-      this.#send({ type: "messages", id: this.#id, messages });
     }
   }
 
   /** `ack` / `nack` from the client. */
   async settle(route: "ack" | "nack", msg: Record<string, unknown>): Promise<void> {
-    const body = { topic: this.#body.topic, group: this.#body.group, offsets: msg.offsets };
+    const { topic, group, consumer } = this.#body;
+    const body = { topic, group, consumer, offsets: msg.offsets };
     const r = await this.#statement(
       route,
       route === "nack" ? { ...body, delay_s: msg.delay_s } : body,

@@ -304,6 +304,8 @@ export interface AckStmt {
   readonly nack: boolean;
   readonly topic: TableName;
   readonly group: string;
+  /** Only claims of this consumer are settled (a late ACK/NACK after a re-claim is not). */
+  readonly consumer?: string;
   readonly offsets: readonly (readonly [number, number])[];
   readonly delaySeconds?: number;
   readonly span: Span;

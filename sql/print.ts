@@ -391,9 +391,10 @@ export function printStatement(s: Statement): string {
     case "ack": {
       const offsets = s.offsets.map(([p, o]) => `${p}:${o}`).join(", ");
       const delay = s.delaySeconds !== undefined ? ` DELAY ${s.delaySeconds}` : "";
+      const consumer = s.consumer !== undefined ? ` CONSUMER ${printString(s.consumer)}` : "";
       return `${s.nack ? "NACK" : "ACK"} ${printTable(s.topic)} GROUP ${
         printString(s.group)
-      } OFFSETS (${offsets})${delay}`;
+      }${consumer} OFFSETS (${offsets})${delay}`;
     }
     default:
       return assertNever(s, "statement");

@@ -231,7 +231,7 @@ export class Database {
         cold,
         jobs,
         exports: new ExportsTable(store, group),
-        topics: new Topics(store, group),
+        topics: new Topics(store, group, dir),
         changes,
         live: new LiveBridge(),
         committedSeq: () => group.inTransaction ? seqBeforeGroup : ids.last(),

@@ -157,11 +157,14 @@ export function parseConsume(p: Parser, first: Token): ConsumeStmt {
   };
 }
 
-/** `ACK ns.t GROUP 'g' OFFSETS (p:o, …)` / `NACK … [DELAY s]` (after ACK / NACK). */
+/**
+ * `ACK ns.t GROUP 'g' [CONSUMER 'c'] OFFSETS (p:o, …)` / `NACK … [DELAY s]` (after ACK / NACK).
+ */
 export function parseAck(p: Parser, first: Token, nack: boolean): AckStmt {
   const topic = topicName(p);
   p.expect("GROUP");
   const group = p.nameOrString("a group name");
+  const consumer = p.accept("CONSUMER") ? p.nameOrString("a consumer name") : undefined;
   p.expect("OFFSETS");
   p.expectOp("(");
   const offsets: [number, number][] = [];
@@ -177,6 +180,7 @@ export function parseAck(p: Parser, first: Token, nack: boolean): AckStmt {
     nack,
     topic,
     group,
+    ...(consumer !== undefined ? { consumer } : {}),
     offsets,
     ...(delaySeconds !== undefined ? { delaySeconds } : {}),
     span: p.spanFrom(first),

@@ -81,9 +81,20 @@ CREATE TABLE IF NOT EXISTS topic_deliveries (
   msg_offset INTEGER NOT NULL, key TEXT, acked INTEGER NOT NULL, consumer TEXT,
   visible_at INTEGER NOT NULL, delivery_count INTEGER NOT NULL,
   PRIMARY KEY (topic_id, group_name, part, msg_offset)) WITHOUT ROWID;
--- Per-key order: is a key held (claimed or waiting for redelivery) in a group's partition?
+CREATE TABLE IF NOT EXISTS topic_segments (
+  topic_id INTEGER NOT NULL, part INTEGER NOT NULL, first_offset INTEGER NOT NULL,
+  last_offset INTEGER NOT NULL, rows INTEGER NOT NULL, path TEXT NOT NULL,
+  min_published INTEGER NOT NULL, max_published INTEGER NOT NULL, users TEXT NOT NULL,
+  PRIMARY KEY (topic_id, part, first_offset)) WITHOUT ROWID;
+-- Deliveries: acked 0 = handed out (claimed, or waiting for redelivery), 1 = acked, 2 = parked
+-- (not handed out yet: an earlier message of its key is out). Per-key order asks whether a key
+-- is out or parked; claims find due redeliveries and each parked key's oldest message.
 CREATE INDEX IF NOT EXISTS topic_deliveries_by_key
   ON topic_deliveries (topic_id, group_name, part, key) WHERE acked = 0 AND key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS topic_deliveries_parked
+  ON topic_deliveries (topic_id, group_name, part, key, msg_offset) WHERE acked = 2;
+CREATE INDEX IF NOT EXISTS topic_deliveries_due
+  ON topic_deliveries (topic_id, group_name, part, visible_at) WHERE acked = 0;
 `;
 
 export type Durability = "full" | "normal";

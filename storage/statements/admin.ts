@@ -13,6 +13,7 @@ import { type Catalog, checkSubscribeOptions } from "../hot/mod.ts";
 import { atLeast, canRead, hashPassword } from "../../auth/mod.ts";
 import { resolve } from "node:path";
 import { DbError } from "../../errors.ts";
+import type { SegmentRef } from "../topics/mod.ts";
 import { type Handler, T, table } from "./context.ts";
 import { systemRows } from "./system_tables.ts";
 import { DEFAULT_FLUSH_POLICY } from "./maintenance.ts";
@@ -132,8 +133,20 @@ export const dropUser: Handler<"drop_user"> = async (stmt, ctx) => {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       });
     }
+    // Topic segments holding the user's messages are rewritten without them (new files first).
+    const topics = ctx.engine.topics;
+    const rewrites: { ref: SegmentRef; next: SegmentRef | null }[] = [];
+    for (const ref of topics.segments.withUser(name)) {
+      rewrites.push({ ref, next: await topics.segments.without(ref, name) });
+    }
     const result = await group.run(() => {
       if (!catalog.user(name)) return missing();
+      for (const r of rewrites) topics.segments.replace(r.ref, r.next);
+      topics.deleteAfterCommit(rewrites.map((r) => r.ref.path));
+      if (topics.segments.withUserNow(name)) {
+        // An offload listed a new segment of theirs meanwhile: nothing happened; try again.
+        throw new DbError("STORAGE_ERROR", `Topic segments of ${name} changed meanwhile: retry`);
+      }
       catalog.dropUser(name);
       const versions = buffer.eraseUser(ids, name);
       for (const t of tables) cold.dropScopes(t.id, name);

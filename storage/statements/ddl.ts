@@ -102,6 +102,17 @@ export const dropNamespace: Handler<"drop_namespace"> = (stmt, ctx) => {
           `use DROP NAMESPACE ${stmt.name} CASCADE`,
       );
     }
+    for (const t of topics) {
+      const feeding = ctx.engine.topics.catalog.feeding(`${t.namespace}.${t.name}`)
+        .filter((f) => f.namespace !== stmt.name);
+      if (feeding.length) {
+        throw invalid(
+          `Topic ${t.namespace}.${t.name} is the dead-letter topic of ${
+            feeding.map((f) => `${f.namespace}.${f.name}`).join(", ")
+          }: drop that first`,
+        );
+      }
+    }
     for (const t of topics) dropTopicData(ctx.engine, t);
     const places = tables.map((t) => dropWithFiles(ctx, t));
     catalog.dropNamespace(stmt.name);

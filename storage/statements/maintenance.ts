@@ -5,7 +5,7 @@
 // table whose buffer holds N rows, or any rows for S seconds since its last flush. The same tick
 // queues an eviction job for a STREAM table holding rows past their TTL.
 
-import { registerTopicJobs } from "./topics.ts";
+import { registerTopicJobs } from "./topic_jobs.ts";
 import { DbError } from "../../errors.ts";
 import { SNOWFLAKE_EPOCH_MS, type TableInfo } from "../hot/mod.ts";
 import type { TablePlace } from "../cold/mod.ts";
@@ -119,7 +119,10 @@ export function startAutoFlush(e: StoreParts, tickMs = 1000): () => void {
       // The change log is trimmed to its retention about once a minute.
       if (++ticks % 60 === 0) await e.jobs.submit({ type: "prune-changelog" });
       // …and the topics to theirs, half a minute later.
-      if (ticks % 60 === 30) await e.jobs.submit({ type: "trim-topics" });
+      if (ticks % 60 === 30) {
+        await e.jobs.submit({ type: "trim-topics" });
+        await e.jobs.submit({ type: "offload-topics" });
+      }
       await expireExports(e);
       for (const t of e.catalog.tables()) {
         if (t.tableType === "STREAM") {

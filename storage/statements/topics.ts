@@ -119,6 +119,7 @@ export const createTopic: Handler<"create_topic"> = (stmt, ctx) => {
 export function dropTopicData(e: StoreParts, t: TopicInfo): void {
   e.topics.groups.drop(t.id);
   e.topics.log.drop(t.id);
+  e.topics.deleteAfterCommit(e.topics.segments.dropTopic(t.id));
   e.topics.catalog.drop(t.id);
   e.topics.wakeAfterCommit(t.id);
 }
@@ -153,6 +154,7 @@ export const clearTopic: Handler<"clear_topic"> = (stmt, ctx) => {
     const t = findTopic(e, stmt.topic);
     e.topics.groups.drop(t.id);
     e.topics.log.clear(t.id);
+    e.topics.deleteAfterCommit(e.topics.segments.dropTopic(t.id));
     e.topics.wakeAfterCommit(t.id);
     return { rowCount: 0, message: `Topic ${t.namespace}.${t.name} cleared` };
   });
@@ -283,11 +285,11 @@ export const consumeStatement: Handler<"consume"> = async (stmt, ctx) => {
     if (ctx.signal?.aborted) return table(CONSUMED, []);
     const first = findTopic(e, stmt.topic);
     // Watch before claiming: a publish that commits after the claim still wakes this wait.
-    const watch = e.topics.watch(first.id, stmt.group);
+    const watch = e.topics.watch(first.id, stmt.group, ctx.signal);
     const r = await e.group.run(() => {
       const t = findTopic(e, stmt.topic);
       const now = Date.now();
-      const { claimed, dead } = e.topics.groups.claim(t, {
+      const { claimed, dead, needs } = e.topics.groups.claim(t, {
         group: stmt.group,
         consumer: stmt.consumer ?? null,
         from: stmt.from ?? "earliest",
@@ -302,12 +304,23 @@ export const consumeStatement: Handler<"consume"> = async (stmt, ctx) => {
         }
         e.topics.deadLetter(t, dead, now);
       }
+      // Waiting consumers of the group look again when these claims run out.
+      if (claimed.length) e.topics.visibleAt(t.id, stmt.group, claimed[0].ackDeadline);
       const next = claimed.length ? undefined : e.topics.groups.nextVisible(t.id, stmt.group);
-      return { t, claimed, next };
+      return { t, claimed, next, needs };
     });
+    if (r.claimed.length === 0 && r.needs.length > 0 && !ctx.signal?.aborted) {
+      // A consumer far behind: its next messages are in segments. Load them, claim again (each
+      // load lets the claim get further, so this ends also with WAIT 0).
+      watch.cancel();
+      await e.topics.load(r.needs);
+      continue;
+    }
     const now = Date.now();
     if (r.claimed.length > 0 || now >= until || ctx.signal?.aborted || e.topics.ending) {
       watch.cancel();
+      // Woken for a message it may not have taken (it left with others): the next waiter looks.
+      if (watch.fired && r.claimed.length > 0) e.topics.passOn(r.t.id, stmt.group);
       const rows = r.claimed.map((m) => consumedRow(r.t, m));
       return table(CONSUMED, rows);
     }
@@ -330,9 +343,11 @@ export const ackStatement: Handler<"ack"> = (stmt, ctx) => {
         );
       }
     }
+    const at = Date.now() + delay * 1000;
     const n = stmt.nack
-      ? e.topics.groups.nack(t.id, stmt.group, stmt.offsets, Date.now() + delay * 1000)
-      : e.topics.groups.ack(t.id, stmt.group, stmt.offsets);
+      ? e.topics.groups.nack(t.id, stmt.group, stmt.offsets, at, stmt.consumer)
+      : e.topics.groups.ack(t.id, stmt.group, stmt.offsets, stmt.consumer);
+    if (stmt.nack && n > 0) e.topics.visibleAt(t.id, stmt.group, at);
     // An ack unblocks the key's next message, a nack makes one visible: waiting consumers look.
     if (n > 0) e.topics.wakeAfterCommit(t.id, n);
     const verb = stmt.nack ? "Released" : "Acknowledged";
@@ -370,7 +385,7 @@ export function topicRows(e: StoreParts, namespace?: string): Row[] {
       t.visibilityS,
       t.maxDeliveries,
       t.deadLetter,
-      BigInt(e.topics.log.stats(t.id).messages),
+      BigInt(e.topics.log.stats(t.id).messages + e.topics.segments.stats(t.id).messages),
       sources.length ? sources.join("; ") : null,
       msToNs(t.createdAt),
     ];
@@ -409,35 +424,4 @@ export function topicGroupRows(e: StoreParts): Row[] {
     }
   }
   return out;
-}
-
-/** Trims one topic: messages past the retention, and those every group has acked. */
-export function trimTopic(e: StoreParts, t: TopicInfo, now: number, max: number): number {
-  let n = 0;
-  for (let p = 0; p < t.partitions && n < max; p++) {
-    // Without any group, nothing is acked by all: only the retention trims.
-    const below = e.topics.groups.floor(t.id, p) ?? 0;
-    n += e.topics.log.trim(t.id, p, below, now - t.retentionS * 1000, max - n);
-  }
-  return n;
-}
-
-/** Registers the topic retention job (`trim-topics`). */
-export function registerTopicJobs(e: StoreParts): void {
-  e.jobs.register("trim-topics", async () => {
-    let n = 0;
-    for (const id of e.topics.catalog.ids()) {
-      // Bounded steps, each its own short write, so a large backlog never holds the writer long.
-      while (true) {
-        const step = await e.group.run(() => {
-          const t = e.topics.catalog.byId(id);
-          return t ? trimTopic(e, t, Date.now(), 5000) : 0;
-        }, true);
-        n += step;
-        if (step < 5000) break;
-      }
-    }
-    if (n === 0) return { message: "Topics within their retention", skipped: true };
-    return { message: `Trimmed ${n} topic message(s)` };
-  });
 }

@@ -12,7 +12,8 @@
 // still handed out (up to a bounded look-ahead), and are remembered by their delivery rows.
 
 import type { SqliteStore } from "../hot/mod.ts";
-import type { Message, TopicLog } from "./log.ts";
+import type { Message } from "./log.ts";
+import type { NeedLoad, SegmentRef } from "./segments.ts";
 import type { TopicInfo } from "./catalog.ts";
 import type { ConsumeFrom } from "../../sql/mod.ts";
 
@@ -36,6 +37,14 @@ export interface ClaimRequest {
   readonly now: number;
 }
 
+/** Where claims read messages: SQLite and the segments merged (Topics); `need` = load first. */
+export interface MessageSource {
+  read(topicId: number, partition: number, from: number, limit: number): Message[] | NeedLoad;
+  message(topicId: number, partition: number, offset: number): Message | undefined | NeedLoad;
+  /** The offset the partition's next message gets. */
+  nextOffset(topicId: number, partition: number): number;
+}
+
 export interface GroupPartition {
   readonly group: string;
   readonly partition: number;
@@ -43,28 +52,50 @@ export interface GroupPartition {
   readonly pending: number;
 }
 
-/** Messages looked at past the first blocked one per partition and call (bounds the scan). */
+/** Messages parked per partition and call at most (bounds one claim's work). */
 const LOOK_AHEAD = 1024;
+/** Parked keys looked at per partition and call at most. */
+const PARKED_KEYS = 1024;
+
+interface ClaimOut {
+  readonly claimed: Claimed[];
+  readonly dead: DeadMessage[];
+  readonly needs: SegmentRef[];
+}
+
+interface PartitionClaim {
+  readonly topic: TopicInfo;
+  readonly p: number;
+  readonly req: ClaimRequest;
+  readonly deadline: number;
+  readonly cursor: number;
+  readonly out: ClaimOut;
+}
 
 export class ConsumerGroups {
   readonly #store: SqliteStore;
-  readonly #log: TopicLog;
+  readonly #source: MessageSource;
   /** Where the next claim starts, so consumers of a group spread over the partitions. */
   #start = 0;
 
-  constructor(store: SqliteStore, log: TopicLog) {
+  constructor(store: SqliteStore, source: MessageSource) {
     this.#store = store;
-    this.#log = log;
+    this.#source = source;
   }
 
   /**
    * Claims up to `limit` messages for the group (inside a write): due redeliveries first, then
    * new messages, each partition in offset order, never two unacked messages of one key.
-   * Messages past MAX_DELIVERIES are marked done here and returned in `dead`.
+   * Messages past MAX_DELIVERIES are marked done here and returned in `dead`; `needs` lists
+   * segments to load before a partition can go on (it stopped there, skipping nothing).
    */
-  claim(topic: TopicInfo, req: ClaimRequest): { claimed: Claimed[]; dead: DeadMessage[] } {
+  claim(
+    topic: TopicInfo,
+    req: ClaimRequest,
+  ): { claimed: Claimed[]; dead: DeadMessage[]; needs: SegmentRef[] } {
     const claimed: Claimed[] = [];
     const dead: DeadMessage[] = [];
+    const needs: SegmentRef[] = [];
     const deadline = req.now + topic.visibilityS * 1000;
     // A group's start (FROM) is set for every partition at its first claim, not only for the
     // partitions that claim reaches before its LIMIT.
@@ -77,9 +108,9 @@ export class ConsumerGroups {
     const start = this.#start++ % topic.partitions;
     for (let i = 0; i < topic.partitions && claimed.length < req.limit; i++) {
       const p = (start + i) % topic.partitions;
-      this.#claimPartition(topic, p, req, deadline, claimed, dead);
+      this.#claimPartition(topic, p, req, deadline, { claimed, dead, needs });
     }
-    return { claimed, dead };
+    return { claimed, dead, needs };
   }
 
   #claimPartition(
@@ -87,16 +118,23 @@ export class ConsumerGroups {
     p: number,
     req: ClaimRequest,
     deadline: number,
-    claimed: Claimed[],
-    dead: DeadMessage[],
+    out: ClaimOut,
   ): void {
     const cursor = this.#cursor(topic, req.group, p, req.from);
-    // Due redeliveries (expired claims, NACKs whose delay passed), oldest first.
+    const c: PartitionClaim = { topic, p, req, deadline, cursor, out };
+    this.#redeliver(c);
+    if (out.claimed.length < req.limit) this.#unpark(c);
+    if (out.claimed.length < req.limit) this.#scanNew(c);
+  }
+
+  /** Due redeliveries (expired claims, NACKs whose delay passed), oldest first. */
+  #redeliver(c: PartitionClaim): void {
+    const { topic, p, req, out } = c;
     const due = this.#store.writer(
       `SELECT msg_offset, delivery_count FROM topic_deliveries WHERE topic_id = ?
         AND group_name = ? AND part = ? AND acked = 0 AND visible_at <= ? ORDER BY msg_offset
         LIMIT ?`,
-    ).all(topic.id, req.group, p, req.now, req.limit - claimed.length);
+    ).all(topic.id, req.group, p, req.now, req.limit - out.claimed.length);
     const update = this.#store.writer(
       `UPDATE topic_deliveries SET visible_at = ?, consumer = ?, delivery_count = ?
         WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
@@ -104,66 +142,118 @@ export class ConsumerGroups {
     for (const r of due) {
       const offset = Number(r[0]);
       const count = Number(r[1]);
-      const message = this.#log.message(topic.id, p, offset);
-      if (!message || count >= topic.maxDeliveries) {
-        // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
-        this.#ack(topic.id, req.group, p, offset, cursor);
-        if (message) dead.push({ message, deliveryCount: count });
+      const message = this.#source.message(topic.id, p, offset);
+      if (message && "need" in message) {
+        out.needs.push(message.need); // in a segment not in memory yet: stays out, key held
         continue;
       }
-      update.run(deadline, req.consumer, count + 1, topic.id, req.group, p, offset);
-      claimed.push({ ...message, deliveryCount: count + 1, ackDeadline: deadline });
+      if (!message || count >= topic.maxDeliveries) {
+        // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
+        this.#ack(topic.id, req.group, p, offset, c.cursor);
+        if (message) out.dead.push({ message, deliveryCount: count });
+        continue;
+      }
+      update.run(c.deadline, req.consumer, count + 1, topic.id, req.group, p, offset);
+      out.claimed.push({ ...message, deliveryCount: count + 1, ackDeadline: c.deadline });
     }
-    if (claimed.length >= req.limit) return;
-    // New messages from the cursor on; those already handed out past it have delivery rows.
-    const handed = new Set(
-      this.#store.writer(
-        `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-          AND part = ? AND msg_offset >= ?`,
-      ).all(topic.id, req.group, p, cursor).map((r) => Number(r[0])),
+  }
+
+  /**
+   * Parked messages whose key is free again: per key its oldest parked message (a key's
+   * messages are parked in offset order), for at most PARKED_KEYS keys per call.
+   */
+  #unpark(c: PartitionClaim): void {
+    const { topic, p, req, out } = c;
+    const nextKey = this.#store.writer(
+      `SELECT key, msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+        AND part = ? AND acked = 2 AND key > ? ORDER BY key, msg_offset LIMIT 1`,
     );
-    const held = this.#store.writer(
+    const claim = this.#store.writer(
+      `UPDATE topic_deliveries SET acked = 0, visible_at = ?, consumer = ?, delivery_count = 1
+        WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
+    );
+    const drop = this.#store.writer(
+      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ?`,
+    );
+    let after = "";
+    for (let k = 0; k < PARKED_KEYS && out.claimed.length < req.limit; k++) {
+      const r = nextKey.get(topic.id, req.group, p, after);
+      if (!r) return;
+      const before = after;
+      after = String(r[0]);
+      const offset = Number(r[1]);
+      if (this.#held(topic.id, req.group, p, after)) continue;
+      const message = this.#source.message(topic.id, p, offset);
+      if (message && "need" in message) {
+        out.needs.push(message.need);
+        continue;
+      }
+      if (!message) {
+        drop.run(topic.id, req.group, p, offset); // trimmed by the retention: the key's next
+        after = before;
+        continue;
+      }
+      claim.run(c.deadline, req.consumer, topic.id, req.group, p, offset);
+      out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
+    }
+  }
+
+  /** True when a message of `key` is handed out and unacked in the group's partition. */
+  #held(topicId: number, group: string, p: number, key: string): boolean {
+    return this.#store.writer(
       `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
         AND key = ? AND acked = 0 LIMIT 1`,
+    ).get(topicId, group, p, key) !== undefined;
+  }
+
+  /**
+   * New messages from the cursor on. One whose key is held or parked is parked (a row with
+   * acked = 2) instead of handed out, so the cursor always moves past what was read.
+   */
+  #scanNew(c: PartitionClaim): void {
+    const { topic, p, req, out } = c;
+    const parkedKey = this.#store.writer(
+      `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND key = ? AND acked = 2 LIMIT 1`,
     );
     const blocked = new Map<string, boolean>();
     const isBlocked = (key: string) => {
       let b = blocked.get(key);
       if (b === undefined) {
-        blocked.set(key, b = held.get(topic.id, req.group, p, key) !== undefined);
+        b = this.#held(topic.id, req.group, p, key) ||
+          parkedKey.get(topic.id, req.group, p, key) !== undefined;
+        blocked.set(key, b);
       }
       return b;
     };
     const insert = this.#store.writer(
       `INSERT INTO topic_deliveries (topic_id, group_name, part, msg_offset, key, acked, consumer,
-        visible_at, delivery_count) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1)`,
+        visible_at, delivery_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    let next = cursor;
-    let contiguous = true;
-    let skipped = 0;
-    let from = cursor;
-    scan: while (claimed.length < req.limit && skipped < LOOK_AHEAD) {
-      const batch = this.#log.read(topic.id, p, from, 256);
+    let next = c.cursor;
+    let parked = 0;
+    scan: while (out.claimed.length < req.limit && parked < LOOK_AHEAD) {
+      const batch = this.#source.read(topic.id, p, next, 256);
+      if ("need" in batch) {
+        out.needs.push(batch.need); // the cursor stays before the segment: nothing is skipped
+        break;
+      }
       if (batch.length === 0) break;
       for (const m of batch) {
-        from = m.offset + 1;
-        if (handed.has(m.offset)) {
-          if (contiguous) next = m.offset + 1;
-          continue;
-        }
-        if (claimed.length >= req.limit) break scan;
+        if (out.claimed.length >= req.limit || parked >= LOOK_AHEAD) break scan;
         if (m.key !== null && isBlocked(m.key)) {
-          contiguous = false;
-          if (++skipped >= LOOK_AHEAD) break scan;
-          continue;
+          insert.run(topic.id, req.group, p, m.offset, m.key, 2, null, 0, 0);
+          parked++;
+        } else {
+          insert.run(topic.id, req.group, p, m.offset, m.key, 0, req.consumer, c.deadline, 1);
+          if (m.key !== null) blocked.set(m.key, true);
+          out.claimed.push({ ...m, deliveryCount: 1, ackDeadline: c.deadline });
         }
-        insert.run(topic.id, req.group, p, m.offset, m.key, req.consumer, deadline);
-        if (m.key !== null) blocked.set(m.key, true);
-        claimed.push({ ...m, deliveryCount: 1, ackDeadline: deadline });
-        if (contiguous) next = m.offset + 1;
+        next = m.offset + 1;
       }
     }
-    if (next !== cursor) this.#advance(topic.id, req.group, p, next);
+    if (next !== c.cursor) this.#advance(topic.id, req.group, p, next);
   }
 
   /** The group's cursor in a partition, created from `from` the first time. */
@@ -172,7 +262,7 @@ export class ConsumerGroups {
       "SELECT next_offset FROM topic_cursors WHERE topic_id = ? AND group_name = ? AND part = ?",
     ).get(topic.id, group, p);
     if (r) return Number(r[0]);
-    const end = this.#log.nextOffset(topic.id, p);
+    const end = this.#source.nextOffset(topic.id, p);
     const start = from === "latest" ? end : from === "earliest" ? 0 : Math.min(from, end);
     this.#store.writer(
       "INSERT INTO topic_cursors (topic_id, group_name, part, next_offset) VALUES (?, ?, ?, ?)",
@@ -208,15 +298,20 @@ export class ConsumerGroups {
    * Acknowledges handed-out messages (inside a write); returns how many were unacked. One
    * statement per offset: below the cursor the delivery row goes, at or above it it is marked.
    */
-  ack(topicId: number, group: string, offsets: readonly (readonly [number, number])[]): number {
+  ack(
+    topicId: number,
+    group: string,
+    offsets: readonly (readonly [number, number])[],
+    consumer?: string,
+  ): number {
     let n = 0;
     const remove = this.#store.writer(
       `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0`,
+        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?)`,
     );
     const mark = this.#store.writer(
       `UPDATE topic_deliveries SET acked = 1 WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0`,
+        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?)`,
     );
     const cursors = new Map<number, number>();
     for (const [p, offset] of offsets) {
@@ -227,25 +322,33 @@ export class ConsumerGroups {
         ).get(topicId, group, p);
         cursors.set(p, cursor = c ? Number(c[0]) : 0);
       }
-      n += Number((offset < cursor ? remove : mark).run(topicId, group, p, offset).changes);
+      const who = consumer ?? null;
+      n += Number(
+        (offset < cursor ? remove : mark).run(topicId, group, p, offset, who, who).changes,
+      );
     }
     return n;
   }
 
-  /** Makes unacked messages visible again at `visibleAt` (NACK); returns how many. */
+  /**
+   * Makes unacked messages visible again at `visibleAt` (NACK); returns how many. With
+   * `consumer`, only its own claims (a late NACK after a re-claim changes nothing).
+   */
   nack(
     topicId: number,
     group: string,
     offsets: readonly (readonly [number, number])[],
     visibleAt: number,
+    consumer?: string,
   ): number {
     let n = 0;
     const st = this.#store.writer(
       `UPDATE topic_deliveries SET visible_at = ? WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0`,
+        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?)`,
     );
+    const who = consumer ?? null;
     for (const [p, offset] of offsets) {
-      n += Number(st.run(visibleAt, topicId, group, p, offset).changes);
+      n += Number(st.run(visibleAt, topicId, group, p, offset, who, who).changes);
     }
     return n;
   }
@@ -266,7 +369,7 @@ export class ConsumerGroups {
     ).get(topicId, partition);
     if (!c || c[0] === null) return undefined;
     const d = this.#store.writer(
-      "SELECT MIN(msg_offset) FROM topic_deliveries WHERE topic_id = ? AND part = ? AND acked = 0",
+      "SELECT MIN(msg_offset) FROM topic_deliveries WHERE topic_id = ? AND part = ? AND acked <> 1",
     ).get(topicId, partition);
     const cursor = Number(c[0]);
     return d && d[0] !== null ? Math.min(cursor, Number(d[0])) : cursor;
@@ -277,7 +380,7 @@ export class ConsumerGroups {
     const rows = this.#store.reader(
       `SELECT c.group_name, c.part, c.next_offset,
           (SELECT MIN(d.msg_offset) FROM topic_deliveries d WHERE d.topic_id = c.topic_id
-            AND d.group_name = c.group_name AND d.part = c.part AND d.acked = 0),
+            AND d.group_name = c.group_name AND d.part = c.part AND d.acked <> 1),
           (SELECT COUNT(*) FROM topic_deliveries d WHERE d.topic_id = c.topic_id
             AND d.group_name = c.group_name AND d.part = c.part AND d.acked = 0)
         FROM topic_cursors c WHERE c.topic_id = ? ORDER BY c.group_name, c.part`,

@@ -124,12 +124,17 @@ export class TopicLog {
     return r ? Number(r[0]) : 0;
   }
 
-  /** Deletes messages below `below` and those published before `before` (ms), at most `max`. */
+  /**
+   * Deletes messages below `below` and those published before `before` (ms), at most `max`. A
+   * message with a MESSAGE_ID stays until `before` passes it, acked or not: dedupe holds for
+   * the whole retention (SPEC §10).
+   */
   trim(topicId: number, partition: number, below: number, before: number, max: number): number {
     const r = this.#store.writer(
       `DELETE FROM topic_messages WHERE topic_id = ? AND part = ? AND msg_offset IN (
         SELECT msg_offset FROM topic_messages WHERE topic_id = ? AND part = ?
-          AND (msg_offset < ? OR published_at < ?) ORDER BY msg_offset LIMIT ?)`,
+          AND ((msg_offset < ? AND message_id IS NULL) OR published_at < ?)
+          ORDER BY msg_offset LIMIT ?)`,
     ).run(topicId, partition, topicId, partition, below, before, max);
     return Number(r.changes);
   }
@@ -141,6 +146,31 @@ export class TopicLog {
   eraseUser(user: string): number {
     const r = this.#store.writer("DELETE FROM topic_messages WHERE user_id = ?").run(user);
     return Number(r.changes);
+  }
+
+  /**
+   * Up to `max` of a partition's oldest messages published before `before` (ms) and without a
+   * MESSAGE_ID (those stay here for dedupe), in offset order (committed view): what an offload
+   * moves into a segment.
+   */
+  oldMessages(topicId: number, partition: number, before: number, max: number): Message[] {
+    const rows = this.#store.reader(
+      `SELECT ${MESSAGE_COLUMNS} FROM topic_messages WHERE topic_id = ? AND part = ?
+        AND message_id IS NULL ORDER BY msg_offset LIMIT ?`,
+    ).all(topicId, partition, max).map(messageOf);
+    // A run of offsets: it ends at the first message that is not old yet.
+    const young = rows.findIndex((m) => m.publishedAt >= before);
+    return young < 0 ? rows : rows.slice(0, young);
+  }
+
+  /** Deletes the MESSAGE_ID-less messages of an offset range (inside the offload's write). */
+  moveOut(topicId: number, partition: number, first: number, last: number): number {
+    return Number(
+      this.#store.writer(
+        `DELETE FROM topic_messages WHERE topic_id = ? AND part = ? AND msg_offset BETWEEN ? AND ?
+          AND message_id IS NULL`,
+      ).run(topicId, partition, first, last).changes,
+    );
   }
 
   /** Deletes every message of a topic; offsets go on where they were (CLEAR TOPIC). */

@@ -6,3 +6,4 @@ export { messageJson, type SourceWrite, Topics } from "./topics.ts";
 export type { PayloadMode, TopicInfo, TopicSource } from "./catalog.ts";
 export type { Message } from "./log.ts";
 export type { Claimed, GroupPartition } from "./groups.ts";
+export type { SegmentRef } from "./segments.ts";

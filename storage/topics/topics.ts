@@ -14,10 +14,12 @@ import {
   type Value,
 } from "../../sql/mod.ts";
 import { DbError } from "../../errors.ts";
+import { logWarn } from "../../log.ts";
 import type { GroupCommit, SqliteStore, TableInfo } from "../hot/mod.ts";
 import { type PayloadMode, TopicCatalog, type TopicInfo, type TopicSource } from "./catalog.ts";
 import { type Message, TopicLog } from "./log.ts";
-import { ConsumerGroups, type DeadMessage } from "./groups.ts";
+import { ConsumerGroups, type DeadMessage, type MessageSource } from "./groups.ts";
+import { type NeedLoad, type SegmentRef, TopicSegments } from "./segments.ts";
 
 type Test = (row: Row, ctx: EvalContext) => boolean;
 
@@ -36,21 +38,76 @@ export interface SourceWrite {
   readonly ctx: () => EvalContext;
 }
 
-export class Topics {
+export class Topics implements MessageSource {
   readonly catalog: TopicCatalog;
   readonly log: TopicLog;
+  readonly segments: TopicSegments;
   readonly groups: ConsumerGroups;
   readonly #group: GroupCommit;
   /** Waiting CONSUMEs: topic id → group → their wake-ups, in the order they began waiting. */
-  readonly #waiters = new Map<number, Map<string, Set<() => void>>>();
+  readonly #waiters = new Map<number, Map<string, Set<Waiter>>>();
   /** Compiled source filters by (table id, schema version, WHERE text). */
   readonly #tests = new Map<string, Test>();
 
-  constructor(store: SqliteStore, group: GroupCommit) {
+  constructor(store: SqliteStore, group: GroupCommit, dataDir: string) {
     this.catalog = new TopicCatalog(store);
     this.log = new TopicLog(store);
-    this.groups = new ConsumerGroups(store, this.log);
+    this.segments = new TopicSegments(store, dataDir);
+    this.groups = new ConsumerGroups(store, this);
     this.#group = group;
+  }
+
+  /**
+   * Up to `limit` messages of a partition from `from` on, in offset order: SQLite's and the
+   * segments' merged (writer view). `{ need }` when a segment must be loaded first.
+   */
+  read(topicId: number, partition: number, from: number, limit: number): Message[] | NeedLoad {
+    const hot = this.log.read(topicId, partition, from, limit);
+    const segments = this.segments.covering(topicId, partition, from);
+    if (segments.length === 0) return hot;
+    const cold: Message[] = [];
+    for (const ref of segments) {
+      if (cold.length >= limit) break;
+      // Past the hot rows read, a segment cannot be among the first `limit` any more.
+      if (hot.length >= limit && ref.first > hot[hot.length - 1].offset) break;
+      const rows = this.segments.cached(ref);
+      if (!rows) return { need: ref };
+      for (const m of rows) if (m.offset >= from) cold.push(m);
+    }
+    return [...cold, ...hot].sort((a, b) => a.offset - b.offset).slice(0, limit);
+  }
+
+  /** One message (SQLite, else its segment), undefined when trimmed; `{ need }` to load first. */
+  message(topicId: number, partition: number, offset: number): Message | undefined | NeedLoad {
+    const hot = this.log.message(topicId, partition, offset);
+    if (hot) return hot;
+    const ref = this.segments.at(topicId, partition, offset);
+    if (!ref) return undefined;
+    const rows = this.segments.cached(ref);
+    if (!rows) return { need: ref };
+    let lo = 0, hi = rows.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid].offset === offset) return rows[mid];
+      if (rows[mid].offset < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  nextOffset(topicId: number, partition: number): number {
+    return this.log.nextOffset(topicId, partition);
+  }
+
+  /** Deletes segment files once the current statement's group committed their unlisting. */
+  deleteAfterCommit(paths: readonly string[]): void {
+    if (paths.length === 0) return;
+    this.#group.afterCommit(() => void this.segments.deleteFiles(paths));
+  }
+
+  /** Loads segments a claim needs (outside its write). */
+  async load(needs: readonly SegmentRef[]): Promise<void> {
+    for (const ref of needs) await this.segments.load(ref);
   }
 
   #ending = false;
@@ -65,7 +122,7 @@ export class Topics {
     this.#ending = true;
     const all = [...this.#waiters.values()].flatMap((groups) => [...groups.values()]);
     this.#waiters.clear();
-    for (const set of all) for (const wake of [...set]) wake();
+    for (const set of all) for (const w of [...set]) w.fire();
   }
 
   /**
@@ -74,54 +131,60 @@ export class Topics {
    * a message does not send every idle consumer of a group to claim it.
    */
   wakeAfterCommit(topicId: number, count = Infinity): void {
-    this.#group.afterCommit(() => {
-      const groups = this.#waiters.get(topicId);
-      if (!groups) return;
-      for (const set of [...groups.values()]) {
-        let n = 0;
-        for (const wake of [...set]) {
-          if (n++ >= count) break;
-          wake();
-        }
-      }
-    });
+    this.#group.afterCommit(() => this.#wake(topicId, undefined, count));
   }
 
   /**
-   * A wake-up for a CONSUME of `group` on `topicId`: `wait(ms)` resolves when a commit wakes it
-   * (see `wakeAfterCommit`) or after `ms`, whichever is first; `cancel` drops it. Taken before
-   * the claim, so a wake-up that comes between the claim and the wait is not missed.
+   * Once the current statement's group commits: something of `group` becomes visible at `at`
+   * (a claim's deadline, a NACK's delay). Waiters of the group that would sleep past it wake
+   * then instead — a consumer that crashed holding a claim hands it on in time.
    */
-  watch(topicId: number, group: string): { wait(ms: number): Promise<void>; cancel(): void } {
-    let wake!: () => void;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const woken = new Promise<void>((resolve) => wake = resolve);
+  visibleAt(topicId: number, group: string, at: number): void {
+    this.#group.afterCommit(() => {
+      for (const w of this.#waiters.get(topicId)?.get(group) ?? []) w.wakeBy(at);
+    });
+  }
+
+  /** Wakes one more waiter of the group now: a woken CONSUME that left with other messages. */
+  passOn(topicId: number, group: string): void {
+    this.#wake(topicId, group, 1);
+  }
+
+  #wake(topicId: number, group: string | undefined, count: number): void {
+    const groups = this.#waiters.get(topicId);
+    if (!groups) return;
+    for (const [name, set] of [...groups]) {
+      if (group !== undefined && name !== group) continue;
+      let n = 0;
+      for (const w of [...set]) {
+        if (n++ >= count) break;
+        w.fire();
+      }
+    }
+  }
+
+  /**
+   * A wake-up for a CONSUME of `group` on `topicId`, taken before its claim (so a wake-up that
+   * comes between the claim and the wait is not missed): `wait(ms)` resolves when a commit wakes
+   * it or after `ms`; `fired` says whether it was woken; `cancel` drops it. An aborted
+   * `signal` wakes and drops it at once, so a client that went away takes no wake-up.
+   */
+  watch(topicId: number, group: string, signal?: unknown): Waiter {
     let groups = this.#waiters.get(topicId);
     if (!groups) this.#waiters.set(topicId, groups = new Map());
     let set = groups.get(group);
     if (!set) groups.set(group, set = new Set());
     const mine = set;
-    const done = () => {
-      mine.delete(fire);
-      if (mine.size === 0 && groups!.get(group) === mine) groups!.delete(group);
-      if (groups!.size === 0 && this.#waiters.get(topicId) === groups) {
-        this.#waiters.delete(topicId);
-      }
-      if (timer !== undefined) clearTimeout(timer);
-    };
-    const fire = () => {
-      done();
-      wake();
-    };
-    if (this.#ending) wake();
-    else mine.add(fire);
-    return {
-      wait: (ms) => {
-        timer = setTimeout(fire, Math.max(0, ms));
-        return woken;
-      },
-      cancel: done,
-    };
+    const g = groups;
+    const w = new Waiter(() => {
+      mine.delete(w);
+      if (mine.size === 0 && g.get(group) === mine) g.delete(group);
+      if (g.size === 0 && this.#waiters.get(topicId) === g) this.#waiters.delete(topicId);
+    });
+    if (this.#ending) w.fire();
+    else mine.add(w);
+    if (signal instanceof AbortSignal) w.abortOn(signal);
+    return w;
   }
 
   /** Appends the messages of a source table's write (inside its transaction). */
@@ -157,7 +220,12 @@ export class Topics {
     if (dead.length === 0 || topic.deadLetter === null) return;
     const [ns, name] = topic.deadLetter.split(".");
     const target = this.catalog.find(ns, name);
-    if (!target) return;
+    if (!target) {
+      logWarn(
+        `topic ${topic.namespace}.${topic.name}: ${dead.length} message(s) dropped after ${topic.maxDeliveries} deliveries: its DEAD_LETTER ${topic.deadLetter} does not exist`,
+      );
+      return;
+    }
     for (const d of dead) {
       this.log.append(target, {
         key: d.message.key,
@@ -202,6 +270,68 @@ export class Topics {
 
   #compile(table: TableInfo, where: string): Test {
     return predicate(parseExpression(where), tableScope(table.schema));
+  }
+}
+
+/** One waiting CONSUME: woken by a commit, by its timer, by its client going away. */
+export class Waiter {
+  readonly #unlist: () => void;
+  readonly #woken: Promise<void>;
+  #resolve!: () => void;
+  #timer?: ReturnType<typeof setTimeout>;
+  #at = Infinity;
+  #fired = false;
+  #done = false;
+  #unlisten?: () => void;
+
+  constructor(unlist: () => void) {
+    this.#unlist = unlist;
+    this.#woken = new Promise<void>((resolve) => this.#resolve = resolve);
+  }
+
+  /** True once a commit (or shutdown, or the client leaving) woke it. */
+  get fired(): boolean {
+    return this.#fired;
+  }
+
+  fire(): void {
+    if (this.#done) return;
+    this.#fired = true;
+    this.cancel();
+    this.#resolve();
+  }
+
+  /** Resolves when woken, or after `ms` (no timer when it was woken already). */
+  wait(ms: number): Promise<void> {
+    if (!this.#done) this.wakeBy(Date.now() + Math.max(0, ms));
+    return this.#woken;
+  }
+
+  /** Wakes by `at` (epoch ms) at the latest. */
+  wakeBy(at: number): void {
+    if (this.#done || at >= this.#at) return;
+    this.#at = at;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.cancel();
+      this.#resolve();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  abortOn(signal: AbortSignal): void {
+    if (signal.aborted) return this.fire();
+    const onAbort = () => this.fire();
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#unlisten = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** Drops it: no wake-up reaches it any more, its timer and abort listener are gone. */
+  cancel(): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#unlisten?.();
+    this.#unlist();
   }
 }
 

@@ -201,3 +201,40 @@ Deno.test("DROP USER erases the messages published from the user's rows", async 
     assertEquals(rest.map((x) => [x[5], JSON.parse(String(x[6])).id]), [["bob", "2"]]);
   });
 });
+
+Deno.test("review regressions: late NACK/ACK of a re-claimed message, dedupe past the ack-trim, dead-letter namespace", async () => {
+  await withDatabase(async (db) => {
+    await q(
+      db,
+      `CREATE NAMESPACE app; CREATE NAMESPACE dl;
+      CREATE TOPIC app.t WITH (VISIBILITY_TIMEOUT_SECONDS = 1, DEAD_LETTER = 'dl.dead')`,
+    );
+    await q(db, `PUBLISH TO app.t KEY 'alice' PAYLOAD '{"n":0}'`);
+    await q(db, `PUBLISH TO app.t KEY 'alice' PAYLOAD '{"n":1}'`);
+    const a = await q(db, "CONSUME FROM app.t GROUP 'g' CONSUMER 'A'");
+    assertEquals(offsets(a), [0]);
+    // A's claim runs out; B takes the message again.
+    const b = await q(db, "CONSUME FROM app.t GROUP 'g' CONSUMER 'B' WAIT 5000");
+    assertEquals([offsets(b), b[0][9]], [[0], 2]);
+    // A's late NACK and ACK settle nothing: B still holds it, alice's next stays back.
+    const nack = await db.execute("NACK app.t GROUP 'g' CONSUMER 'A' OFFSETS (0:0)");
+    const ack = await db.execute("ACK app.t GROUP 'g' CONSUMER 'A' OFFSETS (0:0)");
+    assertEquals([nack.results[0].rowCount, ack.results[0].rowCount], [0, 0]);
+    assertEquals(await q(db, "CONSUME FROM app.t GROUP 'g' CONSUMER 'C'"), []);
+    const mine = await db.execute("ACK app.t GROUP 'g' CONSUMER 'B' OFFSETS (0:0)");
+    assertEquals(mine.results[0].rowCount, 1);
+    assertEquals(offsets(await q(db, "CONSUME FROM app.t GROUP 'g' CONSUMER 'C'")), [1]);
+
+    // A MESSAGE_ID dedupes for the whole retention, also after every group acked it.
+    await q(db, `PUBLISH TO app.t MESSAGE_ID 'order-42' PAYLOAD '{}'`);
+    await drain(db, "app.t", "g2");
+    await db.hooks.runJob({ type: "trim-topics" });
+    const again = await q(db, `PUBLISH TO app.t MESSAGE_ID 'order-42' PAYLOAD '{}'`);
+    assertEquals(again[0][2], true, "still a duplicate");
+
+    // The dead-letter topic of app.t cannot go with its namespace first.
+    const drop = await db.execute("DROP NAMESPACE dl CASCADE");
+    assertEquals(drop.error?.code, "INVALID_SQL");
+    assert(drop.error!.message.includes("dead-letter topic of app.t"));
+  });
+});

@@ -34,14 +34,14 @@ Deno.test("sdk consume: ack on resolve, nack and redelivery on throw, per-user o
       { topic: "chat.inbox", group: "agents", maxInFlight: 8, retryDelay: () => 0 },
       (m) => {
         seen.push(m);
+        if (!dropped && seen.length >= 15) {
+          dropped = true;
+          sockets.opened.at(-1)!.close(); // the link goes away under the consumer
+        }
         // bob's 5th message fails once: it must come back before bob's 6th.
         if (m.user === "bob" && m.payload.id === "5" && !failedOnce.has("bob-5")) {
           failedOnce.add("bob-5");
           throw new Error("transient failure");
-        }
-        if (!dropped && seen.length === 15) {
-          dropped = true;
-          sockets.opened.at(-1)!.close(); // the link goes away under the consumer
         }
       },
     );
@@ -88,6 +88,38 @@ Deno.test("sdk consume: ack on resolve, nack and redelivery on throw, per-user o
   } finally {
     worker.close();
     admin.close();
+    await server.stop();
+  }
+});
+
+Deno.test("sdk consume: stop() while a handler runs still acks its message", async () => {
+  const server = await startServer();
+  const db = createClient({ url: server.url, auth: { user: "root", password: "" } });
+  try {
+    await db.query(`CREATE NAMESPACE q; CREATE TOPIC q.jobs; PUBLISH TO q.jobs PAYLOAD '{"n":1}'`);
+    const started = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const c = db.consume({ topic: "q.jobs", group: "w" }, async () => {
+      started.resolve();
+      await release.promise;
+    });
+    await started.promise;
+    c.stop(); // the handler is still running
+    release.resolve();
+    await c.done;
+    await until(
+      async () => {
+        const { rows } = await db.query(
+          "SELECT SUM(pending) AS p, SUM(lag) AS l FROM system.topic_groups WHERE topic = 'q.jobs'",
+        );
+        return Number(rows[0].p) === 0 && Number(rows[0].l) === 0;
+      },
+      "the message acked after stop()",
+      20_000,
+    );
+    assertEquals(c.processed, 1);
+  } finally {
+    db.close();
     await server.stop();
   }
 });
