@@ -56,6 +56,10 @@ export interface GroupPartition {
 const LOOK_AHEAD = 1024;
 /** Parked keys looked at per partition and call at most. */
 const PARKED_KEYS = 1024;
+/** Every this many claims of a partition look at all parked keys, not only the acked ones. */
+const PARKED_SCAN_EVERY = 64;
+
+const tagOf = (topicId: number, group: string, p: number) => `${topicId}/${p}/${group}`;
 
 interface ClaimOut {
   readonly claimed: Claimed[];
@@ -75,6 +79,14 @@ interface PartitionClaim {
 export class ConsumerGroups {
   readonly #store: SqliteStore;
   readonly #source: MessageSource;
+  /**
+   * Keys acked since the last claim of each (topic, group, partition): their oldest parked
+   * message may go out now. A hint only (a rolled-back ack leaves a key that is still held,
+   * which the claim checks): every PARKED_SCAN_EVERY-th claim, and the first after a start,
+   * looks at every parked key instead.
+   */
+  readonly #released = new Map<string, Set<string>>();
+  readonly #claims = new Map<string, number>();
   /** Where the next claim starts, so consumers of a group spread over the partitions. */
   #start = 0;
 
@@ -131,7 +143,7 @@ export class ConsumerGroups {
   #redeliver(c: PartitionClaim): void {
     const { topic, p, req, out } = c;
     const due = this.#store.writer(
-      `SELECT msg_offset, delivery_count FROM topic_deliveries WHERE topic_id = ?
+      `SELECT msg_offset, delivery_count, key FROM topic_deliveries WHERE topic_id = ?
         AND group_name = ? AND part = ? AND acked = 0 AND visible_at <= ? ORDER BY msg_offset
         LIMIT ?`,
     ).all(topic.id, req.group, p, req.now, req.limit - out.claimed.length);
@@ -150,6 +162,7 @@ export class ConsumerGroups {
       if (!message || count >= topic.maxDeliveries) {
         // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
         this.#ack(topic.id, req.group, p, offset, c.cursor);
+        if (r[2] !== null) this.#release(topic.id, req.group, p, String(r[2]));
         if (message) out.dead.push({ message, deliveryCount: count });
         continue;
       }
@@ -160,43 +173,74 @@ export class ConsumerGroups {
 
   /**
    * Parked messages whose key is free again: per key its oldest parked message (a key's
-   * messages are parked in offset order), for at most PARKED_KEYS keys per call.
+   * messages are parked in offset order) — for the keys acked since the last claim, or now and
+   * then for every parked key (at most PARKED_KEYS per call).
    */
   #unpark(c: PartitionClaim): void {
     const { topic, p, req, out } = c;
+    const tag = tagOf(topic.id, req.group, p);
+    const n = this.#claims.get(tag) ?? 0;
+    this.#claims.set(tag, n + 1);
+    const released = this.#released.get(tag);
+    if (n % PARKED_SCAN_EVERY !== 0) {
+      if (!released) return;
+      const oldest = this.#store.writer(
+        `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+          AND part = ? AND acked = 2 AND key = ? ORDER BY msg_offset LIMIT 1`,
+      );
+      for (const key of [...released]) {
+        if (out.claimed.length >= req.limit) return;
+        released.delete(key);
+        const r = oldest.get(topic.id, req.group, p, key);
+        if (r) this.#unparkOne(c, key, Number(r[0]));
+      }
+      if (released.size === 0) this.#released.delete(tag);
+      return;
+    }
+    this.#released.delete(tag);
     const nextKey = this.#store.writer(
       `SELECT key, msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
         AND part = ? AND acked = 2 AND key > ? ORDER BY key, msg_offset LIMIT 1`,
-    );
-    const claim = this.#store.writer(
-      `UPDATE topic_deliveries SET acked = 0, visible_at = ?, consumer = ?, delivery_count = 1
-        WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
-    );
-    const drop = this.#store.writer(
-      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ?`,
     );
     let after = "";
     for (let k = 0; k < PARKED_KEYS && out.claimed.length < req.limit; k++) {
       const r = nextKey.get(topic.id, req.group, p, after);
       if (!r) return;
-      const before = after;
       after = String(r[0]);
-      const offset = Number(r[1]);
-      if (this.#held(topic.id, req.group, p, after)) continue;
-      const message = this.#source.message(topic.id, p, offset);
-      if (message && "need" in message) {
-        out.needs.push(message.need);
-        continue;
-      }
-      if (!message) {
-        drop.run(topic.id, req.group, p, offset); // trimmed by the retention: the key's next
-        after = before;
-        continue;
-      }
-      claim.run(c.deadline, req.consumer, topic.id, req.group, p, offset);
-      out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
+      // A parked message trimmed meanwhile is dropped; the key's next one waits for a claim.
+      this.#unparkOne(c, after, Number(r[1]));
     }
+  }
+
+  /** Hands out a parked message of `key` when the key is free (its row becomes a claim). */
+  #unparkOne(c: PartitionClaim, key: string, offset: number): void {
+    const { topic, p, req, out } = c;
+    if (this.#held(topic.id, req.group, p, key)) return;
+    const message = this.#source.message(topic.id, p, offset);
+    if (message && "need" in message) {
+      out.needs.push(message.need);
+      return;
+    }
+    if (!message) {
+      this.#store.writer(
+        `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+          AND msg_offset = ?`,
+      ).run(topic.id, req.group, p, offset);
+      this.#release(topic.id, req.group, p, key); // trimmed by the retention: its next, later
+      return;
+    }
+    this.#store.writer(
+      `UPDATE topic_deliveries SET acked = 0, visible_at = ?, consumer = ?, delivery_count = 1
+        WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
+    ).run(c.deadline, req.consumer, topic.id, req.group, p, offset);
+    out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
+  }
+
+  #release(topicId: number, group: string, p: number, key: string): void {
+    const tag = tagOf(topicId, group, p);
+    let set = this.#released.get(tag);
+    if (!set) this.#released.set(tag, set = new Set());
+    set.add(key);
   }
 
   /** True when a message of `key` is handed out and unacked in the group's partition. */
@@ -307,11 +351,11 @@ export class ConsumerGroups {
     let n = 0;
     const remove = this.#store.writer(
       `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?)`,
+        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?) RETURNING key`,
     );
     const mark = this.#store.writer(
       `UPDATE topic_deliveries SET acked = 1 WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?)`,
+        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?) RETURNING key`,
     );
     const cursors = new Map<number, number>();
     for (const [p, offset] of offsets) {
@@ -323,9 +367,10 @@ export class ConsumerGroups {
         cursors.set(p, cursor = c ? Number(c[0]) : 0);
       }
       const who = consumer ?? null;
-      n += Number(
-        (offset < cursor ? remove : mark).run(topicId, group, p, offset, who, who).changes,
-      );
+      const r = (offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who);
+      if (!r) continue;
+      n++;
+      if (r[0] !== null) this.#release(topicId, group, p, String(r[0]));
     }
     return n;
   }
