@@ -63,7 +63,7 @@ export async function consumeLoop(
     const [p, o] = [names.indexOf("partition"), names.indexOf("offset")];
     const offsets = r.rows!.map((row) => `${row[p]}:${row[o]}`).join(", ");
     const acked = await session.execute(
-      `ACK ${a.topic} GROUP ${quote(a.group)} OFFSETS (${offsets})`,
+      `ACK ${a.topic} GROUP ${quote(a.group)} CONSUMER 'shell' OFFSETS (${offsets})`,
     );
     if (acked.error) {
       out.error(`ERROR ${acked.error.code}: ${acked.error.message}`);
