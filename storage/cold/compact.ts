@@ -92,7 +92,7 @@ export async function moveTable(
 ): Promise<{ files: number; bytes: number }> {
   const from = p.files.objectStore(table.storageId);
   const dest = p.files.objectStore(to);
-  const moved: { scope: string; files: string[] }[] = [];
+  const moved: { userId: string; scope: string; dst: string; files: string[] }[] = [];
   let files = 0, bytes = 0;
   for (const userId of p.scopes.of(table.id).keys()) {
     if (signal?.aborted) throw new DbError("QUERY_TIMEOUT", "Move cancelled");
@@ -107,9 +107,17 @@ export async function moveTable(
       bytes += data.byteLength;
     }
     await dest.put(`${dst}/manifest.json`, encodeManifest(m));
-    moved.push({ scope: src, files: [...m.segments.map((s) => s.file), "manifest.json"] });
+    const names = [...m.segments.map((s) => s.file), "manifest.json"];
+    moved.push({ userId, scope: src, dst, files: names });
   }
   await p.group.run(switchOver, true);
+  // A user dropped while the files were copied (DROP USER erased them on the old storage and
+  // forgot the scope): the copies on the new storage go too, nothing of theirs is left there.
+  const live = p.scopes.of(table.id);
+  for (const { userId, dst, files } of moved) {
+    if (live.has(userId)) continue;
+    for (const f of files) await dest.delete(`${dst}/${f}`);
+  }
   for (const { scope, files } of moved) {
     for (const f of files) await from.delete(`${scope}/${f}`);
   }

@@ -54,12 +54,6 @@ export interface GroupPartition {
 
 /** Messages parked per partition and call at most (bounds one claim's work). */
 const LOOK_AHEAD = 1024;
-/** Parked keys looked at per partition and call at most. */
-const PARKED_KEYS = 1024;
-/** Every this many claims of a partition look at all parked keys, not only the acked ones. */
-const PARKED_SCAN_EVERY = 64;
-
-const tagOf = (topicId: number, group: string, p: number) => `${topicId}/${p}/${group}`;
 
 interface ClaimOut {
   readonly claimed: Claimed[];
@@ -79,14 +73,6 @@ interface PartitionClaim {
 export class ConsumerGroups {
   readonly #store: SqliteStore;
   readonly #source: MessageSource;
-  /**
-   * Keys acked since the last claim of each (topic, group, partition): their oldest parked
-   * message may go out now. A hint only (a rolled-back ack leaves a key that is still held,
-   * which the claim checks): every PARKED_SCAN_EVERY-th claim, and the first after a start,
-   * looks at every parked key instead.
-   */
-  readonly #released = new Map<string, Set<string>>();
-  readonly #claims = new Map<string, number>();
   /** Where the next claim starts, so consumers of a group spread over the partitions. */
   #start = 0;
 
@@ -162,7 +148,6 @@ export class ConsumerGroups {
       if (!message || count >= topic.maxDeliveries) {
         // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
         this.#ack(topic.id, req.group, p, offset, c.cursor);
-        if (r[2] !== null) this.#release(topic.id, req.group, p, String(r[2]));
         if (message) out.dead.push({ message, deliveryCount: count });
         continue;
       }
@@ -172,43 +157,29 @@ export class ConsumerGroups {
   }
 
   /**
-   * Parked messages whose key is free again: per key its oldest parked message (a key's
-   * messages are parked in offset order) — for the keys acked since the last claim, or now and
-   * then for every parked key (at most PARKED_KEYS per call).
+   * Parked messages whose key is free again: per free key its oldest parked message (a key's
+   * messages are parked in offset order), oldest first. Found in SQL on every claim — one
+   * index walk over the parked rows, skipped when there are none — never from a hint that a
+   * restart, a rollback or a segment load could lose.
    */
   #unpark(c: PartitionClaim): void {
     const { topic, p, req, out } = c;
-    const tag = tagOf(topic.id, req.group, p);
-    const n = this.#claims.get(tag) ?? 0;
-    this.#claims.set(tag, n + 1);
-    const released = this.#released.get(tag);
-    if (n % PARKED_SCAN_EVERY !== 0) {
-      if (!released) return;
-      const oldest = this.#store.writer(
-        `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-          AND part = ? AND acked = 2 AND key = ? ORDER BY msg_offset LIMIT 1`,
-      );
-      for (const key of [...released]) {
-        if (out.claimed.length >= req.limit) return;
-        released.delete(key);
-        const r = oldest.get(topic.id, req.group, p, key);
-        if (r) this.#unparkOne(c, key, Number(r[0]));
-      }
-      if (released.size === 0) this.#released.delete(tag);
-      return;
-    }
-    this.#released.delete(tag);
-    const nextKey = this.#store.writer(
-      `SELECT key, msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-        AND part = ? AND acked = 2 AND key > ? ORDER BY key, msg_offset LIMIT 1`,
-    );
-    let after = "";
-    for (let k = 0; k < PARKED_KEYS && out.claimed.length < req.limit; k++) {
-      const r = nextKey.get(topic.id, req.group, p, after);
-      if (!r) return;
-      after = String(r[0]);
-      // A parked message trimmed meanwhile is dropped; the key's next one waits for a claim.
-      this.#unparkOne(c, after, Number(r[1]));
+    const any = this.#store.writer(
+      `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND acked = 2 LIMIT 1`,
+    ).get(topic.id, req.group, p);
+    if (!any) return;
+    const free = this.#store.writer(
+      `SELECT k.key, k.first FROM (
+          SELECT key, MIN(msg_offset) AS first FROM topic_deliveries
+          WHERE topic_id = ?1 AND group_name = ?2 AND part = ?3 AND acked = 2 GROUP BY key) k
+        WHERE NOT EXISTS (SELECT 1 FROM topic_deliveries h WHERE h.topic_id = ?1
+          AND h.group_name = ?2 AND h.part = ?3 AND h.key = k.key AND h.acked = 0)
+        ORDER BY k.first LIMIT ?4`,
+    ).all(topic.id, req.group, p, req.limit - out.claimed.length);
+    for (const r of free) {
+      if (out.claimed.length >= req.limit) return;
+      this.#unparkOne(c, String(r[0]), Number(r[1]));
     }
   }
 
@@ -222,11 +193,16 @@ export class ConsumerGroups {
       return;
     }
     if (!message) {
+      // Trimmed by the retention: the row goes, and the key's next parked message is next.
       this.#store.writer(
         `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
           AND msg_offset = ?`,
       ).run(topic.id, req.group, p, offset);
-      this.#release(topic.id, req.group, p, key); // trimmed by the retention: its next, later
+      const after = this.#store.writer(
+        `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+          AND part = ? AND acked = 2 AND key = ? ORDER BY msg_offset LIMIT 1`,
+      ).get(topic.id, req.group, p, key);
+      if (after) this.#unparkOne(c, key, Number(after[0]));
       return;
     }
     this.#store.writer(
@@ -234,13 +210,6 @@ export class ConsumerGroups {
         WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
     ).run(c.deadline, req.consumer, topic.id, req.group, p, offset);
     out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
-  }
-
-  #release(topicId: number, group: string, p: number, key: string): void {
-    const tag = tagOf(topicId, group, p);
-    let set = this.#released.get(tag);
-    if (!set) this.#released.set(tag, set = new Set());
-    set.add(key);
   }
 
   /** True when a message of `key` is handed out and unacked in the group's partition. */
@@ -367,10 +336,7 @@ export class ConsumerGroups {
         cursors.set(p, cursor = c ? Number(c[0]) : 0);
       }
       const who = consumer ?? null;
-      const r = (offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who);
-      if (!r) continue;
-      n++;
-      if (r[0] !== null) this.#release(topicId, group, p, String(r[0]));
+      if ((offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who)) n++;
     }
     return n;
   }

@@ -185,7 +185,7 @@ export class TopicSegments {
   /** Lists a written segment (inside the write that deletes its messages from SQLite). */
   record(ref: SegmentRef): void {
     this.#sql.writer(
-      `INSERT OR REPLACE INTO topic_segments (${SEGMENT_COLUMNS})
+      `INSERT INTO topic_segments (${SEGMENT_COLUMNS})
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       ref.topicId,
@@ -243,8 +243,13 @@ export class TopicSegments {
 
   /** Replaces or unlists a rewritten segment (inside DROP USER's write). */
   replace(old: SegmentRef, next: SegmentRef | null): void {
-    this.#sql.writer("DELETE FROM topic_segments WHERE topic_id = ? AND part = ? AND path = ?")
-      .run(old.topicId, old.partition, old.path);
+    const gone = this.#sql.writer(
+      "DELETE FROM topic_segments WHERE topic_id = ? AND part = ? AND path = ?",
+    ).run(old.topicId, old.partition, old.path);
+    // Unlisted meanwhile (a CLEAR, a trim, another DROP USER): the rewrite is stale.
+    if (Number(gone.changes) !== 1) {
+      throw new DbError("STORAGE_ERROR", `Topic segment ${old.path} changed meanwhile: retry`);
+    }
     if (next) this.record(next);
   }
 
