@@ -141,3 +141,29 @@ Deno.test("topic segments: trimmed whole once every group acked them; DROP USER 
     assertEquals(none[0][0], 0n);
   });
 });
+
+Deno.test("parked messages come back after a restart, for an empty key, and from a segment", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let db = await Database.open({ dataDir: dir });
+    await q(db, "CREATE NAMESPACE app; CREATE TOPIC app.t");
+    for (const k of ["a", "", "a", "", "b"]) {
+      await q(db, `PUBLISH TO app.t KEY '${k}' PAYLOAD '{"k":"${k}"}'`);
+    }
+    const first = await q(db, "CONSUME FROM app.t GROUP 'g' LIMIT 2"); // a@0, ''@1
+    assertEquals(first.map((r) => r[2]), [0n, 1n]);
+    assertEquals((await q(db, "CONSUME FROM app.t GROUP 'g'")).map((r) => r[2]), [4n]); // b; 2, 3 parked
+    await q(db, "ACK app.t GROUP 'g' OFFSETS (0:0, 0:1, 0:4)");
+    await offload(db); // the parked 2 and 3 now live in a segment
+    await db.close();
+    db = await Database.open({ dataDir: dir });
+    const next = await q(db, "CONSUME FROM app.t GROUP 'g'");
+    assertEquals(next.map((r) => [r[2], r[3]]), [[2n, "a"], [3n, ""]]);
+    await q(db, "ACK app.t GROUP 'g' OFFSETS (0:2, 0:3)");
+    const groups = await q(db, "SELECT committed_offset, pending, lag FROM system.topic_groups");
+    assertEquals(groups, [[5n, 0n, 0n]]);
+    await db.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
