@@ -87,12 +87,17 @@ CREATE TABLE IF NOT EXISTS topic_segments (
   min_published INTEGER NOT NULL, max_published INTEGER NOT NULL, users TEXT NOT NULL,
   PRIMARY KEY (topic_id, part, first_offset)) WITHOUT ROWID;
 -- Deliveries: acked 0 = handed out (claimed, or waiting for redelivery), 1 = acked, 2 = parked
--- (not handed out yet: an earlier message of its key is out). Per-key order asks whether a key
--- is out or parked; claims find due redeliveries and each parked key's oldest message.
+-- (not handed out yet: an earlier message of its key is out), 3 = ready (parked, and its key
+-- was freed: next to hand out). Per-key order asks whether a key is out, parked or ready; the
+-- ack that frees a key marks its oldest parked message ready; claims take ready ones and due
+-- redeliveries by index.
 CREATE INDEX IF NOT EXISTS topic_deliveries_by_key
   ON topic_deliveries (topic_id, group_name, part, key) WHERE acked = 0 AND key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS topic_deliveries_parked
-  ON topic_deliveries (topic_id, group_name, part, key, msg_offset) WHERE acked = 2;
+DROP INDEX IF EXISTS topic_deliveries_parked;
+CREATE INDEX IF NOT EXISTS topic_deliveries_waiting
+  ON topic_deliveries (topic_id, group_name, part, key, msg_offset) WHERE acked >= 2;
+CREATE INDEX IF NOT EXISTS topic_deliveries_ready
+  ON topic_deliveries (topic_id, group_name, part, msg_offset) WHERE acked = 3;
 CREATE INDEX IF NOT EXISTS topic_deliveries_due
   ON topic_deliveries (topic_id, group_name, part, visible_at) WHERE acked = 0;
 `;

@@ -148,6 +148,7 @@ export class ConsumerGroups {
       if (!message || count >= topic.maxDeliveries) {
         // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
         this.#ack(topic.id, req.group, p, offset, c.cursor);
+        if (r[2] !== null) this.#release(topic.id, req.group, p, String(r[2]));
         if (message) out.dead.push({ message, deliveryCount: count });
         continue;
       }
@@ -157,30 +158,35 @@ export class ConsumerGroups {
   }
 
   /**
-   * Parked messages whose key is free again: per free key its oldest parked message (a key's
-   * messages are parked in offset order), oldest first. Found in SQL on every claim — one
-   * index walk over the parked rows, skipped when there are none — never from a hint that a
-   * restart, a rollback or a segment load could lose.
+   * Parked messages whose key is free again (`ready`, acked = 3: the ack that freed the key
+   * marked its oldest parked message in the same transaction), oldest first.
    */
   #unpark(c: PartitionClaim): void {
     const { topic, p, req, out } = c;
-    const any = this.#store.writer(
-      `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND acked = 2 LIMIT 1`,
-    ).get(topic.id, req.group, p);
-    if (!any) return;
-    const free = this.#store.writer(
-      `SELECT k.key, k.first FROM (
-          SELECT key, MIN(msg_offset) AS first FROM topic_deliveries
-          WHERE topic_id = ?1 AND group_name = ?2 AND part = ?3 AND acked = 2 GROUP BY key) k
-        WHERE NOT EXISTS (SELECT 1 FROM topic_deliveries h WHERE h.topic_id = ?1
-          AND h.group_name = ?2 AND h.part = ?3 AND h.key = k.key AND h.acked = 0)
-        ORDER BY k.first LIMIT ?4`,
+    const ready = this.#store.writer(
+      `SELECT key, msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+        AND part = ? AND acked = 3 ORDER BY msg_offset LIMIT ?`,
     ).all(topic.id, req.group, p, req.limit - out.claimed.length);
-    for (const r of free) {
+    for (const r of ready) {
       if (out.claimed.length >= req.limit) return;
       this.#unparkOne(c, String(r[0]), Number(r[1]));
     }
+  }
+
+  /**
+   * A key of the group's partition was freed (its handed-out message acked, dead-lettered or
+   * trimmed): its oldest parked message becomes ready (inside the same write).
+   */
+  #release(topicId: number, group: string, p: number, key: string): void {
+    const next = this.#store.writer(
+      `SELECT msg_offset, acked FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+        AND part = ? AND key = ? AND acked >= 2 ORDER BY msg_offset LIMIT 1`,
+    ).get(topicId, group, p, key);
+    if (!next || next[1] !== 2n) return;
+    this.#store.writer(
+      `UPDATE topic_deliveries SET acked = 3 WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ?`,
+    ).run(topicId, group, p, next[0] as bigint);
   }
 
   /** Hands out a parked message of `key` when the key is free (its row becomes a claim). */
@@ -198,9 +204,10 @@ export class ConsumerGroups {
         `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
           AND msg_offset = ?`,
       ).run(topic.id, req.group, p, offset);
+      this.#release(topic.id, req.group, p, key);
       const after = this.#store.writer(
         `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-          AND part = ? AND acked = 2 AND key = ? ORDER BY msg_offset LIMIT 1`,
+          AND part = ? AND acked = 3 AND key = ? LIMIT 1`,
       ).get(topic.id, req.group, p, key);
       if (after) this.#unparkOne(c, key, Number(after[0]));
       return;
@@ -228,7 +235,7 @@ export class ConsumerGroups {
     const { topic, p, req, out } = c;
     const parkedKey = this.#store.writer(
       `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND key = ? AND acked = 2 LIMIT 1`,
+        AND key = ? AND acked >= 2 LIMIT 1`,
     );
     const blocked = new Map<string, boolean>();
     const isBlocked = (key: string) => {
@@ -336,7 +343,10 @@ export class ConsumerGroups {
         cursors.set(p, cursor = c ? Number(c[0]) : 0);
       }
       const who = consumer ?? null;
-      if ((offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who)) n++;
+      const r = (offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who);
+      if (!r) continue;
+      n++;
+      if (r[0] !== null) this.#release(topicId, group, p, String(r[0]));
     }
     return n;
   }
