@@ -1,15 +1,17 @@
 // Consumer groups (SPEC §10): owner of `topic_cursors` and `topic_deliveries`.
 //
-// Per (topic, group, partition) the cursor is the lowest offset never handed out to the group;
-// every message handed out and not yet behind the cursor has a delivery row: unacked (claimed
-// until `visible_at`, or waiting for it after a NACK or an expired claim) or acked (kept only
-// while it is ahead of the cursor, so it is not handed out again). The committed offset is the
-// lowest unacked delivery's offset, else the cursor.
+// Per (topic, group, partition) the cursor is the lowest offset the group has not looked at;
+// every message it looked at and has not finished has a delivery row: handed out (acked = 0:
+// claimed until `visible_at`, or waiting for it after a NACK or an expired claim), parked
+// (2: not handed out, an earlier message of its key is out), ready (3: parked, and the ack that
+// freed its key made it next) — or acked (1) while ahead of the cursor. The committed offset is
+// the lowest unfinished row's offset, else the cursor.
 //
-// Per-key order: a key with an unacked delivery in the group blocks every later message of that
-// key (same key → same partition), so one user's messages are processed one after another while
-// other keys go on. A blocked message keeps the cursor from passing it; messages after it are
-// still handed out (up to a bounded look-ahead), and are remembered by their delivery rows.
+// Per-key order: a key with a handed-out message blocks every later message of that key (same
+// key → same partition); those are parked in offset order, and the ack (or dead letter, or
+// trim) that frees the key marks the oldest of them ready in the same transaction. So one user's
+// messages are processed one after another while other keys go on, the cursor always moves past
+// what it read, and no claim scans the parked rows.
 
 import type { SqliteStore } from "../hot/mod.ts";
 import type { Message } from "./log.ts";
