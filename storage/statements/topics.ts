@@ -289,7 +289,7 @@ export const consumeStatement: Handler<"consume"> = async (stmt, ctx) => {
     const r = await e.group.run(() => {
       const t = findTopic(e, stmt.topic);
       const now = Date.now();
-      const { claimed, dead, needs } = e.topics.groups.claim(t, {
+      const { claimed, dead, needs, again } = e.topics.groups.claim(t, {
         group: stmt.group,
         consumer: stmt.consumer ?? null,
         from: stmt.from ?? "earliest",
@@ -307,11 +307,12 @@ export const consumeStatement: Handler<"consume"> = async (stmt, ctx) => {
       // Waiting consumers of the group look again when these claims run out.
       if (claimed.length) e.topics.visibleAt(t.id, stmt.group, claimed[0].ackDeadline);
       const next = claimed.length ? undefined : e.topics.groups.nextVisible(t.id, stmt.group);
-      return { t, claimed, next, needs };
+      return { t, claimed, next, needs, again };
     });
-    if (r.claimed.length === 0 && r.needs.length > 0 && !ctx.signal?.aborted) {
+    if (r.claimed.length === 0 && (r.needs.length > 0 || r.again) && !ctx.signal?.aborted) {
       // A consumer far behind: its next messages are in segments. Load them, claim again (each
-      // load lets the claim get further, so this ends also with WAIT 0).
+      // load, and each bounded round of dropping trimmed messages, lets the claim get further,
+      // so this ends also with WAIT 0).
       watch.cancel();
       await e.topics.load(r.needs);
       continue;

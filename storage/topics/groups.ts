@@ -54,6 +54,8 @@ export interface GroupPartition {
   readonly pending: number;
 }
 
+/** Ready messages found trimmed that one claim drops at most (the rest: the next claims). */
+const GONE_PER_CLAIM = 5000;
 /** Messages parked per partition and call at most (bounds one claim's work). */
 const LOOK_AHEAD = 1024;
 
@@ -61,6 +63,8 @@ interface ClaimOut {
   readonly claimed: Claimed[];
   readonly dead: DeadMessage[];
   readonly needs: SegmentRef[];
+  /** Work was left for the next claim (trimmed ready messages past GONE_PER_CLAIM). */
+  again: boolean;
 }
 
 interface PartitionClaim {
@@ -92,10 +96,8 @@ export class ConsumerGroups {
   claim(
     topic: TopicInfo,
     req: ClaimRequest,
-  ): { claimed: Claimed[]; dead: DeadMessage[]; needs: SegmentRef[] } {
-    const claimed: Claimed[] = [];
-    const dead: DeadMessage[] = [];
-    const needs: SegmentRef[] = [];
+  ): ClaimOut {
+    const out: ClaimOut = { claimed: [], dead: [], needs: [], again: false };
     const deadline = req.now + topic.visibilityS * 1000;
     // A group's start (FROM) is set for every partition at its first claim, not only for the
     // partitions that claim reaches before its LIMIT.
@@ -106,11 +108,11 @@ export class ConsumerGroups {
       for (let p = 0; p < topic.partitions; p++) this.#cursor(topic, req.group, p, req.from);
     }
     const start = this.#start++ % topic.partitions;
-    for (let i = 0; i < topic.partitions && claimed.length < req.limit; i++) {
+    for (let i = 0; i < topic.partitions && out.claimed.length < req.limit; i++) {
       const p = (start + i) % topic.partitions;
-      this.#claimPartition(topic, p, req, deadline, { claimed, dead, needs });
+      this.#claimPartition(topic, p, req, deadline, out);
     }
-    return { claimed, dead, needs };
+    return out;
   }
 
   #claimPartition(
@@ -191,34 +193,44 @@ export class ConsumerGroups {
     ).run(topicId, group, p, next[0] as bigint);
   }
 
-  /** Hands out a parked message of `key` when the key is free (its row becomes a claim). */
+  /**
+   * Hands out a ready message of `key` when the key is free (its row becomes a claim). Ready
+   * messages trimmed meanwhile are dropped one after another (a loop, at most GONE_PER_CLAIM of
+   * them per claim; the rest wait for the next claim) until one is there.
+   */
   #unparkOne(c: PartitionClaim, key: string, offset: number): void {
     const { topic, p, req, out } = c;
     if (this.#held(topic.id, req.group, p, key)) return;
-    const message = this.#source.message(topic.id, p, offset);
-    if (message && "need" in message) {
-      out.needs.push(message.need);
-      return;
-    }
-    if (!message) {
-      // Trimmed by the retention: the row goes, and the key's next parked message is next.
-      this.#store.writer(
-        `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-          AND msg_offset = ?`,
-      ).run(topic.id, req.group, p, offset);
+    const drop = this.#store.writer(
+      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ?`,
+    );
+    const nextReady = this.#store.writer(
+      `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
+        AND part = ? AND acked = 3 AND key = ? LIMIT 1`,
+    );
+    for (let gone = 0; gone < GONE_PER_CLAIM; gone++) {
+      const message = this.#source.message(topic.id, p, offset);
+      if (message && "need" in message) {
+        out.needs.push(message.need);
+        return;
+      }
+      if (message) {
+        this.#store.writer(
+          `UPDATE topic_deliveries SET acked = 0, visible_at = ?, consumer = ?, delivery_count = 1
+            WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
+        ).run(c.deadline, req.consumer, topic.id, req.group, p, offset);
+        out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
+        return;
+      }
+      // Trimmed by the retention (or erased): the row goes, the key's next parked one is ready.
+      drop.run(topic.id, req.group, p, offset);
       this.#release(topic.id, req.group, p, key);
-      const after = this.#store.writer(
-        `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-          AND part = ? AND acked = 3 AND key = ? LIMIT 1`,
-      ).get(topic.id, req.group, p, key);
-      if (after) this.#unparkOne(c, key, Number(after[0]));
-      return;
+      const next = nextReady.get(topic.id, req.group, p, key);
+      if (!next) return;
+      offset = Number(next[0]);
     }
-    this.#store.writer(
-      `UPDATE topic_deliveries SET acked = 0, visible_at = ?, consumer = ?, delivery_count = 1
-        WHERE topic_id = ? AND group_name = ? AND part = ? AND msg_offset = ?`,
-    ).run(c.deadline, req.consumer, topic.id, req.group, p, offset);
-    out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
+    out.again = true;
   }
 
   /** True when a message of `key` is handed out and unacked in the group's partition. */
