@@ -9,7 +9,8 @@
 // equal to the model, manifests consistent with their segment files (read back with hyparquet),
 // no key live in two segments — also after closing and reopening the data directory.
 
-import { Database, type ObjectStore } from "../../storage/mod.ts";
+import { Database } from "../../storage/mod.ts";
+import { PassThroughStore } from "../_store.ts";
 import { DbError } from "../../errors.ts";
 import { assert, assertEquals, exec, until, withTempDir } from "../_util.ts";
 import { checkManifests, emptyTally } from "../../scripts/mod.ts";
@@ -17,20 +18,15 @@ import { checkManifests, emptyTally } from "../../scripts/mod.ts";
 type Kind = "refused" | "landed";
 
 /** The real store with writes failing on demand for paths that match. */
-class FaultyStore implements ObjectStore {
-  readonly #inner: ObjectStore;
+class FaultyStore extends PassThroughStore {
   fault: { kind: Kind; paths: RegExp } | undefined;
   failures = 0;
 
-  constructor(inner: ObjectStore) {
-    this.#inner = inner;
-  }
-
-  async put(path: string, data: Uint8Array): Promise<void> {
+  override async put(path: string, data: Uint8Array): Promise<void> {
     const f = this.fault;
-    if (!f || !f.paths.test(path)) return this.#inner.put(path, data);
+    if (!f || !f.paths.test(path)) return this.inner.put(path, data);
     this.failures++;
-    if (f.kind === "landed") await this.#inner.put(path, data);
+    if (f.kind === "landed") await this.inner.put(path, data);
     const why = f.kind === "landed"
       ? "fsync failed after the write (injected)"
       : "no space (injected)";
@@ -40,22 +36,6 @@ class FaultyStore implements ObjectStore {
     );
     err.transient = true; // as the real stores mark a disk or a server that refused
     throw err;
-  }
-
-  get(path: string) {
-    return this.#inner.get(path);
-  }
-  getRange(path: string, offset: number, length: number) {
-    return this.#inner.getRange(path, offset, length);
-  }
-  head(path: string) {
-    return this.#inner.head(path);
-  }
-  list(prefix: string) {
-    return this.#inner.list(prefix);
-  }
-  delete(path: string) {
-    return this.#inner.delete(path);
   }
 }
 

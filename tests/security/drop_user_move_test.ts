@@ -3,40 +3,22 @@
 // first write to the new storage until DROP USER has committed, so the race happens every run.
 // Afterwards nothing of the dropped user is on either storage, and the other user's rows moved.
 
-import { Database, type ObjectStore } from "../../storage/mod.ts";
+import { Database } from "../../storage/mod.ts";
+import { PassThroughStore } from "../_store.ts";
 import { assert, assertEquals, exec, withTempDir } from "../_util.ts";
 
 /** Passes everything through; the first `put` waits for `release` once `armed`. */
-class HeldStore implements ObjectStore {
+class HeldStore extends PassThroughStore {
   armed = false;
   readonly reached = Promise.withResolvers<void>();
   readonly release = Promise.withResolvers<void>();
-  readonly #inner: ObjectStore;
-  constructor(inner: ObjectStore) {
-    this.#inner = inner;
-  }
-  async put(path: string, data: Uint8Array) {
+  override async put(path: string, data: Uint8Array) {
     if (this.armed) {
       this.armed = false;
       this.reached.resolve();
       await this.release.promise;
     }
-    return this.#inner.put(path, data);
-  }
-  get(path: string) {
-    return this.#inner.get(path);
-  }
-  getRange(path: string, offset: number, length: number) {
-    return this.#inner.getRange(path, offset, length);
-  }
-  head(path: string) {
-    return this.#inner.head(path);
-  }
-  list(prefix: string) {
-    return this.#inner.list(prefix);
-  }
-  delete(path: string) {
-    return this.#inner.delete(path);
+    return this.inner.put(path, data);
   }
 }
 
