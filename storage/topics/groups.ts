@@ -348,6 +348,7 @@ export class ConsumerGroups {
         AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?) RETURNING key`,
     );
     const cursors = new Map<number, number>();
+    const freed = new Map<number, string[]>();
     for (const [p, offset] of offsets) {
       let cursor = cursors.get(p);
       if (cursor === undefined) {
@@ -360,9 +361,25 @@ export class ConsumerGroups {
       const r = (offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who);
       if (!r) continue;
       n++;
-      if (r[0] !== null) this.#release(topicId, group, p, String(r[0]));
+      if (r[0] === null) continue;
+      let keys = freed.get(p);
+      if (!keys) freed.set(p, keys = []);
+      keys.push(String(r[0]));
     }
+    // The freed keys' oldest parked messages become ready: one statement per partition.
+    for (const [p, keys] of freed) this.#releaseAll(topicId, group, p, keys);
     return n;
+  }
+
+  /** `#release` for many keys of one partition at once (an ack of a batch). */
+  #releaseAll(topicId: number, group: string, p: number, keys: readonly string[]): void {
+    this.#store.writer(
+      `UPDATE topic_deliveries SET acked = 3 WHERE topic_id = ?1 AND group_name = ?2
+        AND part = ?3 AND acked = 2 AND msg_offset IN (
+          SELECT MIN(msg_offset) FROM topic_deliveries WHERE topic_id = ?1 AND group_name = ?2
+            AND part = ?3 AND acked >= 2 AND key IN (SELECT value FROM json_each(?4))
+          GROUP BY key)`,
+    ).run(topicId, group, p, JSON.stringify(keys));
   }
 
   /**
