@@ -80,7 +80,9 @@ Deno.test("sdk consume: ack on resolve, nack and redelivery on throw, per-user o
     }
     const bob5 = seen.filter((m) => m.user === "bob" && m.payload.id === "5");
     assert(bob5.length >= 2, "the failed message came back");
-    assertEquals(bob5[1].deliveryCount, bob5[0].deliveryCount + 1);
+    // Delivered again with a higher count (a delivery pushed on the dropped socket may be lost
+    // in transit and come back once more after its timeout: at least once).
+    assert(bob5[1].deliveryCount > bob5[0].deliveryCount, "redelivered with a higher count");
     assertEquals(seen[0].op, "insert");
     assert(seen.every((m) => m.key === m.user && m.topic === "chat.inbox"));
     consumer.stop();
