@@ -62,6 +62,9 @@ async function outage(
   await ledger.insert(s, 40, "b");
   await s.root(`FLUSH TABLE ${TABLE}`);
   await fault.start();
+  // That flush may have finished before the fault began: one more, certainly after it.
+  await ledger.insert(s, 5, "b2_");
+  await s.root(`FLUSH TABLE ${TABLE}`);
   const retrying = await untilRetrying(s, "t");
   log(`flush job ${retrying[0]} retrying: ${retrying[3]}`);
   // Writes keep landing and reads keep answering while the storage stays away, until the jobs
