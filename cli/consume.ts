@@ -5,6 +5,7 @@
 
 import type { Session } from "./session.ts";
 import type { StatementResult } from "../storage/mod.ts";
+import { printString as quote } from "../sql/mod.ts";
 
 export interface ConsumeAction {
   readonly topic: string;
@@ -21,8 +22,6 @@ export interface ConsumeOutput {
 
 /** Long-polls for at most this long, so Ctrl-C stops a wait within it. */
 const WAIT_MS = 1000;
-
-const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The columns worth a screen line: the topic is the one asked for, the deadline is the shell's. */
 const SHOWN = ["partition", "offset", "key", "op", "user", "payload", "delivery_count"];

@@ -4,15 +4,11 @@
 // the same path as `/v1/api/sql`, so authorization and errors are exactly those of the SQL.
 
 import { DbError } from "../errors.ts";
+import { printString as quote } from "../sql/mod.ts";
 
 const TOPIC_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}\.[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export type TopicRoute = "consume" | "ack" | "nack" | "publish";
-
-/** A SQL string literal. */
-function quote(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
 
 function topicOf(body: Record<string, unknown>): string {
   const t = body.topic;

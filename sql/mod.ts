@@ -6,7 +6,14 @@ export type * from "./ast.ts";
 export { MAX_EXPRESSION_DEPTH } from "./ast.ts";
 export * from "./values.ts";
 export type * from "./source.ts";
-export { parseBatch, parseExpression, parseSql, printExpr, printStatement } from "./parse/mod.ts";
+export {
+  parseBatch,
+  parseExpression,
+  parseSql,
+  printExpr,
+  printStatement,
+  printString,
+} from "./parse/mod.ts";
 export type { Diagnostic } from "./parse/mod.ts";
 export {
   AGGREGATES,

@@ -11,7 +11,7 @@ import { tooDeep } from "./_depth.ts";
 import { parseStatement } from "./_statement.ts";
 import { parseExpr } from "./expr.ts";
 
-export { printExpr, printStatement } from "../print.ts";
+export { printExpr, printStatement, printString } from "../print.ts";
 
 /** One problem found while parsing, positioned in the batch text. */
 export interface Diagnostic {

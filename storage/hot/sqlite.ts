@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS topic_segments (
   last_offset INTEGER NOT NULL, rows INTEGER NOT NULL, path TEXT NOT NULL,
   min_published INTEGER NOT NULL, max_published INTEGER NOT NULL, users TEXT NOT NULL,
   PRIMARY KEY (topic_id, part, first_offset)) WITHOUT ROWID;
--- Deliveries: acked 0 = handed out (claimed, or waiting for redelivery), 1 = acked, 2 = parked
+-- Deliveries: acked 0 = handed out (claimed, or waiting for redelivery), 2 = parked
 -- (not handed out yet: an earlier message of its key is out), 3 = ready (parked, and its key
 -- was freed: next to hand out). Per-key order asks whether a key is out, parked or ready; the
 -- ack that frees a key marks its oldest parked message ready; claims take ready ones and due

@@ -4,8 +4,9 @@
 // every message it looked at and has not finished has a delivery row: handed out (acked = 0:
 // claimed until `visible_at`, or waiting for it after a NACK or an expired claim), parked
 // (2: not handed out, an earlier message of its key is out), ready (3: parked, and the ack that
-// freed its key made it next) — or acked (1) while ahead of the cursor. The committed offset is
-// the lowest unfinished row's offset, else the cursor.
+// freed its key made it next). A message done for the group loses its row. Every row is behind
+// the cursor (a claim moves it past all it read); the committed offset is the lowest row's
+// offset, else the cursor.
 //
 // Per-key order: a key with a handed-out message blocks every later message of that key (same
 // key → same partition); those are parked in offset order, and the ack (or dead letter, or
@@ -151,7 +152,7 @@ export class ConsumerGroups {
       }
       if (!message || count >= topic.maxDeliveries) {
         // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
-        this.#ack(topic.id, req.group, p, offset, c.cursor);
+        this.#done(topic.id, req.group, p, offset);
         if (r[2] !== null) this.#release(topic.id, req.group, p, String(r[2]));
         if (message) out.dead.push({ message, deliveryCount: count });
         continue;
@@ -182,6 +183,7 @@ export class ConsumerGroups {
    * trimmed): its oldest parked message becomes ready (inside the same write).
    */
   #release(topicId: number, group: string, p: number, key: string): void {
+    // One key: two index seeks (an ack of a batch goes through #releaseAll instead).
     const next = this.#store.writer(
       `SELECT msg_offset, acked FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
         AND part = ? AND key = ? AND acked >= 2 ORDER BY msg_offset LIMIT 1`,
@@ -201,10 +203,6 @@ export class ConsumerGroups {
   #unparkOne(c: PartitionClaim, key: string, offset: number): void {
     const { topic, p, req, out } = c;
     if (this.#held(topic.id, req.group, p, key)) return;
-    const drop = this.#store.writer(
-      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ?`,
-    );
     const nextReady = this.#store.writer(
       `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
         AND part = ? AND acked = 3 AND key = ? LIMIT 1`,
@@ -224,7 +222,7 @@ export class ConsumerGroups {
         return;
       }
       // Trimmed by the retention (or erased): the row goes, the key's next parked one is ready.
-      drop.run(topic.id, req.group, p, offset);
+      this.#done(topic.id, req.group, p, offset);
       this.#release(topic.id, req.group, p, key);
       const next = nextReady.get(topic.id, req.group, p, key);
       if (!next) return;
@@ -308,29 +306,19 @@ export class ConsumerGroups {
     this.#store.writer(
       "UPDATE topic_cursors SET next_offset = ? WHERE topic_id = ? AND group_name = ? AND part = ?",
     ).run(next, topicId, group, p);
-    this.#store.writer(
-      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset < ? AND acked = 1`,
-    ).run(topicId, group, p, next);
   }
 
-  #ack(topicId: number, group: string, p: number, offset: number, cursor: number): void {
-    if (offset < cursor) {
-      this.#store.writer(
-        `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-          AND msg_offset = ?`,
-      ).run(topicId, group, p, offset);
-    } else {
-      this.#store.writer(
-        `UPDATE topic_deliveries SET acked = 1 WHERE topic_id = ? AND group_name = ? AND part = ?
-          AND msg_offset = ?`,
-      ).run(topicId, group, p, offset);
-    }
+  /** A message done for the group (acked, dead-lettered, trimmed): its row goes. */
+  #done(topicId: number, group: string, p: number, offset: number): void {
+    this.#store.writer(
+      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
+        AND msg_offset = ?`,
+    ).run(topicId, group, p, offset);
   }
 
   /**
    * Acknowledges handed-out messages (inside a write); returns how many were unacked. One
-   * statement per offset: below the cursor the delivery row goes, at or above it it is marked.
+   * statement per offset: every delivery row is behind the cursor, so an acked one just goes.
    */
   ack(
     topicId: number,
@@ -343,22 +331,10 @@ export class ConsumerGroups {
       `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
         AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?) RETURNING key`,
     );
-    const mark = this.#store.writer(
-      `UPDATE topic_deliveries SET acked = 1 WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?) RETURNING key`,
-    );
-    const cursors = new Map<number, number>();
     const freed = new Map<number, string[]>();
+    const who = consumer ?? null;
     for (const [p, offset] of offsets) {
-      let cursor = cursors.get(p);
-      if (cursor === undefined) {
-        const c = this.#store.writer(
-          "SELECT next_offset FROM topic_cursors WHERE topic_id = ? AND group_name = ? AND part = ?",
-        ).get(topicId, group, p);
-        cursors.set(p, cursor = c ? Number(c[0]) : 0);
-      }
-      const who = consumer ?? null;
-      const r = (offset < cursor ? remove : mark).get(topicId, group, p, offset, who, who);
+      const r = remove.get(topicId, group, p, offset, who, who);
       if (!r) continue;
       n++;
       if (r[0] === null) continue;
@@ -421,7 +397,7 @@ export class ConsumerGroups {
     ).get(topicId, partition);
     if (!c || c[0] === null) return undefined;
     const d = this.#store.writer(
-      "SELECT MIN(msg_offset) FROM topic_deliveries WHERE topic_id = ? AND part = ? AND acked <> 1",
+      "SELECT MIN(msg_offset) FROM topic_deliveries WHERE topic_id = ? AND part = ?",
     ).get(topicId, partition);
     const cursor = Number(c[0]);
     return d && d[0] !== null ? Math.min(cursor, Number(d[0])) : cursor;
@@ -432,7 +408,7 @@ export class ConsumerGroups {
     const rows = this.#store.reader(
       `SELECT c.group_name, c.part, c.next_offset,
           (SELECT MIN(d.msg_offset) FROM topic_deliveries d WHERE d.topic_id = c.topic_id
-            AND d.group_name = c.group_name AND d.part = c.part AND d.acked <> 1),
+            AND d.group_name = c.group_name AND d.part = c.part),
           (SELECT COUNT(*) FROM topic_deliveries d WHERE d.topic_id = c.topic_id
             AND d.group_name = c.group_name AND d.part = c.part AND d.acked = 0)
         FROM topic_cursors c WHERE c.topic_id = ? ORDER BY c.group_name, c.part`,
