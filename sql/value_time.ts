@@ -5,6 +5,7 @@
 import { DbError } from "../errors.ts";
 
 const NS_PER_MS = 1_000_000n;
+const NS_PER_S = 1_000_000_000n;
 const TS_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
@@ -75,14 +76,30 @@ export function msToNs(ms: number | bigint): bigint {
   return Number.isInteger(ms) ? BigInt(ms) * NS_PER_MS : BigInt(Math.round(ms * 1e6));
 }
 
+/** The texts of the two seconds formatted last (a result's rows mostly share a few seconds). */
+const seconds: [number, number] = [NaN, NaN];
+const prefixes: [string, string] = ["", ""];
+let older = 0;
+
+/** `YYYY-MM-DDTHH:MM:SS` of epoch second `s`. */
+function secondText(s: number): string {
+  if (seconds[0] === s) return prefixes[0];
+  if (seconds[1] === s) return prefixes[1];
+  const i = older;
+  older ^= 1;
+  seconds[i] = s;
+  return prefixes[i] = new Date(s * 1000).toISOString().slice(0, 19);
+}
+
 /** RFC 3339 UTC with 9 fractional digits: `2026-11-25T20:15:01.123456789Z`. */
 export function formatTimestamp(ns: bigint): string {
-  let ms = ns / NS_PER_MS;
-  let sub = ns % 1_000_000_000n;
-  if (sub < 0n) sub += 1_000_000_000n;
-  if (ns < 0n && ns % NS_PER_MS !== 0n) ms -= 1n;
-  const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  return `${iso.slice(0, 19)}.${sub.toString().padStart(9, "0")}Z`;
+  let s = ns / NS_PER_S;
+  let sub = ns % NS_PER_S;
+  if (sub < 0n) {
+    sub += NS_PER_S;
+    s -= 1n;
+  }
+  return `${secondText(Number(s))}.${String(Number(sub)).padStart(9, "0")}Z`;
 }
 
 /** Validates `YYYY-MM-DD` (a timestamp's date part is accepted too). */

@@ -3,7 +3,8 @@
 //
 //   deno run --no-lock -A scripts/bench/_topics_client.ts --system=kalamdb|redis|nats --port=P
 //     --name=<fresh topic/stream name> --mode=throughput|latency [--server-pid=PID]
-//     throughput [--n=20000 --publishers=8 --consumers=1,4,16]: N messages (keys k0…k999)
+//     throughput [--n=20000 --publishers=8 --consumers=1,4,16 --keys=1000]: N messages (keys
+//       k0…k999; --keys=0: no key, so KalamDB-TS keeps no per-key order, as Redis and NATS)
 //       published by P sequential publishers (published/s), then for each C a fresh group of C
 //       consumers consumes + acks (batches of 100) until all N are acked: acked/s = N / (first
 //       consume → last ack answered). Each group reads the same N messages.
@@ -37,6 +38,7 @@ const { values: v } = parseArgs({
     seconds: { type: "string", default: "5" },
     "deadline-s": { type: "string", default: "60" },
     "server-pid": { type: "string" },
+    keys: { type: "string", default: "1000" },
   },
 });
 const PORT = Number(v.port);
@@ -55,7 +57,9 @@ async function open(): Promise<Queue> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const key = (i: number) => `k${i % 1000}`;
+const KEYS = Number(v.keys);
+/** Message i's key: k0…k(K−1) round robin, or none with --keys=0. */
+const key = (i: number) => KEYS > 0 ? `k${i % KEYS}` : null;
 
 /** Bookkeeping shared by both modes: what was received and acked, once and again. */
 class Tally {
@@ -256,7 +260,7 @@ async function throughput(q: Queue) {
   const publish = await publishAll(q, n);
   const drains = [];
   for (const c of CONSUMER_LIST) drains.push(await drain(q, publish.published, c));
-  return { mode: "throughput", n, publish, drains };
+  return { mode: "throughput", n, keys: KEYS, publish, drains };
 }
 
 async function latency(q: Queue) {

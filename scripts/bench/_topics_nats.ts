@@ -37,7 +37,7 @@ export async function natsQueue(port: number, name: string): Promise<Queue> {
     async publisher() {
       const js = (await open()).jetstream();
       return async (i, key) => {
-        await js.publish(`${name}.${key}`, enc.encode(body(i)));
+        await js.publish(`${name}.${key ?? "none"}`, enc.encode(body(i)));
       };
     },
     async consume(group, _consumer, h, waitMs) {

@@ -20,7 +20,8 @@ export interface Handler {
   stopped(): boolean;
 }
 
-export type Publish = (i: number, key: string) => Promise<void>;
+/** Publishes message `i` with `key` (null: no key, so no per-key order where a system has one). */
+export type Publish = (i: number, key: string | null) => Promise<void>;
 
 export interface Queue {
   /** A publisher (its own connection where the protocol has them). */
@@ -89,10 +90,11 @@ export async function kalamdbQueue(port: number, name: string): Promise<Queue> {
   let abort = new AbortController();
   return {
     publisher: () =>
-      Promise.resolve(async (i: number, key: string) => {
+      Promise.resolve(async (i: number, key: string | null) => {
+        const k = key === null ? "" : `"key":"${key}",`;
         const r = await post(
           `${base}/topics/publish`,
-          `{"topic":"${topic}","key":"${key}","payload":${body(i)}}`,
+          `{"topic":"${topic}",${k}"payload":${body(i)}}`,
         );
         if (r.duplicate) throw new Error(`publish of ${i} answered duplicate`);
       }),
@@ -171,7 +173,7 @@ export async function redisQueue(port: number, name: string): Promise<Queue> {
       const c = await Resp.connect(port);
       conns.push(c);
       return async (i, key) => {
-        await c.call("XADD", name, "*", "k", key, "d", body(i));
+        await c.call("XADD", name, "*", "k", key ?? "", "d", body(i));
       };
     },
     async consume(group, consumer, h, waitMs) {

@@ -26,6 +26,8 @@ export interface Drain extends Checks {
 
 export interface ThroughputRun {
   readonly system: TopicSystem;
+  /** Keys the messages cycled through (0: none); runs before this field had 1,000. */
+  readonly keys?: number;
   readonly n?: number;
   readonly publish?: {
     publishers: number;
@@ -105,7 +107,9 @@ export function topicsTable(r: TopicsBench): string {
   out.push(
     `Throughput: ${fmt(r.n)} messages (100 B padding, keys k0…k999) published by ` +
       `${r.publishers} sequential publishers, then per consumer count a fresh group consumes ` +
-      `+ acks (batches of 100) all of them. acked/s = N / (first consume → last ack answered).`,
+      `+ acks (batches of 100) all of them. acked/s = N / (first consume → last ack answered). ` +
+      "KalamDB-TS hands out one message per key at a time (per-key order), which Redis Streams " +
+      "and NATS do not: its run without keys is the same work as theirs.",
     "",
     `| system | durability | publish/s | ${cs.map((c) => `acked/s, ${c} cons.`).join(" | ")} | ` +
       `checks |`,
@@ -113,15 +117,16 @@ export function topicsTable(r: TopicsBench): string {
   );
   for (const t of r.throughput) {
     const dur = r.peers.find((p) => p.system === t.system)?.durability ?? "";
+    const name = t.system === "kalamdb" ? `${label(t.system)}, ${keyMode(t)}` : label(t.system);
     if (t.error || !t.publish || !t.drains) {
-      out.push(`| ${label(t.system)} | ${dur} | error: ${t.error?.split("\n")[0]} |`);
+      out.push(`| ${name} | ${dur} | error: ${t.error?.split("\n")[0]} |`);
       continue;
     }
     const n = t.publish.published;
     const checks = t.drains.map((d) => `${d.consumers}: ${check(d, n)}`).join("; ");
     const pubErr = t.publish.errors ? ` (${t.publish.errors} publish errors)` : "";
     out.push(
-      `| ${label(t.system)} | ${dur} | ${fmt(t.publish.published_per_s)}${pubErr} | ` +
+      `| ${name} | ${dur} | ${fmt(t.publish.published_per_s)}${pubErr} | ` +
         cs.map((c) => fmt(t.drains!.find((d) => d.consumers === c)?.acked_per_s)).join(" | ") +
         ` | ${checks} |`,
     );
@@ -153,15 +158,21 @@ export function topicsTable(r: TopicsBench): string {
   return out.join("\n");
 }
 
+/** "1,000 keys (per-key order)" or "no key". */
+function keyMode(t: ThroughputRun): string {
+  const keys = t.keys ?? 1000;
+  return keys ? `${fmt(keys)} keys (per-key order)` : "no key";
+}
+
 /** KalamDB-TS / Redis (AOF always) and KalamDB-TS / NATS, per measure and consumer count. */
 function ratiosTable(r: TopicsBench): string {
-  const drain = (s: TopicSystem, c: number) =>
-    r.throughput.find((t) => t.system === s)?.drains?.find((d) => d.consumers === c)
-      ?.acked_per_s;
+  const run = (s: TopicSystem, keyed: boolean) =>
+    r.throughput.find((t) => t.system === s && (s !== "kalamdb" || (t.keys ?? 1000) > 0 === keyed));
+  const drain = (s: TopicSystem, c: number, keyed = true) =>
+    run(s, keyed)?.drains?.find((d) => d.consumers === c)?.acked_per_s;
   const lat = (s: TopicSystem, c: number, q: "p50_ms" | "p99_ms") =>
     r.latency.find((l) => l.system === s && l.consumers === c)?.[q];
-  const pub = (s: TopicSystem) =>
-    r.throughput.find((t) => t.system === s)?.publish?.published_per_s;
+  const pub = (s: TopicSystem) => run(s, true)?.publish?.published_per_s;
   const rows: string[] = [
     "| measure | KalamDB-TS | Redis AOF always | KalamDB/Redis | NATS JetStream | KalamDB/NATS |",
     "|---|---:|---:|---:|---:|---:|",
@@ -174,8 +185,22 @@ function ratiosTable(r: TopicsBench): string {
     );
   };
   row(`publish/s (${r.publishers} publishers)`, pub("kalamdb"), pub("redis"), pub("nats"));
+  const unkeyed = r.throughput.some((t) => t.system === "kalamdb" && t.keys === 0);
   for (const c of r.consumers) {
-    row(`acked/s, ${c} consumers`, drain("kalamdb", c), drain("redis", c), drain("nats", c));
+    if (unkeyed) {
+      row(
+        `acked/s, ${c} consumers, no key (same work)`,
+        drain("kalamdb", c, false),
+        drain("redis", c),
+        drain("nats", c),
+      );
+    }
+    row(
+      `acked/s, ${c} consumers${unkeyed ? ", KalamDB-TS with per-key order" : ""}`,
+      drain("kalamdb", c),
+      drain("redis", c),
+      drain("nats", c),
+    );
   }
   for (const c of r.consumers) {
     for (const q of ["p50_ms", "p99_ms"] as const) {

@@ -4,7 +4,9 @@
 // consumer, explicit acks), all on 127.0.0.1, measured in the same run:
 //
 // - throughput: N messages published by a few concurrent publishers, then for 1, 4 and 16
-//   consumers a fresh group consumes + acks all of them → acked messages/s;
+//   consumers a fresh group consumes + acks all of them → acked messages/s. KalamDB-TS runs
+//   twice: with keys k0…k999 (one handed-out message per key at a time: per-key order, which
+//   Redis Streams and NATS do not keep) and without keys (the same work as theirs);
 // - latency: a paced publisher (500/s for 5 s, a timestamp in each payload), 1 / 4 / 16
 //   consumers long-polling → publish → delivery p50 / p99.
 //
@@ -40,6 +42,8 @@ const ALL: TopicSystem[] = ["kalamdb", "redis", "redis-default", "nats"];
 const CONSUMERS = [1, 4, 16];
 const PUBLISHERS = 8;
 const RATE = 500;
+/** Keys the messages cycle through (KalamDB-TS hands out one message per key at a time). */
+const KEYS = 1000;
 
 /** Runs one client process; returns its JSON line (throws with its output when it fails). */
 async function client(peer: Peer, args: string[], timeoutS: number): Promise<unknown> {
@@ -108,12 +112,19 @@ async function kalamdbVersion(): Promise<string> {
   }
 }
 
-/** Publish n, then drain with each consumer count, in one client process. */
-async function throughputRun(p: Peer, n: number): Promise<ThroughputRun> {
-  console.log(`  ${p.label}: publish ${n}, then consume + ack with ${CONSUMERS} consumers …`);
+/**
+ * Publish n (keys k0…k999, or none with `keys` 0), then drain with each consumer count, in one
+ * client process.
+ */
+async function throughputRun(p: Peer, n: number, keys = KEYS): Promise<ThroughputRun> {
+  console.log(
+    `  ${p.label} (${keys ? `${keys} keys` : "no key"}): publish ${n}, then consume + ack ` +
+      `with ${CONSUMERS} consumers …`,
+  );
   try {
     const r = await client(p, [
-      `--name=thr_${p.system.replace("-", "_")}`,
+      `--name=thr_${p.system.replace("-", "_")}_${keys}`,
+      `--keys=${keys}`,
       "--mode=throughput",
       `--n=${n}`,
       `--publishers=${PUBLISHERS}`,
@@ -126,10 +137,10 @@ async function throughputRun(p: Peer, n: number): Promise<ThroughputRun> {
           `${d.consumers}: ${d.acked_per_s} (${d.received}/${n}, ${d.duplicates} dup)`
         ).join(", "),
     );
-    return { system: p.system, ...r };
+    return { system: p.system, ...r, keys };
   } catch (err) {
     console.log(`    error: ${message(err).split("\n")[0]}`);
-    return { system: p.system, error: message(err) };
+    return { system: p.system, keys, error: message(err) };
   }
 }
 
@@ -176,7 +187,11 @@ export async function runTopicsBench(
   const latency: LatencyRun[] = [];
   try {
     await startPeers(systems, dir, peers, unavailable);
-    for (const p of peers) throughput.push(await throughputRun(p, n));
+    for (const p of peers) {
+      throughput.push(await throughputRun(p, n));
+      // Redis and NATS keep no per-key order: the like-for-like KalamDB-TS run has no keys.
+      if (p.system === "kalamdb") throughput.push(await throughputRun(p, n, 0));
+    }
     for (const c of CONSUMERS) {
       for (const p of peers) latency.push(await latencyRun(p, c, seconds));
     }

@@ -44,6 +44,8 @@ export interface ClaimRequest {
 export interface MessageSource {
   read(topicId: number, partition: number, from: number, limit: number): Message[] | NeedLoad;
   message(topicId: number, partition: number, offset: number): Message | undefined | NeedLoad;
+  /** The messages of `offsets` that are in SQLite (one read; the others: `message`). */
+  hot(topicId: number, partition: number, offsets: readonly number[]): Map<number, Message>;
   /** The offset the partition's next message gets. */
   nextOffset(topicId: number, partition: number): number;
 }
@@ -75,6 +77,17 @@ interface PartitionClaim {
   readonly deadline: number;
   readonly cursor: number;
   readonly out: ClaimOut;
+}
+
+/** `[partition, offset]` pairs as each partition's offsets. */
+function byPartition(offsets: readonly (readonly [number, number])[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const [p, offset] of offsets) {
+    let list = out.get(p);
+    if (!list) out.set(p, list = []);
+    list.push(offset);
+  }
+  return out;
 }
 
 export class ConsumerGroups {
@@ -168,14 +181,44 @@ export class ConsumerGroups {
    */
   #unpark(c: PartitionClaim): void {
     const { topic, p, req, out } = c;
+    // Only keys not handed out (a ready row's key is free unless a redelivery just took it).
     const ready = this.#store.writer(
-      `SELECT key, msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-        AND part = ? AND acked = 3 ORDER BY msg_offset LIMIT ?`,
+      `SELECT d.key, d.msg_offset FROM topic_deliveries d INDEXED BY topic_deliveries_ready
+        WHERE d.topic_id = ?1 AND d.group_name = ?2 AND d.part = ?3 AND d.acked = 3
+          AND NOT EXISTS (SELECT 1 FROM topic_deliveries h INDEXED BY topic_deliveries_by_key
+            WHERE h.topic_id = ?1 AND h.group_name = ?2 AND h.part = ?3 AND h.key = d.key
+              AND h.acked = 0)
+        ORDER BY d.msg_offset LIMIT ?4`,
     ).all(topic.id, req.group, p, req.limit - out.claimed.length);
+    const picked: [string, number][] = [];
+    const taken = new Set<string>();
     for (const r of ready) {
-      if (out.claimed.length >= req.limit) return;
-      this.#unparkOne(c, String(r[0]), Number(r[1]));
+      const key = String(r[0]);
+      if (taken.has(key)) continue; // one handed-out message per key
+      taken.add(key);
+      picked.push([key, Number(r[1])]);
     }
+    if (picked.length === 0) return;
+    // Those still in SQLite are handed out together; the rest (in a segment, or trimmed) one
+    // by one.
+    const hot = this.#source.hot(topic.id, p, picked.map((x) => x[1]));
+    const handed: number[] = [];
+    for (const [key, offset] of picked) {
+      if (out.claimed.length >= req.limit) break;
+      const message = hot.get(offset);
+      if (!message) {
+        this.#unparkOne(c, key, offset);
+        continue;
+      }
+      handed.push(offset);
+      out.claimed.push({ ...message, deliveryCount: 1, ackDeadline: c.deadline });
+    }
+    if (handed.length === 0) return;
+    this.#store.writer(
+      `UPDATE topic_deliveries SET acked = 0, visible_at = ?1, consumer = ?2, delivery_count = 1
+        WHERE topic_id = ?3 AND group_name = ?4 AND part = ?5
+          AND msg_offset IN (SELECT value FROM json_each(?6))`,
+    ).run(c.deadline, req.consumer, topic.id, req.group, p, JSON.stringify(handed));
   }
 
   /**
@@ -202,7 +245,6 @@ export class ConsumerGroups {
    */
   #unparkOne(c: PartitionClaim, key: string, offset: number): void {
     const { topic, p, req, out } = c;
-    if (this.#held(topic.id, req.group, p, key)) return;
     const nextReady = this.#store.writer(
       `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
         AND part = ? AND acked = 3 AND key = ? LIMIT 1`,
@@ -231,60 +273,68 @@ export class ConsumerGroups {
     out.again = true;
   }
 
-  /** True when a message of `key` is handed out and unacked in the group's partition. */
-  #held(topicId: number, group: string, p: number, key: string): boolean {
-    return this.#store.writer(
-      `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND key = ? AND acked = 0 LIMIT 1`,
-    ).get(topicId, group, p, key) !== undefined;
-  }
-
   /**
    * New messages from the cursor on. One whose key is held or parked is parked (a row with
    * acked = 2) instead of handed out, so the cursor always moves past what was read.
    */
   #scanNew(c: PartitionClaim): void {
     const { topic, p, req, out } = c;
-    const parkedKey = this.#store.writer(
-      `SELECT 1 FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND key = ? AND acked >= 2 LIMIT 1`,
+    // A key is blocked when the group has any row of it: handed out, parked or ready.
+    const withRows = this.#store.writer(
+      `SELECT j.value FROM json_each(?4) j
+        WHERE EXISTS (SELECT 1 FROM topic_deliveries INDEXED BY topic_deliveries_by_key
+            WHERE topic_id = ?1 AND group_name = ?2 AND part = ?3 AND key = j.value AND acked = 0)
+          OR EXISTS (SELECT 1 FROM topic_deliveries INDEXED BY topic_deliveries_waiting
+            WHERE topic_id = ?1 AND group_name = ?2 AND part = ?3 AND key = j.value AND acked >= 2)`,
     );
     const blocked = new Map<string, boolean>();
-    const isBlocked = (key: string) => {
-      let b = blocked.get(key);
-      if (b === undefined) {
-        b = this.#held(topic.id, req.group, p, key) ||
-          parkedKey.get(topic.id, req.group, p, key) !== undefined;
-        blocked.set(key, b);
-      }
-      return b;
+    /** Looks up, in one statement, the keys of `batch` not known yet. */
+    const learn = (batch: readonly Message[]) => {
+      const fresh = new Set<string>();
+      for (const m of batch) if (m.key !== null && !blocked.has(m.key)) fresh.add(m.key);
+      if (fresh.size === 0) return;
+      for (const k of fresh) blocked.set(k, false);
+      const rows = withRows.all(topic.id, req.group, p, JSON.stringify([...fresh]));
+      for (const r of rows) blocked.set(String(r[0]), true);
     };
-    const insert = this.#store.writer(
-      `INSERT INTO topic_deliveries (topic_id, group_name, part, msg_offset, key, acked, consumer,
-        visible_at, delivery_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    // The rows are written at the end, one statement per state ([offset, key] pairs).
+    const handed: [number, string | null][] = [];
+    const waiting: [number, string][] = [];
     let next = c.cursor;
     let parked = 0;
     scan: while (out.claimed.length < req.limit && parked < LOOK_AHEAD) {
-      const batch = this.#source.read(topic.id, p, next, 256);
+      // As many as the claim still wants (more when keys park some), at most 256 a read.
+      const want = Math.min(256, Math.max(16, req.limit - out.claimed.length));
+      const batch = this.#source.read(topic.id, p, next, want);
       if ("need" in batch) {
         out.needs.push(batch.need); // the cursor stays before the segment: nothing is skipped
         break;
       }
       if (batch.length === 0) break;
+      learn(batch);
       for (const m of batch) {
         if (out.claimed.length >= req.limit || parked >= LOOK_AHEAD) break scan;
-        if (m.key !== null && isBlocked(m.key)) {
-          insert.run(topic.id, req.group, p, m.offset, m.key, 2, null, 0, 0);
+        if (m.key !== null && blocked.get(m.key)) {
+          waiting.push([m.offset, m.key]);
           parked++;
         } else {
-          insert.run(topic.id, req.group, p, m.offset, m.key, 0, req.consumer, c.deadline, 1);
+          handed.push([m.offset, m.key]);
           if (m.key !== null) blocked.set(m.key, true);
           out.claimed.push({ ...m, deliveryCount: 1, ackDeadline: c.deadline });
         }
         next = m.offset + 1;
       }
     }
+    const insert = this.#store.writer(
+      `INSERT INTO topic_deliveries (topic_id, group_name, part, msg_offset, key, acked, consumer,
+        visible_at, delivery_count)
+        SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, ?4, ?5, ?6, ?7 FROM json_each(?8) j`,
+    );
+    const { id } = topic;
+    if (handed.length) {
+      insert.run(id, req.group, p, 0, req.consumer, c.deadline, 1, JSON.stringify(handed));
+    }
+    if (waiting.length) insert.run(id, req.group, p, 2, null, 0, 0, JSON.stringify(waiting));
     if (next !== c.cursor) this.#advance(topic.id, req.group, p, next);
   }
 
@@ -317,8 +367,8 @@ export class ConsumerGroups {
   }
 
   /**
-   * Acknowledges handed-out messages (inside a write); returns how many were unacked. One
-   * statement per offset: every delivery row is behind the cursor, so an acked one just goes.
+   * Acknowledges handed-out messages (inside a write); returns how many were unacked. Every
+   * delivery row is behind the cursor, so an acked one just goes: one statement per partition.
    */
   ack(
     topicId: number,
@@ -326,35 +376,34 @@ export class ConsumerGroups {
     offsets: readonly (readonly [number, number])[],
     consumer?: string,
   ): number {
-    let n = 0;
     const remove = this.#store.writer(
-      `DELETE FROM topic_deliveries WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?) RETURNING key`,
+      `DELETE FROM topic_deliveries WHERE topic_id = ?1 AND group_name = ?2 AND part = ?3
+        AND msg_offset IN (SELECT value FROM json_each(?4)) AND acked = 0
+        AND (?5 IS NULL OR consumer = ?5) RETURNING key`,
     );
-    const freed = new Map<number, string[]>();
-    const who = consumer ?? null;
-    for (const [p, offset] of offsets) {
-      const r = remove.get(topicId, group, p, offset, who, who);
-      if (!r) continue;
-      n++;
-      if (r[0] === null) continue;
-      let keys = freed.get(p);
-      if (!keys) freed.set(p, keys = []);
-      keys.push(String(r[0]));
+    let n = 0;
+    for (const [p, list] of byPartition(offsets)) {
+      const keys: string[] = [];
+      for (const r of remove.all(topicId, group, p, JSON.stringify(list), consumer ?? null)) {
+        n++;
+        if (r[0] !== null) keys.push(String(r[0]));
+      }
+      // The freed keys' oldest parked messages become ready, in the same statement's write.
+      if (keys.length) this.#releaseAll(topicId, group, p, keys);
     }
-    // The freed keys' oldest parked messages become ready: one statement per partition.
-    for (const [p, keys] of freed) this.#releaseAll(topicId, group, p, keys);
     return n;
   }
 
   /** `#release` for many keys of one partition at once (an ack of a batch). */
   #releaseAll(topicId: number, group: string, p: number, keys: readonly string[]): void {
+    // Per key one index seek to its oldest waiting row (made ready when it is still parked).
     this.#store.writer(
       `UPDATE topic_deliveries SET acked = 3 WHERE topic_id = ?1 AND group_name = ?2
         AND part = ?3 AND acked = 2 AND msg_offset IN (
-          SELECT MIN(msg_offset) FROM topic_deliveries WHERE topic_id = ?1 AND group_name = ?2
-            AND part = ?3 AND acked >= 2 AND key IN (SELECT value FROM json_each(?4))
-          GROUP BY key)`,
+          SELECT (SELECT msg_offset FROM topic_deliveries INDEXED BY topic_deliveries_waiting
+              WHERE topic_id = ?1 AND group_name = ?2 AND part = ?3 AND key = j.value
+                AND acked >= 2 ORDER BY msg_offset LIMIT 1)
+            FROM json_each(?4) j)`,
     ).run(topicId, group, p, JSON.stringify(keys));
   }
 
@@ -369,14 +418,16 @@ export class ConsumerGroups {
     visibleAt: number,
     consumer?: string,
   ): number {
-    let n = 0;
     const st = this.#store.writer(
-      `UPDATE topic_deliveries SET visible_at = ? WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ? AND acked = 0 AND (? IS NULL OR consumer = ?)`,
+      `UPDATE topic_deliveries SET visible_at = ?1 WHERE topic_id = ?2 AND group_name = ?3
+        AND part = ?4 AND msg_offset IN (SELECT value FROM json_each(?5)) AND acked = 0
+        AND (?6 IS NULL OR consumer = ?6)`,
     );
-    const who = consumer ?? null;
-    for (const [p, offset] of offsets) {
-      n += Number(st.run(visibleAt, topicId, group, p, offset, who, who).changes);
+    let n = 0;
+    for (const [p, list] of byPartition(offsets)) {
+      n += Number(
+        st.run(visibleAt, topicId, group, p, JSON.stringify(list), consumer ?? null).changes,
+      );
     }
     return n;
   }

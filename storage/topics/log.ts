@@ -108,6 +108,20 @@ export class TopicLog {
     ).all(topicId, partition, from, limit).map(messageOf);
   }
 
+  /** The messages of `offsets` still in SQLite (a trimmed or offloaded one is absent). */
+  messages(topicId: number, partition: number, offsets: readonly number[]): Map<number, Message> {
+    const rows = this.#store.writer(
+      `SELECT ${MESSAGE_COLUMNS} FROM topic_messages WHERE topic_id = ? AND part = ?
+        AND msg_offset IN (SELECT value FROM json_each(?))`,
+    ).all(topicId, partition, JSON.stringify(offsets));
+    const out = new Map<number, Message>();
+    for (const r of rows) {
+      const m = messageOf(r);
+      out.set(m.offset, m);
+    }
+    return out;
+  }
+
   /** One message, or undefined when it was trimmed. */
   message(topicId: number, partition: number, offset: number): Message | undefined {
     const r = this.#store.writer(

@@ -95,6 +95,10 @@ export class Topics implements MessageSource {
     return undefined;
   }
 
+  hot(topicId: number, partition: number, offsets: readonly number[]): Map<number, Message> {
+    return this.log.messages(topicId, partition, offsets);
+  }
+
   nextOffset(topicId: number, partition: number): number {
     return this.log.nextOffset(topicId, partition);
   }
