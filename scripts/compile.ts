@@ -96,6 +96,9 @@ async function main(): Promise<number> {
       args: [
         "compile",
         "-A",
+        // As deno.json's "unstable": a request's signal aborts only when its client goes away,
+        // not after every answer (that made and dropped an exception per request).
+        "--unstable-no-legacy-abort",
         ...INCLUDES.flatMap((path) => ["--include", path]),
         ...await devExcludes(),
         "--output",

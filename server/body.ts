@@ -168,6 +168,39 @@ class Reservation {
 /** How long a timed-out body's pending read may take to settle before the answer goes out. */
 const TIMEOUT_GRACE_MS = 2000;
 
+/**
+ * The body deadlines of all requests on one coarse timer (a timer per request costs more than
+ * the rest of a small request's reading): each fires within DEADLINE_TICK_MS after its time.
+ */
+const DEADLINE_TICK_MS = 100;
+const deadlines = new Map<number, { at: number; fire: () => void }>();
+let nextDeadline = 0;
+let ticker: ReturnType<typeof setInterval> | undefined;
+
+function onDeadline(ms: number, fire: () => void): number {
+  const id = ++nextDeadline;
+  deadlines.set(id, { at: performance.now() + ms, fire });
+  if (!ticker) {
+    ticker = setInterval(() => {
+      const now = performance.now();
+      for (const [key, d] of deadlines) {
+        if (d.at > now) continue;
+        deadlines.delete(key);
+        d.fire();
+      }
+      if (deadlines.size === 0) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
+    }, DEADLINE_TICK_MS);
+  }
+  return id;
+}
+
+function clearDeadline(id: number): void {
+  deadlines.delete(id);
+}
+
 async function readCapped(
   req: Request,
   limits: BodyLimits,
@@ -183,10 +216,10 @@ async function readCapped(
   // At the deadline a read waiting for bytes is first left to settle (the client's next byte or
   // its close): Deno cannot drop a connection after the answer when the body was cancelled under
   // a pending read. A client that sends nothing more is answered after the grace regardless.
-  const timer = setTimeout(() => {
+  const timer = onDeadline(limits.timeoutMs, () => {
     timedOut = true;
     grace = setTimeout(() => reader.cancel().catch(() => {}), TIMEOUT_GRACE_MS);
-  }, limits.timeoutMs);
+  });
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -204,10 +237,13 @@ async function readCapped(
     if (err instanceof DbError) throw err;
     throw new DbError("INVALID_PARAMETER", "The request body ended before its declared end");
   } finally {
-    clearTimeout(timer);
+    clearDeadline(timer);
     clearTimeout(grace);
-    if (!finished) reader.cancel().catch(() => {});
-    reader.releaseLock();
+    // A finished body's stream is closed: releasing its lock would only make (and drop) an error.
+    if (!finished) {
+      reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
   }
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(size);

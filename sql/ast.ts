@@ -113,6 +113,11 @@ export interface LiteralExpr {
 export interface ParamExpr {
   readonly kind: "param";
   readonly index: number;
+  /**
+   * Set when the engine turned this literal into a parameter (sql/parse/shape.ts): the literal of
+   * the text the plan was made from. Its type is the parameter's; each run's value comes bound.
+   */
+  readonly literal?: LiteralExpr;
   readonly span: Span;
 }
 

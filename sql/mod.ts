@@ -7,14 +7,17 @@ export { MAX_EXPRESSION_DEPTH } from "./ast.ts";
 export * from "./values.ts";
 export type * from "./source.ts";
 export {
+  bindShape,
   parseBatch,
   parseExpression,
   parseSql,
   printExpr,
   printStatement,
   printString,
+  shapeOf,
+  templateOf,
 } from "./parse/mod.ts";
-export type { Diagnostic } from "./parse/mod.ts";
+export type { Diagnostic, Shape, Template } from "./parse/mod.ts";
 export {
   AGGREGATES,
   compileExpr,

@@ -85,10 +85,13 @@ let older = 0;
 function secondText(s: number): string {
   if (seconds[0] === s) return prefixes[0];
   if (seconds[1] === s) return prefixes[1];
+  // Made before the slot changes: a second Date cannot show throws and caches nothing.
+  const text = new Date(s * 1000).toISOString().slice(0, 19);
   const i = older;
   older ^= 1;
   seconds[i] = s;
-  return prefixes[i] = new Date(s * 1000).toISOString().slice(0, 19);
+  prefixes[i] = text;
+  return text;
 }
 
 /** RFC 3339 UTC with 9 fractional digits: `2026-11-25T20:15:01.123456789Z`. */

@@ -365,9 +365,40 @@ export function assignValue(
  * compile literals): the same as assignValue with the literal's static type.
  */
 export function assignLiteral(e: LiteralExpr, to: TypeName, column?: string): Value {
-  const v = literalValue(e.value, e.numeric, e.text);
-  return assignValue(v, to, e.numeric === "int" ? integerLiteralType(v) : null, column);
+  return assignLiteralValue(literalValue(e.value, e.numeric, e.text), e.numeric, to, column);
 }
+
+/** `assignLiteral` of a literal's value already converted by `literalValue`. */
+export function assignLiteralValue(
+  v: Value,
+  numeric: LiteralExpr["numeric"],
+  to: TypeName,
+  column?: string,
+): Value {
+  return assignValue(v, to, numeric === "int" ? integerLiteralType(v) : null, column);
+}
+
+/**
+ * A literal's static type from its source value and `literalValue`'s result: TEXT, BOOLEAN,
+ * INT / BIGINT / DECIMAL by an integer's size, DECIMAL or DOUBLE for a decimal; null for NULL.
+ */
+export function literalType(
+  source: LiteralExpr["value"],
+  value: Value,
+  numeric: LiteralExpr["numeric"],
+): TypeName | null {
+  if (value === null) return null;
+  if (typeof value === "boolean") return BOOL_TYPE;
+  if (typeof source === "string") return TEXT_TYPE;
+  if (numeric === "decimal" || (typeof source === "number" && !Number.isInteger(source))) {
+    return typeof value === "string" ? DECIMAL_TYPE : DOUBLE_TYPE;
+  }
+  return integerLiteralType(value);
+}
+
+const BOOL_TYPE: TypeName = { base: "BOOLEAN" };
+const TEXT_TYPE: TypeName = { base: "TEXT" };
+const DOUBLE_TYPE: TypeName = { base: "DOUBLE" };
 
 // ---------------------------------------------------------------- comparison
 

@@ -3,14 +3,7 @@
 // first error; each statement is atomic. Parsed batches are cached by text, so a repeated
 // parameterised statement costs no parsing.
 
-import {
-  type Cancel,
-  nowNs,
-  type ParsedStatement,
-  parseSql,
-  type Statement,
-  type Value,
-} from "../sql/mod.ts";
+import { type Cancel, nowNs, type Statement, type Value } from "../sql/mod.ts";
 import type { Role, UserRole } from "../auth/mod.ts";
 import { DbError, toDbError } from "../errors.ts";
 import {
@@ -78,6 +71,7 @@ import { Topics } from "./topics/mod.ts";
 import { fixDataDirModesSync, makeDataDirSync } from "./_modes.ts";
 import { elapsedMs } from "./_time.ts";
 import { logError } from "../log.ts";
+import { ParseCache } from "./parse_cache.ts";
 
 export interface DatabaseOptions {
   /** Data directory; created when missing. */
@@ -108,6 +102,11 @@ export interface DatabaseOptions {
    * failure). Not for production use.
    */
   readonly objectStoreShim?: (storageId: string, store: ObjectStore) => ObjectStore;
+  /**
+   * Literal SQL shares the parse and plan of texts that differ only in literals (default true;
+   * false for tests that compare both ways).
+   */
+  readonly parameterizeLiterals?: boolean;
 }
 
 type Handlers = { [K in Statement["kind"]]: Handler<K> };
@@ -144,8 +143,6 @@ const HANDLERS: Omit<Handlers, "execute_as"> = {
   ack: ackStatement,
 };
 
-const PARSE_CACHE_SIZE = 512;
-
 /** Far above any flush policy's threshold: reached only when flushes fail for long. */
 const DEFAULT_MAX_BUFFERED_ROWS = 10_000_000;
 
@@ -174,10 +171,16 @@ export class Database {
   #live?: LiveSource;
   #unlock: () => void;
   #stopAutoFlush: () => void;
-  #parsed = new Map<string, { statements: ParsedStatement[]; error?: DbError }>();
+  #parsed: ParseCache;
   #closed = false;
 
-  private constructor(dataDir: string, engine: StoreParts, unlock: () => void) {
+  private constructor(
+    dataDir: string,
+    engine: StoreParts,
+    unlock: () => void,
+    parameterize: boolean,
+  ) {
+    this.#parsed = new ParseCache(parameterize);
     this.dataDir = dataDir;
     this.#engine = engine;
     engines.set(this, engine);
@@ -245,7 +248,9 @@ export class Database {
       bootstrap(engine);
       registerJobs(engine);
       jobs.resume();
-      return Promise.resolve(new Database(dir, engine, unlock));
+      return Promise.resolve(
+        new Database(dir, engine, unlock, options.parameterizeLiterals ?? true),
+      );
     } catch (err) {
       unlock();
       throw err instanceof DbError ? err : new DbError(
@@ -311,16 +316,18 @@ export class Database {
       error = toDbError(err);
       return finish();
     }
-    const { statements, error: parseError } = this.#parse(sql);
+    const given = (options.params ?? []) as Value[];
+    const parsed = this.#parsed.get(sql, given.length > 0);
+    const { statements, error: parseError } = parsed;
     if (statements.length === 0 && !parseError) {
       error = new DbError("EMPTY_SQL", "No SQL statement given");
       return finish();
     }
-    const params = (options.params ?? []) as Value[];
+    const params = (parsed.params ?? given) as Value[];
     const signal = options.timeoutMs === undefined
       ? options.signal
       : new Deadline(options.signal, options.timeoutMs);
-    if (params.length && statements.length + (parseError ? 1 : 0) > 1) {
+    if (given.length && statements.length + (parseError ? 1 : 0) > 1) {
       error = new DbError(
         "INVALID_PARAMETER",
         "Parameters are only allowed with a single statement",
@@ -364,25 +371,6 @@ export class Database {
     const u = this.#engine.catalog.user(user);
     if (!u) throw new DbError("NOT_FOUND", `User "${user}" does not exist`);
     return { user, role: u.role as Role };
-  }
-
-  #parse(sql: string): { statements: ParsedStatement[]; error?: DbError } {
-    const hit = this.#parsed.get(sql);
-    if (hit) return hit;
-    const { statements, diagnostics } = parseSql(sql);
-    let result: { statements: ParsedStatement[]; error?: DbError } = { statements };
-    if (diagnostics.length) {
-      const d = diagnostics[0];
-      result = {
-        // Statements before the first bad one still run, as psql does.
-        statements: statements.filter((_, i) => i + 1 < d.statement),
-        error: new DbError(d.code, d.message, d),
-      };
-    }
-    if (this.#parsed.size >= PARSE_CACHE_SIZE) this.#parsed.clear();
-    // A long statement (a multi-row INSERT) is rarely repeated: caching its AST costs GC time.
-    if (!result.error && sql.length <= 4096) this.#parsed.set(sql, result);
-    return result;
   }
 
   async #run(

@@ -5,13 +5,15 @@
 // is installed, because on a 2-core machine the generator's own CPU comes out of the server's; it
 // falls back to Deno's fetch otherwise. Only loopback targets are accepted.
 //
-//   deno run -A scripts/bench/_load.ts --url http://127.0.0.1:PORT --workload insert|select
+//   deno run -A scripts/bench/_load.ts --url http://127.0.0.1:PORT
+//     --workload insert|select|insert-literal|select-literal
 //     [--connections 32] [--requests N] [--seconds S] [--auth "Basic …"] [--id-base B]
 //     [--keys K] [--tool auto|wrk|deno]
 //
 // Prints one JSON line: {tool, requests, errors, seconds, rps, p50_ms, p99_ms, first_error?}.
 // insert: `INSERT INTO bench.kv (id, title, n) VALUES ($1, $2, $3)` with unique ids from
-// --id-base up; select: `SELECT id, title, n FROM bench.kv WHERE id = $1` over ids 1..K.
+// --id-base up; select: `SELECT id, title, n FROM bench.kv WHERE id = $1` over ids 1..K. The
+// -literal workloads send the same statements with the values written into the SQL text.
 
 import { parseArgs } from "node:util";
 
@@ -26,7 +28,14 @@ export interface LoadResult {
   readonly first_error?: string;
 }
 
-export type Workload = "insert" | "select";
+/** `-literal`: the same statements with the values inlined in the SQL text instead of `$n`. */
+export type Workload = "insert" | "select" | "insert-literal" | "select-literal";
+export const WORKLOADS: readonly Workload[] = [
+  "insert",
+  "select",
+  "insert-literal",
+  "select-literal",
+];
 
 export const INSERT_SQL = "INSERT INTO bench.kv (id, title, n) VALUES ($1, $2, $3)";
 export const SELECT_SQL = "SELECT id, title, n FROM bench.kv WHERE id = $1";
@@ -60,13 +69,22 @@ function assertLoopback(url: URL): void {
 
 /** The Lua script: per-thread counters, a wall clock through LuaJIT's ffi, JSON out of done(). */
 function wrkScript(o: LoadOptions, perThread: number): string {
-  const sql = JSON.stringify(o.workload === "insert" ? INSERT_SQL : SELECT_SQL);
-  const body = o.workload === "insert"
-    ? `local id = ${o.idBase} + tid * ${WORKER_STRIDE} + sent
+  const sql = JSON.stringify(o.workload.startsWith("insert") ? INSERT_SQL : SELECT_SQL);
+  const id = `local id = ${o.idBase} + tid * ${WORKER_STRIDE} + sent`;
+  const key = `local key = (tid * 7919 + sent * 104729) % ${o.keys} + 1`;
+  const body = {
+    insert: `${id}
   local body = '{"sql":' .. SQL .. ',"params":[' .. string.format("%d", id) ..
-    ',"title ' .. string.format("%d", id) .. '",' .. string.format("%d", sent % 1000) .. ']}'`
-    : `local key = (tid * 7919 + sent * 104729) % ${o.keys} + 1
-  local body = '{"sql":' .. SQL .. ',"params":[' .. string.format("%d", key) .. ']}'`;
+    ',"title ' .. string.format("%d", id) .. '",' .. string.format("%d", sent % 1000) .. ']}'`,
+    select: `${key}
+  local body = '{"sql":' .. SQL .. ',"params":[' .. string.format("%d", key) .. ']}'`,
+    "insert-literal": `${id}
+  local body = '{"sql":"INSERT INTO bench.kv (id, title, n) VALUES (' .. string.format("%d", id) ..
+    ', \\'title ' .. string.format("%d", id) .. '\\', ' .. string.format("%d", sent % 1000) .. ')"}'`,
+    "select-literal": `${key}
+  local body = '{"sql":"SELECT id, title, n FROM bench.kv WHERE id = ' ..
+    string.format("%d", key) .. '"}'`,
+  }[o.workload];
   return `local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -190,13 +208,21 @@ async function runDeno(o: LoadOptions): Promise<LoadResult> {
     while (next < o.requests && performance.now() < deadline) {
       const i = next++;
       sent++;
-      const params = o.workload === "insert"
-        ? [o.idBase + worker * WORKER_STRIDE + sent, `title ${sent}`, sent % 1000]
-        : [(worker * 7919 + sent * 104729) % o.keys + 1];
-      const body = JSON.stringify({
-        sql: o.workload === "insert" ? INSERT_SQL : SELECT_SQL,
-        params,
-      });
+      const id = o.idBase + worker * WORKER_STRIDE + sent;
+      const key = (worker * 7919 + sent * 104729) % o.keys + 1;
+      const body = JSON.stringify(
+        o.workload === "insert"
+          ? { sql: INSERT_SQL, params: [id, `title ${id}`, sent % 1000] }
+          : o.workload === "select"
+          ? { sql: SELECT_SQL, params: [key] }
+          : o.workload === "insert-literal"
+          ? {
+            sql: `INSERT INTO bench.kv (id, title, n) VALUES (${id}, 'title ${id}', ${
+              sent % 1000
+            })`,
+          }
+          : { sql: `SELECT id, title, n FROM bench.kv WHERE id = ${key}` },
+      );
       const start = performance.now();
       try {
         const res = await fetch(o.url, { method: "POST", headers, body, client });
@@ -256,12 +282,12 @@ if (import.meta.main) {
   if (!values.url) throw new Error("--url is required");
   const url = new URL("/v1/api/sql", values.url);
   assertLoopback(url);
-  if (values.workload !== "insert" && values.workload !== "select") {
-    throw new Error(`--workload must be insert or select, got ${values.workload}`);
+  if (!WORKLOADS.includes(values.workload as Workload)) {
+    throw new Error(`--workload must be one of ${WORKLOADS.join(", ")}, got ${values.workload}`);
   }
   const o: LoadOptions = {
     url,
-    workload: values.workload,
+    workload: values.workload as Workload,
     connections: Number(values.connections),
     requests: Number(values.requests),
     seconds: Number(values.seconds),

@@ -8,7 +8,7 @@
 // the shared machine hits both alike.
 
 import { rootToken } from "./_client_kit.ts";
-import { INSERT_SQL, type LoadResult, SELECT_SQL, type Workload } from "./_load.ts";
+import { INSERT_SQL, type LoadResult, SELECT_SQL, type Workload, WORKLOADS } from "./_load.ts";
 
 /** One workload measured on both servers. */
 export interface HttpRow {
@@ -213,9 +213,11 @@ async function warmAndMeasure(
   auth: string,
 ): Promise<LoadResult> {
   const o = { workload, requests: s.requests, keys: s.keys, auth };
-  // Inserts need ids no earlier run used: warm-ups from 1e9, measured runs from 2e9.
-  await load(server, { ...o, seconds: s.warmup, idBase: 1_000_000_000 });
-  return await load(server, { ...o, seconds: s.seconds, idBase: 2_000_000_000 });
+  // Inserts need ids no earlier run used: warm-ups from 1e9, measured runs from 2e9 (3e9 and 4e9
+  // for the literal inserts).
+  const base = workload === "insert-literal" ? 3_000_000_000 : 1_000_000_000;
+  await load(server, { ...o, seconds: s.warmup, idBase: base });
+  return await load(server, { ...o, seconds: s.seconds, idBase: base + 1_000_000_000 });
 }
 
 /** Logs in as root (password "") and returns `Bearer <access_token>`, or throws. */
@@ -282,7 +284,7 @@ export async function runHttpBench(scale = 1): Promise<HttpBench> {
       bare: {} as Record<Workload, LoadResult>,
       kalamdb: {} as Record<Workload, LoadResult | null>,
     };
-    for (const workload of ["insert", "select"] as const) {
+    for (const workload of WORKLOADS) {
       console.log(`  ${workload}: bare Deno.serve …`);
       measured.bare[workload] = await warmAndMeasure(bare, s, workload, BASIC_ROOT);
       console.log(`  ${workload}: KalamDB-TS …`);
@@ -348,6 +350,31 @@ async function commitEachInsert(dir: string, s: Sizes): Promise<LoadResult> {
   }
 }
 
+/**
+ * A -literal workload's row: KalamDB-TS next to the bare server running the `$n` statement (the
+ * issue's yardstick), with the bare server on the literal text and KalamDB-TS's own `$n` form in
+ * the note.
+ */
+function literalRow(
+  workload: string,
+  measured: { bare: Record<Workload, LoadResult>; kalamdb: Record<Workload, LoadResult | null> },
+  base: "insert" | "select",
+): HttpRow {
+  const k = measured.kalamdb[`${base}-literal`];
+  const params = measured.kalamdb[base];
+  const bare = measured.bare[base];
+  const r = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  return {
+    workload,
+    kalamdb: k,
+    bare,
+    ratio: k ? r(k.rps, bare.rps) : null,
+    target: "ratio ≥ 0.50, within 15% of the $n form",
+    note: `bare server on the literal text ${measured.bare[`${base}-literal`].rps}/s; ` +
+      (k && params ? `KalamDB-TS literal / $n form ${r(k.rps, params.rps)}` : "KalamDB-TS: —"),
+  };
+}
+
 /** The report's rows: each workload's KalamDB-TS result next to the bare server's. */
 function httpRows(
   measured: {
@@ -374,6 +401,12 @@ function httpRows(
       ratio: ratio(measured.kalamdb.select, measured.bare.select),
       target: "p99 < 10 ms, ratio ≥ 0.50",
     },
+    literalRow(
+      "single-row INSERT, values inlined in the SQL text",
+      measured,
+      "insert",
+    ),
+    literalRow("primary-key SELECT, value inlined in the SQL text", measured, "select"),
     {
       workload: "primary-key SELECT, Bearer JWT instead of Basic",
       kalamdb: bearerSelect,

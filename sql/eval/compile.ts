@@ -5,10 +5,10 @@
 // converted once per statement context. The compiler recurses over the tree, whose depth the
 // parser bounds (MAX_EXPRESSION_DEPTH); results are range-checked by their static type.
 
-import type { BinaryExpr, Expr, FuncExpr, SelectStmt, TypeName } from "../ast.ts";
+import type { BinaryExpr, Expr, FuncExpr, SelectStmt } from "../ast.ts";
 import { assertNever, DbError } from "../../errors.ts";
 import type { EvalContext } from "../source.ts";
-import { integerLiteralType, literalValue } from "../values.ts";
+import { literalType, literalValue } from "../values.ts";
 import type { Row, Value } from "../values.ts";
 import {
   arithmetic,
@@ -51,9 +51,6 @@ interface Env {
   readonly options: CompileOptions;
 }
 
-const DOUBLE: TypeName = { base: "DOUBLE" };
-const DECIMAL: TypeName = { base: "DECIMAL" };
-
 function compile(expr: Expr, env: Env): Compiled {
   const hooked = env.options.aggregates?.(expr);
   if (hooked) return hooked;
@@ -62,8 +59,12 @@ function compile(expr: Expr, env: Env): Compiled {
       return literal(expr.value, expr.numeric, expr.text);
     case "param": {
       const i = expr.index - 1;
+      // A literal the engine made a parameter (sql/parse/shape.ts) keeps the literal's type.
+      const lit = expr.literal;
       return {
-        type: null,
+        type: lit
+          ? literalType(lit.value, literalValue(lit.value, lit.numeric, lit.text), lit.numeric)
+          : null,
         constant: true,
         eval: (_row, ctx) => {
           if (i < 0 || i >= ctx.params.length) {
@@ -173,13 +174,7 @@ function literal(
   text: string | undefined,
 ): Compiled {
   const value = literalValue(v, numeric, text);
-  if (value === null) return constant(null, null);
-  if (typeof value === "boolean") return constant(value, BOOL);
-  if (typeof v === "string") return constant(value, TEXT);
-  if (numeric === "decimal" || (typeof v === "number" && !Number.isInteger(v))) {
-    return constant(value, typeof value === "string" ? DECIMAL : DOUBLE);
-  }
-  return constant(value, integerLiteralType(value));
+  return constant(value, literalType(v, value, numeric));
 }
 type LiteralValue = null | boolean | string | number | bigint;
 

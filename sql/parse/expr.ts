@@ -226,20 +226,17 @@ function parenSelect(p: Parser): SelectStmt {
   });
 }
 
-/** A number token as a literal: ints exact (number or bigint), decimals with their text. */
-function numberLiteral(p: Parser, t: Token): LiteralExpr {
-  if (/^\d+$/.test(t.value)) {
-    const n = Number(t.value);
-    const value = Number.isSafeInteger(n) ? n : BigInt(t.value);
-    return { kind: "literal", value, numeric: "int", span: p.spanFrom(t) };
+/** A number token's literal: ints exact (number or bigint), decimals with their text. */
+export function numberValue(digits: string): Pick<LiteralExpr, "value" | "numeric" | "text"> {
+  if (/^\d+$/.test(digits)) {
+    const n = Number(digits);
+    return { value: Number.isSafeInteger(n) ? n : BigInt(digits), numeric: "int" };
   }
-  return {
-    kind: "literal",
-    value: Number(t.value),
-    numeric: "decimal",
-    text: t.value,
-    span: p.spanFrom(t),
-  };
+  return { value: Number(digits), numeric: "decimal", text: digits };
+}
+
+function numberLiteral(p: Parser, t: Token): LiteralExpr {
+  return { kind: "literal", ...numberValue(t.value), span: p.spanFrom(t) };
 }
 
 function parsePrimary(p: Parser): Expr {

@@ -12,6 +12,7 @@ import { parseStatement } from "./_statement.ts";
 import { parseExpr } from "./expr.ts";
 
 export { printExpr, printStatement, printString } from "../print.ts";
+export { bindShape, type Shape, shapeOf, type Template, templateOf } from "./shape.ts";
 
 /** One problem found while parsing, positioned in the batch text. */
 export interface Diagnostic {

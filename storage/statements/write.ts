@@ -6,6 +6,7 @@
 
 import {
   assignLiteral,
+  assignLiteralValue,
   type Catalog as SqlCatalog,
   type ColumnSchema,
   compileAssignment,
@@ -296,6 +297,10 @@ const NO_ROW: Row = [];
 /** An INSERT value for `col`: literals (most of a multi-row INSERT) skip compilation. */
 function valueOf(e: Expr, col: ColumnSchema, ctx: EvalContext): Value {
   if (e.kind === "literal") return assignLiteral(e, col.type, col.name);
+  // A literal the engine made a parameter: converted as that literal would be.
+  if (e.kind === "param" && e.literal) {
+    return assignLiteralValue(ctx.params[e.index - 1], e.literal.numeric, col.type, col.name);
+  }
   return compileAssignment(e, NO_COLUMNS, col)(NO_ROW, ctx);
 }
 

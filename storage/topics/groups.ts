@@ -228,8 +228,9 @@ export class ConsumerGroups {
   #release(topicId: number, group: string, p: number, key: string): void {
     // One key: two index seeks (an ack of a batch goes through #releaseAll instead).
     const next = this.#store.writer(
-      `SELECT msg_offset, acked FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-        AND part = ? AND key = ? AND acked >= 2 ORDER BY msg_offset LIMIT 1`,
+      `SELECT msg_offset, acked FROM topic_deliveries INDEXED BY topic_deliveries_waiting
+        WHERE topic_id = ? AND group_name = ? AND part = ? AND key = ? AND acked >= 2
+        ORDER BY msg_offset LIMIT 1`,
     ).get(topicId, group, p, key);
     if (!next || next[1] !== 2n) return;
     this.#store.writer(
@@ -246,8 +247,9 @@ export class ConsumerGroups {
   #unparkOne(c: PartitionClaim, key: string, offset: number): void {
     const { topic, p, req, out } = c;
     const nextReady = this.#store.writer(
-      `SELECT msg_offset FROM topic_deliveries WHERE topic_id = ? AND group_name = ?
-        AND part = ? AND acked = 3 AND key = ? LIMIT 1`,
+      `SELECT msg_offset FROM topic_deliveries INDEXED BY topic_deliveries_waiting
+        WHERE topic_id = ? AND group_name = ? AND part = ? AND key = ? AND acked = 3
+        ORDER BY msg_offset LIMIT 1`,
     );
     for (let gone = 0; gone < GONE_PER_CLAIM; gone++) {
       const message = this.#source.message(topic.id, p, offset);
