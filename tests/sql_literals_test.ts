@@ -10,7 +10,7 @@
 import { assert, assertEquals } from "./_util.ts";
 import { Database } from "../storage/mod.ts";
 import type { BatchResult } from "../storage/mod.ts";
-import { rng } from "../scripts/_rng.ts";
+import { rng } from "../scripts/mod.ts";
 
 const SETUP = `CREATE NAMESPACE app;
 CREATE SHARED TABLE app.t (id BIGINT PRIMARY KEY, name TEXT, n INT, d DOUBLE,
