@@ -169,7 +169,30 @@ flush's tombstones need no segment decode (with two writers' interleaved id rang
 tombstones used to grow by one per flushed row). What doubled the lookups: a read whose
 segments are all decoded in memory runs in one synchronous step like a buffer-only read
 (no async generator per request), and the statement deadline is one small object instead of
-a redefined AbortSignal (which had made the hot property accesses polymorphic).`;
+a redefined AbortSignal (which had made the hot property accesses polymorphic).
+
+Literal SQL (issue 17 item 1; the -literal rows send the values inlined in the SQL text, no
+\`params\`): texts that differ only in literals share one parsed template whose literals are
+parameters of the literal's type, so they are parsed and planned once (sql/parse/shape.ts;
+storage/parse_cache.ts). In process, a primary-key SELECT with an inlined key went from 47 µs
+to 12 µs (the \`$1\` form: 8–11 µs); the CPU profile before: 31 % garbage collection (every
+text's AST and plan cached, then dropped), 20 % parsing, 16 % planning; after: neither parse nor
+plan for a known shape. Target: within 15 % of the \`$n\` form — met (see the note column).
+
+A regression found on the way (2026-12-04): the issue-10 defences had made every request 2–4×
+dearer (POST \`SELECT 1\` with Basic: 44,573 req/s at 3b8ce01, 8,706 at 06874df, the same
+machine and run): a \`setTimeout\` per body read for its deadline, the stream reader's release
+after a finished body (it makes and drops an error), Deno's legacy abort of \`request.signal\`
+after every answer (a DOMException with a stack per request), the WebSocket URL parsed for every
+statement and every Basic request queued behind the same user's attempts. Now: one coarse
+timer for all body deadlines, no release of a finished reader, \`"unstable":
+["no-legacy-abort"]\` in deno.json (and \`--unstable-no-legacy-abort\` in the compiled binary),
+the URL only for SUBSCRIBE TO, known-right credentials past the queue (a locked-out pair still
+waits and fails): 24,000–27,000 req/s. The lookup rows are still far from the 0.5 target on
+this machine today: the same 3b8ce01 tree that measured 37,405 lookups/s on 2026-11-26 measures
+19,395 now beside a bare server at 56,697, so the machine (or Deno 2.9.6) moved; what is left
+per request is the HTTP layer's own (Request/Response objects, header reads, the body stream),
+authentication, the buffer seek and the JSON answer.`;
 }
 
 /** The cold section's "where the engine's time goes" list, from one run's timings. */

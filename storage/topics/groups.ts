@@ -248,7 +248,8 @@ export class ConsumerGroups {
     const { topic, p, req, out } = c;
     const nextReady = this.#store.writer(
       `SELECT msg_offset FROM topic_deliveries INDEXED BY topic_deliveries_waiting
-        WHERE topic_id = ? AND group_name = ? AND part = ? AND key = ? AND acked = 3
+        WHERE topic_id = ? AND group_name = ? AND part = ? AND key = ? AND acked >= 2
+          AND acked = 3
         ORDER BY msg_offset LIMIT 1`,
     );
     for (let gone = 0; gone < GONE_PER_CLAIM; gone++) {
