@@ -15,6 +15,7 @@ import { liveSection } from "./_live_report.ts";
 import type { ExportBench } from "./export.ts";
 import { exportSection } from "./_export_report.ts";
 import { type TopicsBench, topicsTable } from "./_topics_report.ts";
+import { type IdleRow, idleTable } from "./idle.ts";
 
 /** One section of results.json. */
 export interface Section<T> {
@@ -31,6 +32,7 @@ export interface Results {
   client?: Section<ClientBench>;
   export?: Section<ExportBench>;
   topics?: Section<TopicsBench>;
+  idle?: Section<IdleRow[]>;
 }
 
 function fmt(n: number): string {
@@ -344,8 +346,32 @@ ${
       ? TOPICS_NOTE + "\n\n" + topicsTable(topics.results)
       : "Not measured yet: `deno task bench --only topics`."
   }
+
+## Idle memory (issue 17)${r.idle ? ` — run of ${r.idle.started}` : ""}
+
+${
+    r.idle
+      ? IDLE_NOTE + "\n\n" + idleTable(r.idle.results)
+      : "Not measured yet: `deno task bench --only idle`."
+  }
 `;
 }
+
+const IDLE_NOTE =
+  `An idle server next to bare \`Deno.serve\` processes that load, step by step, what the
+server loads (scripts/bench/idle.ts; each its own process, measured once its RSS is steady).
+Target of the issue: ≤ 50 MB RSS, or why the runtime's floor is higher. It is higher: the first
+npm packages alone (msgpackr for the row codec, jose for tokens, smol-toml for the config —
+what a request needs) take a bare \`Deno.serve\` with node:sqlite from ~38 MB to ~56 MB, because
+Deno maps and initialises its Node compatibility layer and npm resolution with them (RssFile,
+pages of the deno binary, grows by ~10 MB; RssAnon by ~8 MB); every library of the server
+together makes ~68 MB. The server's own code, catalog, caches and SQLite connections add
+~12 MB on top (RssAnon; the V8 heap after a GC is ~13 MB, of which our modules are ~3 MB).
+RssFile pages are clean and shared with every other deno process: under memory pressure the
+kernel drops them first. KalamDB's 30–40 MB is a Rust binary with no JavaScript runtime. What
+would get under 50 MB: no npm package before the first request that needs it (a hand-written
+row codec and HS256 instead of msgpackr and jose, the Parquet, zip and S3 libraries loaded on
+first use) — not done; measured first, so the trade is known.`;
 
 const TOPICS_NOTE = `Publish → consume → ack of the same messages through each system, in one run
 (scripts/bench/topics.ts; \`deno run -A scripts/bench/topics.ts [--quick]\` runs it alone).

@@ -1,5 +1,5 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export|topics (run one part; the others'
+// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export|topics|idle (run one part; the others'
 // results are kept from results.json), --quick (small sizes, for a smoke run: prints only, so it
 // never overwrites the recorded numbers).
 
@@ -15,6 +15,7 @@ import { runExportBench } from "./export.ts";
 import { exportTable } from "./_export_report.ts";
 import { runTopicsBench } from "./topics.ts";
 import { topicsTable } from "./_topics_report.ts";
+import { idleTable, runIdleBench } from "./idle.ts";
 import { benchmarksMd, coldTable, coreTable, httpTable, type Results } from "./_report.ts";
 
 const { values } = parseArgs({
@@ -23,7 +24,7 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const PARTS = ["core", "http", "cold", "live", "client", "export", "topics"];
+const PARTS = ["core", "http", "cold", "live", "client", "export", "topics", "idle"];
 if (values.only !== undefined && !PARTS.includes(values.only)) {
   console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
@@ -103,6 +104,14 @@ if (runs("topics")) {
   const topics = await runTopicsBench(scale);
   console.log(topicsTable(topics));
   results.topics = { started, scale, results: topics };
+}
+
+if (runs("idle")) {
+  const started = new Date().toISOString();
+  console.log("idle memory …");
+  const idle = await runIdleBench();
+  console.log(idleTable(idle));
+  results.idle = { started, scale: 1, results: idle };
 }
 
 if (!values.quick) {
