@@ -307,6 +307,11 @@ export interface AckStmt {
   /** Only claims of this consumer are settled (a late ACK/NACK after a re-claim is not). */
   readonly consumer?: string;
   readonly offsets: readonly (readonly [number, number])[];
+  /**
+   * `OFFSETS $n`: the pairs come in parameter n as JSON (`[[partition, offset], …]`), so one
+   * prepared text serves every batch; `offsets` is empty then.
+   */
+  readonly offsetsParam?: number;
   readonly delaySeconds?: number;
   readonly span: Span;
 }

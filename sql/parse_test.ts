@@ -151,6 +151,7 @@ const VALID: readonly string[] = [
   "ACK app.inbox GROUP 'agents' OFFSETS (0:1, 3:17)",
   "NACK app.inbox GROUP 'agents' OFFSETS (0:1) DELAY 30",
   "ACK app.inbox GROUP 'agents' CONSUMER 'w-1' OFFSETS (2:3)",
+  "NACK app.inbox GROUP 'agents' CONSUMER 'w-1' OFFSETS $1 DELAY 5",
   "EXECUTE AS USER 'alice' (CONSUME FROM app.inbox GROUP 'g' LIMIT 1)",
 ];
 

@@ -394,7 +394,9 @@ export function printStatement(s: Statement): string {
       const consumer = s.consumer !== undefined ? ` CONSUMER ${printString(s.consumer)}` : "";
       return `${s.nack ? "NACK" : "ACK"} ${printTable(s.topic)} GROUP ${
         printString(s.group)
-      }${consumer} OFFSETS (${offsets})${delay}`;
+      }${consumer} OFFSETS ${
+        s.offsetsParam !== undefined ? `$${s.offsetsParam}` : `(${offsets})`
+      }${delay}`;
     }
     default:
       return assertNever(s, "statement");

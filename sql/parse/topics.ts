@@ -166,14 +166,24 @@ export function parseAck(p: Parser, first: Token, nack: boolean): AckStmt {
   const group = p.nameOrString("a group name");
   const consumer = p.accept("CONSUMER") ? p.nameOrString("a consumer name") : undefined;
   p.expect("OFFSETS");
-  p.expectOp("(");
   const offsets: [number, number][] = [];
-  do {
-    const part = p.integer("a partition number");
-    p.expectOp(":");
-    offsets.push([part, p.integer("an offset")]);
-  } while (p.acceptOp(","));
-  p.expectOp(")");
+  let offsetsParam: number | undefined;
+  const t = p.peek();
+  if (t.kind === "param") {
+    p.next();
+    offsetsParam = Number(t.value);
+    if (!Number.isSafeInteger(offsetsParam) || offsetsParam < 1) {
+      p.fail(`Invalid parameter $${t.value}`, t);
+    }
+  } else {
+    p.expectOp("(");
+    do {
+      const part = p.integer("a partition number");
+      p.expectOp(":");
+      offsets.push([part, p.integer("an offset")]);
+    } while (p.acceptOp(","));
+    p.expectOp(")");
+  }
   const delaySeconds = nack && p.accept("DELAY") ? p.integer("a delay in seconds") : undefined;
   return {
     kind: "ack",
@@ -182,6 +192,7 @@ export function parseAck(p: Parser, first: Token, nack: boolean): AckStmt {
     group,
     ...(consumer !== undefined ? { consumer } : {}),
     offsets,
+    ...(offsetsParam !== undefined ? { offsetsParam } : {}),
     ...(delaySeconds !== undefined ? { delaySeconds } : {}),
     span: p.spanFrom(first),
   };

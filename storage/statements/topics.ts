@@ -330,13 +330,42 @@ export const consumeStatement: Handler<"consume"> = async (stmt, ctx) => {
   }
 };
 
+/** The pairs of `OFFSETS $n`: a JSON array (text or value) of [partition, offset]. */
+function offsetsOf(value: unknown, index: number): (readonly [number, number])[] {
+  let list = value;
+  if (typeof value === "string") {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      list = undefined;
+    }
+  }
+  const whole = (n: unknown) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+  if (
+    !Array.isArray(list) || list.length === 0 || list.length > MAX_CONSUME_LIMIT ||
+    !list.every((x) => Array.isArray(x) && x.length === 2 && whole(x[0]) && whole(x[1]))
+  ) {
+    throw new DbError(
+      "INVALID_PARAMETER",
+      `Parameter $${index} of OFFSETS must be a JSON array of 1 to ${MAX_CONSUME_LIMIT} ` +
+        "[partition, offset] pairs",
+    );
+  }
+  return list as [number, number][];
+}
+
 export const ackStatement: Handler<"ack"> = (stmt, ctx) => {
   const e = ctx.engine;
   const delay = stmt.delaySeconds ?? 0;
   if (delay > 43200) throw invalid("DELAY must be at most 43200 seconds");
+  const at = stmt.offsetsParam;
+  if (at !== undefined && at > ctx.params.length) {
+    throw new DbError("INVALID_PARAMETER", `No value for parameter $${at}`);
+  }
+  const offsets = at === undefined ? stmt.offsets : offsetsOf(ctx.params[at - 1], at);
   return e.group.run((): Outcome => {
     const t = findTopic(e, stmt.topic);
-    for (const [p] of stmt.offsets) {
+    for (const [p] of offsets) {
       if (p >= t.partitions) {
         throw new DbError(
           "INVALID_PARAMETER",
@@ -344,11 +373,11 @@ export const ackStatement: Handler<"ack"> = (stmt, ctx) => {
         );
       }
     }
-    const at = Date.now() + delay * 1000;
+    const visibleAt = Date.now() + delay * 1000;
     const n = stmt.nack
-      ? e.topics.groups.nack(t.id, stmt.group, stmt.offsets, at, stmt.consumer)
-      : e.topics.groups.ack(t.id, stmt.group, stmt.offsets, stmt.consumer);
-    if (stmt.nack && n > 0) e.topics.visibleAt(t.id, stmt.group, at);
+      ? e.topics.groups.nack(t.id, stmt.group, offsets, visibleAt, stmt.consumer)
+      : e.topics.groups.ack(t.id, stmt.group, offsets, stmt.consumer);
+    if (stmt.nack && n > 0) e.topics.visibleAt(t.id, stmt.group, visibleAt);
     // An ack unblocks the key's next message, a nack makes one visible: waiting consumers look.
     if (n > 0) e.topics.wakeAfterCommit(t.id, n);
     const verb = stmt.nack ? "Released" : "Acknowledged";

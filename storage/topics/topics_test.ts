@@ -276,3 +276,31 @@ Deno.test("a held key's deep pile of parked messages, trimmed, does not stop the
     assertEquals([...got.values()].sort(), ["k", "other"]);
   });
 });
+
+Deno.test("ACK/NACK … OFFSETS $1 take the pairs as a JSON parameter; a bad one changes nothing", async () => {
+  await withDatabase(async (db) => {
+    await q(db, "CREATE NAMESPACE app; CREATE TOPIC app.p PARTITIONS 2");
+    await publish(db, "app.p", 6);
+    const rows = await q(db, "CONSUME FROM app.p GROUP 'g' LIMIT 6");
+    assertEquals(rows.length, 6);
+    const pairs = rows.map((r) => [Number(r[1]), Number(r[2])]);
+    const nack = await db.execute("NACK app.p GROUP 'g' OFFSETS $1", {
+      params: [JSON.stringify(pairs.slice(0, 2))],
+    });
+    assertEquals(nack.results[0].rowCount, 2);
+    for (const bad of ["[]", "[[0]]", "[[0,-1]]", "{}", "not json", JSON.stringify([[0, 1.5]])]) {
+      const r = await db.execute("ACK app.p GROUP 'g' OFFSETS $1", { params: [bad] });
+      assertEquals(r.error?.code, "INVALID_PARAMETER", bad);
+    }
+    assertEquals(
+      (await db.execute("ACK app.p GROUP 'g' OFFSETS $1")).error?.code,
+      "INVALID_PARAMETER",
+    );
+    // Nothing was acked by the bad ones: all six are still the group's.
+    const ack = await db.execute("ACK app.p GROUP 'g' OFFSETS $1", {
+      params: [JSON.stringify(pairs)],
+    });
+    assertEquals(ack.results[0].rowCount, 6);
+    assertEquals((await q(db, "CONSUME FROM app.p GROUP 'g'")).length, 0);
+  });
+});
