@@ -78,8 +78,8 @@ export class Api {
         // A client that goes away (an aborted fetch, Ctrl-C in the shell) stops the batch.
         signal: req.signal,
         timeoutMs: this.#limits.queryTimeoutMs,
-        // Only SUBSCRIBE TO answers it: the URL is not parsed for every statement.
-        wsUrl: /subscribe/i.test(sql) ? wsUrlOf(req) : undefined,
+        // Made only when a SUBSCRIBE TO asks: not parsed for every statement.
+        wsUrl: () => wsUrlOf(req),
       });
       if (batch.error) return errorResponse(batch.error, t0, batch.results);
       return jsonResponse({

@@ -223,13 +223,17 @@ class Socket implements LiveConnection {
     return this.#principal ?? ANONYMOUS;
   }
 
-  send(message: Message, json?: string): boolean {
+  /** True when the socket's queue would refuse a message now (see `send`). */
+  get full(): boolean {
     const { maxQueue, maxBuffered } = this.#endpoint.options;
-    if (this.#ws.readyState !== WebSocket.OPEN) return true; // closing: nothing to keep
     const buffered = this.#ws.bufferedAmount;
     if (buffered <= maxBuffered) this.#slack = 0;
-    const full = this.#pending.length >= maxQueue || buffered > maxBuffered + this.#slack;
-    if (full && message.type !== "error") return false;
+    return this.#pending.length >= maxQueue || buffered > maxBuffered + this.#slack;
+  }
+
+  send(message: Message, json?: string): boolean {
+    if (this.#ws.readyState !== WebSocket.OPEN) return true; // closing: nothing to keep
+    if (this.full && message.type !== "error") return false;
     // A change shared by many sockets arrives already serialised (once, by the registry).
     this.#pending.push(json ?? JSON.stringify(message));
     if (!this.#scheduled) {
@@ -397,7 +401,7 @@ class Socket implements LiveConnection {
       // Each statement re-checks the credentials, as every HTTP request does.
       const who = () =>
         this.#endpoint.auth.current(this.principal.user, this.#address, this.#authenticatedAt);
-      c = new PushConsumer(run, (m) => this.send(m), who, msg);
+      c = new PushConsumer(run, (m) => this.send(m), () => this.full, who, msg);
     } catch (err) {
       return fail(err);
     }

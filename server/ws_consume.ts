@@ -28,6 +28,9 @@ const MAX_IN_FLIGHT = 10_000;
 /** Queues a message on the socket; false when its queue is full (the message is not sent). */
 type Send = (message: Record<string, unknown>) => boolean;
 
+/** How long a consumer whose socket is full waits before it looks again. */
+const DRAIN_PAUSE_MS = 50;
+
 /**
  * An `ack` / `nack` naming its own topic and group, for a consumer that is no longer running on
  * this socket (the SDK acks work that finished after `stop()` or a reconnect).
@@ -64,6 +67,8 @@ export async function settleDirect(
 export class PushConsumer {
   readonly #run: RunSql;
   readonly #send: Send;
+  /** True while the socket's queue is full: nothing is claimed for it then. */
+  readonly #full: () => boolean;
   readonly #who: () => Principal;
   readonly #body: Record<string, unknown>;
   readonly #id: string;
@@ -73,7 +78,13 @@ export class PushConsumer {
   readonly #stop = new AbortController();
   #room?: () => void;
 
-  constructor(run: RunSql, send: Send, who: () => Principal, msg: Record<string, unknown>) {
+  constructor(
+    run: RunSql,
+    send: Send,
+    full: () => boolean,
+    who: () => Principal,
+    msg: Record<string, unknown>,
+  ) {
     const id = msg.id;
     if (typeof id !== "string" || id.length === 0) {
       throw new DbError("INVALID_PARAMETER", 'consume needs an "id" string');
@@ -84,6 +95,7 @@ export class PushConsumer {
     }
     this.#run = run;
     this.#send = send;
+    this.#full = full;
     this.#who = who;
     this.#id = id;
     this.#max = max;
@@ -98,6 +110,20 @@ export class PushConsumer {
     return this.#id;
   }
 
+  /** Waits `ms`, or less when the consumer stops. */
+  #pause(ms: number): Promise<void> {
+    const signal = this.#stop.signal;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
   /** Runs until `stop`; a failing CONSUME (topic dropped, permission) ends it with an error. */
   async start(): Promise<void> {
     const signal = this.#stop.signal;
@@ -107,21 +133,22 @@ export class PushConsumer {
         await new Promise<void>((resolve) => this.#room = resolve);
         continue;
       }
+      // A full socket gets no claims (each would count a delivery it never saw): wait for it.
+      if (this.#full()) {
+        await this.#pause(DRAIN_PAUSE_MS);
+        continue;
+      }
       const r = await this.#statement("consume", { ...this.#body, limit: room, wait_ms: POLL_MS });
       if (signal.aborted) return;
       if (!r) return;
       const messages = r.messages as { partition: number; offset: number }[];
       if (messages.length === 0) continue;
       if (!this.#send({ type: "messages", id: this.#id, messages })) {
-        // The socket's queue is full: these go back to the group at once instead of waiting
-        // for their timeout (and this consumer keeps its room).
+        // The socket filled while the claim ran: these go back to the group at once instead of
+        // waiting for their timeout (and this consumer keeps its room), then a pause.
         const offsets = messages.map((m) => [m.partition, m.offset]);
         await this.#statement("nack", { ...this.#body, offsets, delay_s: 0 });
-        // …and this consumer pauses for a second to let its socket drain.
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 1000);
-          signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-        });
+        await this.#pause(1000);
         continue;
       }
       for (const m of messages) this.#held.add(`${m.partition}:${m.offset}`);

@@ -476,13 +476,14 @@ export const subscribeStatement: Handler<"subscribe"> = (stmt, ctx) => {
   for (const o of stmt.options) raw[o.key.toLowerCase()] = o.value;
   const options = checkSubscribeOptions(raw);
   const sql = printStatement(stmt.query);
+  const url = typeof ctx.wsUrl === "function" ? ctx.wsUrl() : ctx.wsUrl;
   return Promise.resolve({
     ...table(
       [["ws_url", T.text], ["sql", T.text], ["options", T.json]],
-      [[ctx.wsUrl ?? null, sql, JSON.stringify(options)]],
+      [[url ?? null, sql, JSON.stringify(options)]],
     ),
-    message: ctx.wsUrl
-      ? `Subscribe over ${ctx.wsUrl}: {"type":"subscribe","id":"…","sql":…,"options":…}`
+    message: url
+      ? `Subscribe over ${url}: {"type":"subscribe","id":"…","sql":…,"options":…}`
       : "Live queries stream over a server's WebSocket (kalamdb serve); the shell subscribes for you",
   });
 };

@@ -78,8 +78,8 @@ export interface StatementContext {
   readonly signal?: Cancel;
   /** Statement time, ns. */
   readonly now: bigint;
-  /** The server's WebSocket URL when a server runs the statement. */
-  readonly wsUrl?: string;
+  /** The server's WebSocket URL when a server runs the statement (see ExecuteOptions). */
+  readonly wsUrl?: string | (() => string);
 }
 
 /** What a handler returns; the facade adds timing and the statement index. */

@@ -47,8 +47,11 @@ export interface ExecuteOptions {
   readonly signal?: Cancel;
   /** Statement timeout for the whole batch, ms → QUERY_TIMEOUT. */
   readonly timeoutMs?: number;
-  /** The server's WebSocket URL, as the client reached it (what `SUBSCRIBE TO` answers). */
-  readonly wsUrl?: string;
+  /**
+   * The server's WebSocket URL, as the client reached it (what `SUBSCRIBE TO` answers); a
+   * function is called only by a SUBSCRIBE TO (the URL is not made for every statement).
+   */
+  readonly wsUrl?: string | (() => string);
   /** Keep running after a failing statement (CLI --continue-on-error). */
   readonly continueOnError?: boolean;
 }

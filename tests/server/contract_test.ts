@@ -45,6 +45,13 @@ Deno.test("contract: SUBSCRIBE TO over HTTP answers the WebSocket URL and the su
     assertEquals(sub.ack.type, "subscription_ack", JSON.stringify(sub.ack));
     assertEquals(sub.rows.map((x) => x.id), ["1"]);
     await live.close();
+    // Every spelling the parser takes answers it (keywords fold like toUpperCase: ſ is S).
+    for (
+      const text of ["subscribe to app.notes", "ſubscribe TO app.notes", "SUBSCRıBE TO app.notes"]
+    ) {
+      const again = await s.sql(text, { auth: ALICE });
+      assertEquals(rows(again)[0][0], wsUrl, text);
+    }
     // The same checks as a WebSocket subscribe, before anything is answered.
     assertError(await s.sql("SUBSCRIBE TO app.secret", { auth: ALICE }), "PERMISSION_DENIED");
     assertError(await s.sql("SUBSCRIBE TO app.nope", { auth: ROOT }), "TABLE_NOT_FOUND");
