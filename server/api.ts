@@ -4,6 +4,7 @@
 // read for a request that fails authentication. Bodies are bounded three ways (body.ts): size,
 // a server-wide budget of body bytes in flight, and a deadline for the whole body.
 
+import { ARROW_STREAM, arrowBody, wantsArrow } from "./arrow.ts";
 import type { Principal } from "../auth/mod.ts";
 import { networkKey, RateLimiter } from "../auth/mod.ts";
 import { type Database, elapsedMs } from "../storage/mod.ts";
@@ -82,6 +83,11 @@ export class Api {
         wsUrl: () => wsUrlOf(req),
       });
       if (batch.error) return errorResponse(batch.error, t0, batch.results);
+      if (wantsArrow(req)) {
+        return new Response(arrowBody(batch.results), {
+          headers: { "content-type": ARROW_STREAM, "access-control-allow-origin": "*" },
+        });
+      }
       return jsonResponse({
         status: "success",
         took_ms: elapsedMs(t0),

@@ -16,6 +16,7 @@ import type { ExportBench } from "./export.ts";
 import { exportSection } from "./_export_report.ts";
 import { type TopicsBench, topicsTable } from "./_topics_report.ts";
 import { type IdleRow, idleTable } from "./idle.ts";
+import { type ArrowBench, arrowTable } from "./arrow.ts";
 
 /** One section of results.json. */
 export interface Section<T> {
@@ -33,6 +34,7 @@ export interface Results {
   export?: Section<ExportBench>;
   topics?: Section<TopicsBench>;
   idle?: Section<IdleRow[]>;
+  arrow?: Section<ArrowBench>;
 }
 
 function fmt(n: number): string {
@@ -303,6 +305,7 @@ export function benchmarksMd(r: Results): string {
   const client = r.client?.scale === 1 ? r.client : undefined;
   const exp = r.export?.scale === 1 ? r.export : undefined;
   const topics = r.topics?.scale === 1 ? r.topics : undefined;
+  const arrow = r.arrow?.scale === 1 ? r.arrow : undefined;
   return `# Benchmarks
 
 Measured by \`deno task bench\` (scripts/bench/; \`--only core|http|cold|live|client|export|topics\` runs
@@ -354,8 +357,27 @@ ${
       ? IDLE_NOTE + "\n\n" + idleTable(r.idle.results)
       : "Not measured yet: `deno task bench --only idle`."
   }
+
+## Arrow answers vs JSON (issue 17)${arrow ? ` — run of ${arrow.started}` : ""}
+
+${
+    arrow
+      ? ARROW_NOTE + "\n\n" + arrowTable(arrow.results)
+      : "Not measured yet: `deno task bench --only arrow`."
+  }
 `;
 }
+
+const ARROW_NOTE =
+  `One \`SELECT id, n, d, name, at\` (BIGINT, INT, DOUBLE, TEXT, TIMESTAMP) of every row of a
+SHARED table, from a real server, answered as JSON and with \`Accept:
+application/vnd.apache.arrow.stream\` (scripts/bench/arrow.ts; medians of 3 alternating rounds).
+Transfer: request sent → last byte, so it includes the server's encoding. Decode: JSON.parse and
+reading every value, vs apache-arrow reading the stream and every column as an array. Every
+round checks that both answers hold the same rows (sums over every row, three rows value by
+value). DuckDB was not run on the stream: its Arrow IPC reader is an extension this machine
+cannot download; apache-arrow reads it back (tests/server/arrow_test.ts compares every type
+with the JSON answer).`;
 
 const IDLE_NOTE =
   `An idle server next to bare \`Deno.serve\` processes that load, step by step, what the

@@ -1,5 +1,5 @@
 // `deno task bench`: runs the benchmarks, prints tables, writes scripts/bench/results.json and
-// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export|topics|idle (run one part; the others'
+// BENCHMARKS.md. Flags: --only core|http|cold|live|client|export|topics|idle|arrow (run one part; the others'
 // results are kept from results.json), --quick (small sizes, for a smoke run: prints only, so it
 // never overwrites the recorded numbers).
 
@@ -16,6 +16,7 @@ import { exportTable } from "./_export_report.ts";
 import { runTopicsBench } from "./topics.ts";
 import { topicsTable } from "./_topics_report.ts";
 import { idleTable, runIdleBench } from "./idle.ts";
+import { arrowTable, runArrowBench } from "./arrow.ts";
 import { benchmarksMd, coldTable, coreTable, httpTable, type Results } from "./_report.ts";
 
 const { values } = parseArgs({
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const PARTS = ["core", "http", "cold", "live", "client", "export", "topics", "idle"];
+const PARTS = ["core", "http", "cold", "live", "client", "export", "topics", "idle", "arrow"];
 if (values.only !== undefined && !PARTS.includes(values.only)) {
   console.error(`--only must be one of ${PARTS.join(", ")}; got ${values.only}`);
   Deno.exit(2);
@@ -112,6 +113,14 @@ if (runs("idle")) {
   const idle = await runIdleBench();
   console.log(idleTable(idle));
   results.idle = { started, scale: 1, results: idle };
+}
+
+if (runs("arrow")) {
+  const started = new Date().toISOString();
+  console.log(`Arrow vs JSON answers (scale ${scale}) …`);
+  const arrow = await runArrowBench(Math.max(10_000, Math.round(1_000_000 * scale)));
+  console.log(arrowTable(arrow));
+  results.arrow = { started, scale, results: arrow };
 }
 
 if (!values.quick) {
