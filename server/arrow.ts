@@ -4,9 +4,10 @@
 // SMALLINT int16, INT int32, BIGINT int64, REAL float32, DOUBLE float64, DECIMAL(p,s)
 // decimal128(p,s) (an unconstrained DECIMAL: precision 38 and the largest scale among its values),
 // TIMESTAMP timestamp[ns, UTC], DATE date32, BYTES binary, TEXT / UUID / JSON utf8 (JSON as its
-// text). Each stream's schema metadata carries the statement's `row_count`, `took_ms` and
-// `message`; a statement without rows (DDL, DML without RETURNING) is a stream of no columns.
-// Errors stay JSON.
+// text); a DECIMAL column decimal128 cannot hold exactly (over 38 digits) goes as exact text.
+// Repeated column names get `_2`, `_3` …. Each stream's schema metadata carries the statement's
+// `row_count`, `took_ms` and `message`; a statement without rows (DDL, DML without RETURNING) is
+// a stream of no columns. Errors stay JSON.
 
 import {
   Binary,
@@ -26,7 +27,6 @@ import {
   RecordBatchStreamWriter,
   Schema,
   Struct,
-  Table,
   TimestampNanosecond,
   Utf8,
   vectorFromArray,
@@ -36,10 +36,28 @@ import type { StatementResult } from "../storage/mod.ts";
 
 export const ARROW_STREAM = "application/vnd.apache.arrow.stream";
 
-/** True when the request asks for Arrow (and did not ask for JSON first). */
+/**
+ * True when the request's Accept prefers Arrow: listed with a q above 0 and above JSON's (a
+ * media range covering JSON — `application/json`, `application/*`, `*\/*` — counts as JSON); on
+ * equal q the one listed first wins.
+ */
 export function wantsArrow(req: Request): boolean {
   const accept = req.headers.get("accept");
-  return accept !== null && accept.toLowerCase().includes(ARROW_STREAM);
+  if (accept === null) return false;
+  let arrow: [number, number] | undefined; // [q, position]
+  let json: [number, number] | undefined;
+  accept.toLowerCase().split(",").forEach((item, at) => {
+    const [range, ...params] = item.split(";").map((x) => x.trim());
+    const qParam = params.find((p) => p.startsWith("q="));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!(q >= 0 && q <= 1)) return;
+    if (range === ARROW_STREAM) arrow = arrow && arrow[0] >= q ? arrow : [q, at];
+    else if (range === "application/json" || range === "application/*" || range === "*/*") {
+      json = json && json[0] >= q ? json : [q, at];
+    }
+  });
+  if (!arrow || arrow[0] <= 0) return false;
+  return !json || arrow[0] > json[0] || (arrow[0] === json[0] && arrow[1] < json[1]);
 }
 
 /** Rows per record batch: large results stream as several batches of one schema. */
@@ -67,7 +85,8 @@ function resultStream(r: StatementResult): Uint8Array {
   const types = r.types ?? [];
   const rows = r.rows ?? [];
   const columns = (r.schema ?? []).map((c, i) => arrowType(types[i], rows, i));
-  const fields = (r.schema ?? []).map((c, i) => new Field(c.name, columns[i], true));
+  const names = uniqueNames((r.schema ?? []).map((c) => c.name));
+  const fields = names.map((name, i) => new Field(name, columns[i], true));
   const schema = new Schema(fields, metadata);
   const batches: RecordBatch[] = [];
   for (
@@ -86,8 +105,31 @@ function resultStream(r: StatementResult): Uint8Array {
     batches.push(new RecordBatch(schema, data));
     if (rows.length === 0) break;
   }
-  const writer = RecordBatchStreamWriter.writeAll(new Table(schema, batches));
+  // Batch by batch: a Table would look columns up by name (two may share one).
+  const writer = new RecordBatchStreamWriter();
+  writer.reset(undefined, schema);
+  for (const b of batches) writer.write(b);
+  writer.finish();
   return writer.toUint8Array(true);
+}
+
+/**
+ * Column names made unique (`a`, `a_2`, `a_3` …): Arrow readers look columns up by name (Polars
+ * refuses a repeated one), while SQL allows `SELECT 1 AS a, 'x' AS a`.
+ */
+function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set(names);
+  const seen = new Set<string>();
+  return names.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+    let n = 2;
+    while (taken.has(`${name}_${n}`) || seen.has(`${name}_${n}`)) n++;
+    seen.add(`${name}_${n}`);
+    return `${name}_${n}`;
+  });
 }
 
 /** The Arrow type of a result column (an unconstrained DECIMAL takes its values' largest scale). */
@@ -109,18 +151,8 @@ function arrowType(
       return new Float32();
     case "DOUBLE":
       return new Float64();
-    case "DECIMAL": {
-      if (t.precision !== undefined) return new Decimal(t.scale ?? 0, t.precision, 128);
-      let scale = 0;
-      for (const row of rows) {
-        const v = row[i];
-        if (v === null) continue;
-        const s = String(v);
-        const dot = s.indexOf(".");
-        if (dot >= 0) scale = Math.max(scale, s.length - dot - 1);
-      }
-      return new Decimal(Math.min(scale, MAX_PRECISION), MAX_PRECISION, 128);
-    }
+    case "DECIMAL":
+      return decimalType(t, rows, i);
     case "TIMESTAMP":
       return new TimestampNanosecond("UTC");
     case "DATE":
@@ -130,6 +162,32 @@ function arrowType(
     default:
       return new Utf8(); // TEXT, UUID, JSON (its text), and anything untyped
   }
+}
+
+const PLAIN_DECIMAL = /^-?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * decimal128 for a DECIMAL column whose every value fits it exactly — DECIMAL(p,s) with p ≤ 38,
+ * or an unconstrained one with at most 38 digits at the largest scale among its values — else
+ * utf8 with each value's exact text (decimal128 holds at most 38 digits; nothing is rounded).
+ */
+function decimalType(t: TypeName, rows: readonly (readonly Value[])[], i: number): DataType {
+  let scale = 0;
+  let whole = 0;
+  for (const row of rows) {
+    const v = row[i];
+    if (v === null || v === undefined) continue;
+    const m = PLAIN_DECIMAL.exec(String(v));
+    if (!m) return new Utf8();
+    whole = Math.max(whole, m[1].replace(/^0+/, "").length);
+    scale = Math.max(scale, m[2]?.length ?? 0);
+  }
+  if (t.precision !== undefined) {
+    const s = t.scale ?? 0;
+    const fits = t.precision <= MAX_PRECISION && scale <= s && whole + s <= t.precision;
+    return fits ? new Decimal(s, t.precision, 128) : new Utf8();
+  }
+  return whole + scale <= MAX_PRECISION ? new Decimal(scale, MAX_PRECISION, 128) : new Utf8();
 }
 
 /** Validity bits (LSB first) and the null count of column `i`. */

@@ -113,3 +113,56 @@ Deno.test("arrow: types map exactly, values equal the JSON answer, batches and e
     assertEquals((await bad.json()).error.code, "TABLE_NOT_FOUND");
   });
 });
+
+Deno.test("arrow: decimals past 38 digits go as exact text; shared names; Accept preferences", async () => {
+  await withServer({}, async (s) => {
+    await s.root(`CREATE NAMESPACE app;
+      CREATE SHARED TABLE app.u (id INT PRIMARY KEY, v DECIMAL);
+      INSERT INTO app.u VALUES (1, 1000000000000000000000000000000), (2, 0.00000000001)`);
+    const decode = async (sql: string) => {
+      const res = await arrowSql(s.url, sql);
+      assertEquals(res.status, 200, sql);
+      return streams(new Uint8Array(await res.arrayBuffer()))[0];
+    };
+    // 31 integer digits + 11 fraction digits: no decimal128 holds both, so the exact text.
+    const mixed = await decode("SELECT v FROM app.u ORDER BY id");
+    assertEquals(String(mixed.schema.fields[0].type), "Utf8");
+    assertEquals(mixed.toArray().map((r) => r.toJSON().v), [
+      "1000000000000000000000000000000",
+      "0.00000000001",
+    ]);
+    const huge = await decode("SELECT 123456789012345678901234567890123456789012345 AS h");
+    assertEquals(huge.toArray()[0].toJSON().h, "123456789012345678901234567890123456789012345");
+    const wide = await decode("SELECT CAST(1.5 AS DECIMAL(50, 2)) AS x");
+    assertEquals(String(wide.schema.fields[0].type), "Utf8"); // decimal128 allows precision ≤ 38
+    assertEquals(wide.toArray()[0].toJSON().x, "1.50");
+    // Two columns of one name (and different types): the later one is a_2 (a_2 taken: a_3).
+    const twins = await decode("SELECT 1 AS a, 'x' AS a, 2 AS a_2, 3 AS a");
+    assertEquals(
+      twins.schema.fields.map((f) => `${f.name}:${f.type}`),
+      ["a:Int32", "a_3:Utf8", "a_2:Int32", "a_4:Int32"],
+    );
+    assertEquals(twins.toArray()[0].toJSON(), { a: 1, a_3: "x", a_2: 2, a_4: 3 });
+    // Accept: JSON preferred by q, or Arrow refused with q=0, answers JSON.
+    for (const accept of [`application/json, ${ARROW};q=0.5`, `${ARROW}; q=0`, "*/*"]) {
+      const res = await fetch(`${s.url}/v1/api/sql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: ROOT, accept },
+        body: JSON.stringify({ sql: "SELECT 1 AS n" }),
+      });
+      assertEquals(res.headers.get("content-type"), "application/json", accept);
+      assertEquals((await res.json()).results[0].rows, [[1]], accept);
+    }
+    const preferred = await fetch(`${s.url}/v1/api/sql`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: ROOT,
+        accept: `application/json;q=0.9, ${ARROW}`,
+      },
+      body: JSON.stringify({ sql: "SELECT 1 AS n" }),
+    });
+    assertEquals(preferred.headers.get("content-type"), ARROW);
+    await preferred.body?.cancel();
+  });
+});
