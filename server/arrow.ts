@@ -33,6 +33,7 @@ import {
 } from "apache-arrow";
 import type { TypeName, Value } from "../sql/mod.ts";
 import type { StatementResult } from "../storage/mod.ts";
+import { concatBytes } from "./body.ts";
 
 export const ARROW_STREAM = "application/vnd.apache.arrow.stream";
 
@@ -66,14 +67,7 @@ const MAX_PRECISION = 38;
 
 /** The IPC stream bytes of every result, one stream after another. */
 export function arrowBody(results: readonly StatementResult[]): Uint8Array<ArrayBuffer> {
-  const parts = results.map(resultStream);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(results.map(resultStream));
 }
 
 function resultStream(r: StatementResult): Uint8Array {

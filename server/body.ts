@@ -245,8 +245,12 @@ async function readCapped(
       reader.releaseLock();
     }
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+}
+
+/** The chunks one after another in one new buffer. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
   for (const c of chunks) {
     out.set(c, at);
