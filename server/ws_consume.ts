@@ -113,6 +113,7 @@ export class PushConsumer {
   /** Waits `ms`, or less when the consumer stops. */
   #pause(ms: number): Promise<void> {
     const signal = this.#stop.signal;
+    if (signal.aborted) return Promise.resolve(); // stopped already: an abort listener never fires
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(t);
