@@ -198,7 +198,18 @@ message): most of it is ws.ts's per-socket flush — a \`JSON.stringify\` of tha
 pending messages and one \`WebSocket.send\` each, for a change message that is byte-identical
 on every socket subscribed with the same id and columns — then the registry's per-subscription
 delivery (projection, \`String(seq)\`, a message object per subscriber), then GC (~7 %); the
-SQLite insert and its fsync are a few percent.${
+SQLite insert and its fsync are a few percent.
+
+Cost per delivery (issue 17 item 2, from the run of 2026-12-04: server CPU ÷ deliveries, with
+the per-write part separated by the 100- and 1,000-subscriber runs): ~0.64 µs of server CPU per
+delivered message plus ~0.7 ms per write (the write itself, its commit, and handing one change to
+every subscription); 1,000 sockets × 1 subscription: 691 writes/s, p50 82.7 ms at 93 % of a core
+— the server is the limit, Redis PUBLISH in the same run holds 999/s at p50 21.9 ms. The same
+1,000 subscriptions on 100 sockets (10 each, coalesced into one frame per socket) hold 997 writes/s
+at p50 14.9 ms, below Redis: the cost is per socket frame, not per subscription. The lever is
+fewer frames — several writes' changes in one frame per socket when writes come faster than
+sockets drain — not yet built; the 1,000-socket target (1,000 writes/s, p50 within 2× Redis)
+is not met.${
     problems.length
       ? `
 
