@@ -78,7 +78,7 @@ function resultStream(r: StatementResult): Uint8Array {
   if (r.message !== undefined) metadata.set("kalamdb.message", r.message);
   const types = r.types ?? [];
   const rows = r.rows ?? [];
-  const columns = (r.schema ?? []).map((c, i) => arrowType(types[i], rows, i));
+  const columns = (r.schema ?? []).map((_c, i) => arrowType(types[i], rows, i));
   const names = uniqueNames((r.schema ?? []).map((c) => c.name));
   const fields = names.map((name, i) => new Field(name, columns[i], true));
   const schema = new Schema(fields, metadata);
