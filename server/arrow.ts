@@ -83,11 +83,8 @@ function resultStream(r: StatementResult): Uint8Array {
   const fields = names.map((name, i) => new Field(name, columns[i], true));
   const schema = new Schema(fields, metadata);
   const batches: RecordBatch[] = [];
-  for (
-    let from = 0;
-    from < rows.length || (from === 0 && batches.length === 0);
-    from += BATCH_ROWS
-  ) {
+  // At least one batch: an empty result is one empty batch.
+  for (let from = 0; from === 0 || from < rows.length; from += BATCH_ROWS) {
     const slice = rows.slice(from, from + BATCH_ROWS);
     const children = columns.map((t, i) => columnData(t, types[i], slice, i));
     const data = makeData({
@@ -97,7 +94,6 @@ function resultStream(r: StatementResult): Uint8Array {
       children,
     });
     batches.push(new RecordBatch(schema, data));
-    if (rows.length === 0) break;
   }
   // Batch by batch: a Table would look columns up by name (two may share one).
   const writer = new RecordBatchStreamWriter();
@@ -197,6 +193,25 @@ function validity(rows: readonly (readonly Value[])[], i: number): [Uint8Array, 
 
 const DAY_MS = 86_400_000;
 
+type FixedArray = new (length: number) => { [i: number]: number | bigint };
+
+/** A fixed-width column's typed array and the conversion of one of its values. */
+function fixedWidth(type: DataType): [FixedArray, (v: Value) => number | bigint] | undefined {
+  const whole = (v: Value) => BigInt(v as number | bigint);
+  if (type instanceof Int16) return [Int16Array, Number];
+  if (type instanceof Int32) return [Int32Array, Number];
+  if (type instanceof Int64 || type instanceof TimestampNanosecond) return [BigInt64Array, whole];
+  if (type instanceof Float32) return [Float32Array, Number];
+  if (type instanceof Float64) return [Float64Array, Number];
+  if (type instanceof DateDay) {
+    return [
+      Int32Array,
+      (v) => Math.floor(Date.parse(`${String(v).slice(0, 10)}T00:00:00Z`) / DAY_MS),
+    ];
+  }
+  return undefined;
+}
+
 function columnData(
   type: DataType,
   t: TypeName | undefined,
@@ -206,51 +221,20 @@ function columnData(
   const length = rows.length;
   const [nullBitmap, nullCount] = validity(rows, i);
   const base = { length, nullCount, nullBitmap };
-  const each = <A extends { [k: number]: number | bigint }>(
-    out: A,
-    f: (v: Value) => number | bigint,
-  ) => {
-    for (let r = 0; r < length; r++) {
-      const v = rows[r][i];
-      if (v !== null && v !== undefined) out[r] = f(v);
-    }
-    return out;
-  };
   if (type instanceof Bool) {
     const data = new Uint8Array((length + 7) >> 3);
     for (let r = 0; r < length; r++) if (rows[r][i] === true) data[r >> 3] |= 1 << (r & 7);
     return makeData({ type, ...base, data });
   }
-  if (type instanceof Int16) {
-    return makeData({ type, ...base, data: each(new Int16Array(length), Number) });
-  }
-  if (type instanceof Int32) {
-    return makeData({ type, ...base, data: each(new Int32Array(length), Number) });
-  }
-  if (type instanceof Int64) {
-    return makeData({
-      type,
-      ...base,
-      data: each(new BigInt64Array(length), (v) => BigInt(v as number)),
-    });
-  }
-  if (type instanceof Float32) {
-    return makeData({ type, ...base, data: each(new Float32Array(length), Number) });
-  }
-  if (type instanceof Float64) {
-    return makeData({ type, ...base, data: each(new Float64Array(length), Number) });
-  }
-  if (type instanceof TimestampNanosecond) {
-    return makeData({
-      type,
-      ...base,
-      data: each(new BigInt64Array(length), (v) => BigInt(v as bigint)),
-    });
-  }
-  if (type instanceof DateDay) {
-    const days = (v: Value) =>
-      Math.floor(Date.parse(`${String(v).slice(0, 10)}T00:00:00Z`) / DAY_MS);
-    return makeData({ type, ...base, data: each(new Int32Array(length), days) });
+  const fixed = fixedWidth(type);
+  if (fixed) {
+    const [Typed, of] = fixed;
+    const data = new Typed(length);
+    for (let r = 0; r < length; r++) {
+      const v = rows[r][i];
+      if (v !== null && v !== undefined) data[r] = of(v);
+    }
+    return makeData({ type, ...base, data } as Parameters<typeof makeData>[0]);
   }
   if (type instanceof Decimal) {
     const data = new Uint32Array(length * 4);

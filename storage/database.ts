@@ -378,7 +378,7 @@ export class Database {
     session: Session,
     params: readonly Value[],
     signal: Cancel | undefined,
-    wsUrl?: string | (() => string),
+    wsUrl?: () => string,
   ): Promise<{ outcome: Outcome; user: string }> {
     const { catalog } = this.#engine;
     // Permission before existence: nothing below resolves a name the caller may not use.

@@ -40,33 +40,27 @@ export class ParseCache {
   get(sql: string, withParams: boolean): Parsed {
     const hit = this.#exact.get(sql);
     if (hit) return hit;
-    if (this.#shaping && !withParams && sql.length <= MAX_CACHED_TEXT) {
-      const shaped = this.#shaped(sql);
-      if (shaped) return shaped;
-    }
-    return this.#parse(sql);
-  }
-
-  #shaped(sql: string): Parsed | undefined {
-    const shape = shapeOf(sql);
-    if (!shape) return undefined;
-    const known = this.#shapes.get(shape.key);
-    if (known === null) return undefined;
+    const shape = this.#shaping && !withParams && sql.length <= MAX_CACHED_TEXT
+      ? shapeOf(sql)
+      : undefined;
+    const known = shape && this.#shapes.get(shape.key);
     if (known) {
       const params = bindShape(known, shape);
-      return params ? { statements: known.statements, params } : undefined;
+      if (params) return { statements: known.statements, params };
     }
-    const { statements, diagnostics } = parseSql(sql);
-    if (diagnostics.length) return undefined;
-    const template = templateOf(shape, statements) ?? null;
-    if (this.#shapes.size >= MAX_ENTRIES) this.#shapes.clear();
-    this.#shapes.set(shape.key, template);
-    if (!template) return undefined;
-    return { statements: template.statements, params: bindShape(template, shape) };
+    const parsed = parseSql(sql);
+    if (shape && known === undefined && parsed.diagnostics.length === 0) {
+      // A shape seen first: its template (or that it has none) is kept for the next texts.
+      const template = templateOf(shape, parsed.statements) ?? null;
+      if (this.#shapes.size >= MAX_ENTRIES) this.#shapes.clear();
+      this.#shapes.set(shape.key, template);
+      if (template) return { statements: template.statements, params: bindShape(template, shape) };
+    }
+    return this.#remember(sql, parsed);
   }
 
-  #parse(sql: string): Parsed {
-    const { statements, diagnostics } = parseSql(sql);
+  /** A text parsed as written, cached by its text when it parsed cleanly and is short. */
+  #remember(sql: string, { statements, diagnostics }: ReturnType<typeof parseSql>): Parsed {
     let result: Parsed = { statements };
     if (diagnostics.length) {
       const d = diagnostics[0];

@@ -88,7 +88,7 @@ export async function runIdleBench(): Promise<IdleRow[]> {
   const rows: IdleRow[] = [];
   try {
     for (const [i, v] of VARIANTS.entries()) {
-      const file = `${ROOT.pathname}.bench_idle_${i}.ts`;
+      const file = `${dir}/idle_${i}.ts`;
       const sqlite = v.sqlite
         ? `import { DatabaseSync } from "node:sqlite";\n` +
           `new DatabaseSync(${JSON.stringify(`${dir}/v${i}.sqlite`)})` +
@@ -100,12 +100,10 @@ export async function runIdleBench(): Promise<IdleRow[]> {
           `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: (a) => ` +
           `console.log("listening on", a.port) }, () => new Response("ok"));\n`,
       );
-      try {
-        console.log(`  ${v.name} …`);
-        rows.push(await measure(v.name, ["run", "-A", file], ROOT.pathname));
-      } finally {
-        await Deno.remove(file).catch(() => {});
-      }
+      console.log(`  ${v.name} …`);
+      // The project's config resolves the npm imports (its node_modules) from the temp file.
+      const config = new URL("deno.json", ROOT).pathname;
+      rows.push(await measure(v.name, ["run", "-A", "--config", config, file], ROOT.pathname));
     }
     console.log("  KalamDB-TS server …");
     rows.push(

@@ -151,6 +151,7 @@ export function bindShape(template: Template, shape: Shape): Value[] | undefined
   return values;
 }
 
+/** A literal's parameter in its place, or undefined to keep what is there. */
 type Slot = (e: Expr) => Expr | undefined;
 
 /** `stmt` with `slot` applied where a literal may be a parameter (same object when unchanged). */
@@ -164,15 +165,8 @@ function slotStatement(stmt: Statement, slot: Slot): Statement {
       return where === stmt.where ? stmt : { ...stmt, where };
     }
     case "insert": {
-      let changed = false;
-      const rows = stmt.rows.map((row) =>
-        row.map((e) => {
-          const s = slot(e);
-          if (s) changed = true;
-          return s ?? e;
-        })
-      );
-      return changed ? { ...stmt, rows } : stmt;
+      const rows = stmt.rows.map((row) => slotList(row, slot));
+      return rows.every((row, i) => row === stmt.rows[i]) ? stmt : { ...stmt, rows };
     }
     case "execute_as": {
       const inner = slotStatement(stmt.statement, slot);
@@ -206,13 +200,8 @@ function slotWhere(e: Expr, slot: Slot): Expr {
     }
     case "in_list": {
       if (!isValue(e.operand)) return e;
-      let changed = false;
-      const list = e.list.map((x) => {
-        const s = slot(x);
-        if (s) changed = true;
-        return s ?? x;
-      });
-      return changed ? { ...e, list } : e;
+      const list = slotList(e.list, slot);
+      return list === e.list ? e : { ...e, list };
     }
     case "between": {
       if (!isValue(e.operand)) return e;
@@ -223,6 +212,16 @@ function slotWhere(e: Expr, slot: Slot): Expr {
     default:
       return e;
   }
+}
+
+/** `list` with `slot` applied to each item (the same array when none changed). */
+function slotList(list: readonly Expr[], slot: Slot): readonly Expr[] {
+  let out: Expr[] | undefined;
+  list.forEach((e, i) => {
+    const s = slot(e);
+    if (s) (out ??= [...list])[i] = s;
+  });
+  return out ?? list;
 }
 
 /** The other side of a slotted literal: a column or expression, not a literal itself. */

@@ -476,7 +476,7 @@ export const subscribeStatement: Handler<"subscribe"> = (stmt, ctx) => {
   for (const o of stmt.options) raw[o.key.toLowerCase()] = o.value;
   const options = checkSubscribeOptions(raw);
   const sql = printStatement(stmt.query);
-  const url = typeof ctx.wsUrl === "function" ? ctx.wsUrl() : ctx.wsUrl;
+  const url = ctx.wsUrl?.();
   return Promise.resolve({
     ...table(
       [["ws_url", T.text], ["sql", T.text], ["options", T.json]],

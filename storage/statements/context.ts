@@ -79,7 +79,7 @@ export interface StatementContext {
   /** Statement time, ns. */
   readonly now: bigint;
   /** The server's WebSocket URL when a server runs the statement (see ExecuteOptions). */
-  readonly wsUrl?: string | (() => string);
+  readonly wsUrl?: () => string;
 }
 
 /** What a handler returns; the facade adds timing and the statement index. */

@@ -48,10 +48,10 @@ export interface ExecuteOptions {
   /** Statement timeout for the whole batch, ms → QUERY_TIMEOUT. */
   readonly timeoutMs?: number;
   /**
-   * The server's WebSocket URL, as the client reached it (what `SUBSCRIBE TO` answers); a
-   * function is called only by a SUBSCRIBE TO (the URL is not made for every statement).
+   * The server's WebSocket URL, as the client reached it (what `SUBSCRIBE TO` answers); called
+   * only by a SUBSCRIBE TO, so the URL is not made for every statement.
    */
-  readonly wsUrl?: string | (() => string);
+  readonly wsUrl?: () => string;
   /** Keep running after a failing statement (CLI --continue-on-error). */
   readonly continueOnError?: boolean;
 }

@@ -347,8 +347,8 @@ function offsetsOf(value: unknown, index: number): (readonly [number, number])[]
   ) {
     throw new DbError(
       "INVALID_PARAMETER",
-      `Parameter $${index} of OFFSETS must be a JSON array of 1 to ${MAX_CONSUME_LIMIT} ` +
-        "[partition, offset] pairs",
+      `OFFSETS ($${index}) must be a JSON array of 1 to ${MAX_CONSUME_LIMIT} [partition, ` +
+        "offset] pairs of whole numbers",
     );
   }
   return list as [number, number][];

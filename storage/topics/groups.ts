@@ -166,7 +166,7 @@ export class ConsumerGroups {
       if (!message || count >= topic.maxDeliveries) {
         // Trimmed meanwhile (retention passed), or out of deliveries: done for this group.
         this.#done(topic.id, req.group, p, offset);
-        if (r[2] !== null) this.#release(topic.id, req.group, p, String(r[2]));
+        if (r[2] !== null) this.#release(topic.id, req.group, p, [String(r[2])]);
         if (message) out.dead.push({ message, deliveryCount: count });
         continue;
       }
@@ -222,24 +222,6 @@ export class ConsumerGroups {
   }
 
   /**
-   * A key of the group's partition was freed (its handed-out message acked, dead-lettered or
-   * trimmed): its oldest parked message becomes ready (inside the same write).
-   */
-  #release(topicId: number, group: string, p: number, key: string): void {
-    // One key: two index seeks (an ack of a batch goes through #releaseAll instead).
-    const next = this.#store.writer(
-      `SELECT msg_offset, acked FROM topic_deliveries INDEXED BY topic_deliveries_waiting
-        WHERE topic_id = ? AND group_name = ? AND part = ? AND key = ? AND acked >= 2
-        ORDER BY msg_offset LIMIT 1`,
-    ).get(topicId, group, p, key);
-    if (!next || next[1] !== 2n) return;
-    this.#store.writer(
-      `UPDATE topic_deliveries SET acked = 3 WHERE topic_id = ? AND group_name = ? AND part = ?
-        AND msg_offset = ?`,
-    ).run(topicId, group, p, next[0] as bigint);
-  }
-
-  /**
    * Hands out a ready message of `key` when the key is free (its row becomes a claim). Ready
    * messages trimmed meanwhile are dropped one after another (a loop, at most GONE_PER_CLAIM of
    * them per claim; the rest wait for the next claim) until one is there.
@@ -268,7 +250,7 @@ export class ConsumerGroups {
       }
       // Trimmed by the retention (or erased): the row goes, the key's next parked one is ready.
       this.#done(topic.id, req.group, p, offset);
-      this.#release(topic.id, req.group, p, key);
+      this.#release(topic.id, req.group, p, [key]);
       const next = nextReady.get(topic.id, req.group, p, key);
       if (!next) return;
       offset = Number(next[0]);
@@ -392,13 +374,16 @@ export class ConsumerGroups {
         if (r[0] !== null) keys.push(String(r[0]));
       }
       // The freed keys' oldest parked messages become ready, in the same statement's write.
-      if (keys.length) this.#releaseAll(topicId, group, p, keys);
+      if (keys.length) this.#release(topicId, group, p, keys);
     }
     return n;
   }
 
-  /** `#release` for many keys of one partition at once (an ack of a batch). */
-  #releaseAll(topicId: number, group: string, p: number, keys: readonly string[]): void {
+  /**
+   * Keys of the group's partition were freed (their handed-out messages acked, dead-lettered or
+   * trimmed): each one's oldest parked message becomes ready (inside the same write).
+   */
+  #release(topicId: number, group: string, p: number, keys: readonly string[]): void {
     // Per key one index seek to its oldest waiting row (made ready when it is still parked).
     this.#store.writer(
       `UPDATE topic_deliveries SET acked = 3 WHERE topic_id = ?1 AND group_name = ?2
