@@ -4,7 +4,7 @@
 // read for a request that fails authentication. Bodies are bounded three ways (body.ts): size,
 // a server-wide budget of body bytes in flight, and a deadline for the whole body.
 
-import { ARROW_STREAM, arrowBody, wantsArrow } from "./arrow.ts";
+import { ARROW_STREAM, wantsArrow } from "./arrow.ts";
 import type { Principal } from "../auth/mod.ts";
 import { networkKey, RateLimiter } from "../auth/mod.ts";
 import { type Database, elapsedMs } from "../storage/mod.ts";
@@ -84,6 +84,8 @@ export class Api {
       });
       if (batch.error) return errorResponse(batch.error, t0, batch.results);
       if (wantsArrow(req)) {
+        // The encoder and apache-arrow load on the first Arrow request (idle memory).
+        const { arrowBody } = await import("./arrow_encode.ts");
         return new Response(arrowBody(batch.results), {
           headers: { "content-type": ARROW_STREAM, "access-control-allow-origin": "*" },
         });
